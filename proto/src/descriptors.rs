@@ -1,0 +1,108 @@
+//! The compiled descriptor set of every HCP proto file, and payload-to-JSON
+//! rendering by event type.
+//!
+//! Event types are named `<aggregate>.<snake_case_fact>` and map to the message
+//! `hcp.v1.<Aggregate><FactInCamelCase>`: `workload.migration_started` is
+//! `hcp.v1.WorkloadMigrationStarted`. That convention is the whole registry.
+
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
+use std::sync::OnceLock;
+
+/// The encoded `FileDescriptorSet` of all HCP protos (for gRPC reflection too).
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/hcp_descriptor.bin"));
+
+/// Why a payload could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// No proto message matches the event type.
+    #[error("unknown event type {0:?} (no message {1})")]
+    UnknownType(String, String),
+    /// The bytes are not a valid message of that type.
+    #[error("payload of {event_type} is not a valid {message}: {source}")]
+    Decode {
+        /// The event type.
+        event_type: String,
+        /// The message it maps to.
+        message: String,
+        /// The decode error.
+        source: prost::DecodeError,
+    },
+}
+
+/// The descriptor pool, decoded once.
+pub fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(FILE_DESCRIPTOR_SET)
+            .expect("descriptor set compiled by build.rs decodes")
+    })
+}
+
+/// The full message name for an event type: `workload.submitted` -> `hcp.v1.WorkloadSubmitted`.
+pub fn message_name(event_type: &str) -> String {
+    let mut name = String::from("hcp.v1.");
+    for part in event_type.split(['.', '_']) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name
+}
+
+/// The message descriptor of an event type, if HCP defines one.
+pub fn descriptor_for(event_type: &str) -> Option<MessageDescriptor> {
+    pool().get_message_by_name(&message_name(event_type))
+}
+
+/// Renders a payload as JSON using the message its event type names.
+pub fn payload_to_json(event_type: &str, payload: &[u8]) -> Result<serde_json::Value, RenderError> {
+    let message = message_name(event_type);
+    let desc = pool()
+        .get_message_by_name(&message)
+        .ok_or_else(|| RenderError::UnknownType(event_type.to_owned(), message.clone()))?;
+    let msg = DynamicMessage::decode(desc, payload).map_err(|source| RenderError::Decode {
+        event_type: event_type.to_owned(),
+        message: message.clone(),
+        source,
+    })?;
+    Ok(serde_json::to_value(&msg).unwrap_or(serde_json::Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1;
+    use prost::Message;
+
+    #[test]
+    fn event_types_map_to_messages() {
+        assert_eq!(
+            message_name("workload.migration_started"),
+            "hcp.v1.WorkloadMigrationStarted"
+        );
+        assert!(descriptor_for("workload.submitted").is_some());
+        assert!(descriptor_for("resource.health_changed").is_some());
+        assert!(descriptor_for("workload.teleported").is_none());
+    }
+
+    #[test]
+    fn renders_payload_as_json() {
+        let p = v1::WorkloadFailed {
+            reason: "gpu fell off the bus".into(),
+        }
+        .encode_to_vec();
+        let json = payload_to_json("workload.failed", &p).expect("renders");
+        assert_eq!(json, serde_json::json!({"reason": "gpu fell off the bus"}));
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        let err = payload_to_json("workload.teleported", b"").unwrap_err();
+        assert!(err.to_string().contains("workload.teleported"), "{err}");
+        let err = payload_to_json("workload.failed", &[0xff, 0xff]).unwrap_err();
+        assert!(err.to_string().contains("hcp.v1.WorkloadFailed"), "{err}");
+    }
+}
