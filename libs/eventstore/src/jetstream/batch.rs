@@ -1,0 +1,88 @@
+//! One append as one JetStream message, and the position scheme that goes with it.
+
+use crate::{EventMetadata, NewEvent, Position, RecordedEvent, Result, StoreError};
+use hcp_proto::v1::{EventBatch, EventEnvelope};
+use prost::Message;
+use uuid::Uuid;
+
+/// Positions per stream sequence: an event's position is `sequence x 1000 + index`.
+pub(super) const POSITION_STRIDE: u64 = 1_000;
+/// Most events one append may carry on JetStream.
+pub const MAX_EVENTS_PER_APPEND: usize = POSITION_STRIDE as usize;
+
+/// The position of the `index`th event of the batch at `sequence`.
+pub const fn position_of(sequence: u64, index: u64) -> Position {
+    sequence * POSITION_STRIDE + index
+}
+
+/// The stream sequence of the batch that holds `position`.
+pub const fn sequence_of(position: Position) -> u64 {
+    position / POSITION_STRIDE
+}
+
+pub(super) fn encode_batch(stream: &str, first_version: u64, events: &[NewEvent]) -> Vec<u8> {
+    let opt = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
+    EventBatch {
+        stream: stream.to_owned(),
+        first_version,
+        events: events
+            .iter()
+            .map(|e| EventEnvelope {
+                id: e.id.to_string(),
+                r#type: e.event_type.clone(),
+                schema_version: e.schema_version,
+                time_unix_micros: e.metadata.time_unix_micros,
+                correlation_id: opt(e.metadata.correlation_id),
+                causation_id: opt(e.metadata.causation_id),
+                tenant: e.metadata.tenant.clone().unwrap_or_default(),
+                actor: e.metadata.actor.clone().unwrap_or_default(),
+                payload: e.payload.to_vec(),
+                ..Default::default()
+            })
+            .collect(),
+    }
+    .encode_to_vec()
+}
+
+pub(super) fn decode_batch(
+    sequence: u64,
+    recorded_unix_micros: i64,
+    bytes: &[u8],
+) -> Result<Vec<RecordedEvent>> {
+    let corrupt = |what: String| StoreError::Corrupt(format!("message {sequence}: {what}"));
+    let batch =
+        EventBatch::decode(bytes).map_err(|e| corrupt(format!("not an event batch: {e}")))?;
+    let uuid = |s: &str, field: &str| -> Result<Option<Uuid>> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        Uuid::parse_str(s)
+            .map(Some)
+            .map_err(|_| corrupt(format!("{field} {s:?} is not a UUID")))
+    };
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    batch
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            Ok(RecordedEvent {
+                id: uuid(&e.id, "id")?.ok_or_else(|| corrupt("event without id".into()))?,
+                stream: batch.stream.clone(),
+                version: batch.first_version + i as u64,
+                position: position_of(sequence, i as u64),
+                event_type: e.r#type,
+                schema_version: e.schema_version,
+                metadata: EventMetadata {
+                    time_unix_micros: e.time_unix_micros,
+                    correlation_id: uuid(&e.correlation_id, "correlation id")?,
+                    causation_id: uuid(&e.causation_id, "causation id")?,
+                    tenant: non_empty(e.tenant),
+                    actor: non_empty(e.actor),
+                },
+                recorded_unix_micros,
+                payload: e.payload.into(),
+            })
+        })
+        .collect()
+}

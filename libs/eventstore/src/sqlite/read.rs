@@ -1,0 +1,121 @@
+//! Queries on read connections.
+
+use super::schema::open_reader;
+use crate::{Direction, EventMetadata, Position, RecordedEvent, Result, StoreError};
+use bytes::Bytes;
+use rusqlite::{Connection, Row, params};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// A pool of read connections, opened on demand and reused.
+#[derive(Clone)]
+pub(super) struct ReadPool {
+    path: PathBuf,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl ReadPool {
+    pub(super) fn new(path: PathBuf) -> Self {
+        ReadPool {
+            path,
+            idle: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Runs `f` on a pooled connection (on the calling, blocking thread).
+    pub(super) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.idle.lock().map_err(|_| StoreError::Closed)?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_reader(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+const COLUMNS: &str = "position, stream, version, id, type, schema_version, time, recorded, correlation, causation, tenant, actor, payload";
+
+fn uuid_col(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+    let bytes: Option<Vec<u8>> = row.get(i)?;
+    match bytes {
+        None => Ok(None),
+        Some(b) => Uuid::from_slice(&b).map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e))
+        }),
+    }
+}
+
+fn event(row: &Row<'_>) -> rusqlite::Result<RecordedEvent> {
+    Ok(RecordedEvent {
+        position: row.get::<_, i64>(0)? as u64,
+        stream: row.get(1)?,
+        version: row.get::<_, i64>(2)? as u64,
+        id: uuid_col(row, 3)?.unwrap_or_default(),
+        event_type: row.get(4)?,
+        schema_version: row.get(5)?,
+        metadata: EventMetadata {
+            time_unix_micros: row.get(6)?,
+            correlation_id: uuid_col(row, 8)?,
+            causation_id: uuid_col(row, 9)?,
+            tenant: row.get(10)?,
+            actor: row.get(11)?,
+        },
+        recorded_unix_micros: row.get(7)?,
+        payload: Bytes::from(row.get::<_, Vec<u8>>(12)?),
+    })
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+pub(super) fn stream(
+    c: &Connection,
+    stream: &str,
+    from: u64,
+    dir: Direction,
+    limit: usize,
+) -> Result<Vec<RecordedEvent>> {
+    let sql = match dir {
+        Direction::Forwards => {
+            format!(
+                "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version ASC LIMIT ?3"
+            )
+        }
+        Direction::Backwards => {
+            format!(
+                "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT ?3"
+            )
+        }
+    };
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![stream, clamp(from), clamp(limit as u64)], event)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn all(c: &Connection, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![clamp(from), clamp(limit as u64)], event)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn head(c: &Connection) -> Result<Position> {
+    let h: Option<i64> = c.query_row("SELECT MAX(position) FROM events", [], |r| r.get(0))?;
+    Ok(h.map_or(0, |h| h as u64))
+}
+
+pub(super) fn checkpoint(c: &Connection, consumer: &str) -> Result<Option<Position>> {
+    let mut stmt = c.prepare_cached("SELECT position FROM checkpoints WHERE consumer = ?1")?;
+    let mut rows = stmt.query(params![consumer])?;
+    Ok(match rows.next()? {
+        Some(r) => Some(r.get::<_, i64>(0)? as u64),
+        None => None,
+    })
+}

@@ -1,0 +1,70 @@
+//! Opening the file and creating the schema.
+
+use super::Durability;
+use crate::{Position, Result, StoreError};
+use rusqlite::Connection;
+use std::path::Path;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    position       INTEGER PRIMARY KEY,   -- gapless global position, assigned in commit order
+    stream         TEXT    NOT NULL,
+    version        INTEGER NOT NULL,      -- 1-based within the stream
+    id             BLOB    NOT NULL,      -- UUID, idempotency key
+    type           TEXT    NOT NULL,
+    schema_version INTEGER NOT NULL,
+    time           INTEGER NOT NULL,      -- when it happened, unix micros
+    recorded       INTEGER NOT NULL,      -- when it was stored, unix micros
+    correlation    BLOB,
+    causation      BLOB,
+    tenant         TEXT,
+    actor          TEXT,
+    payload        BLOB    NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events (stream, version);
+CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (id);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    consumer TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Opens the writer connection, creates the schema, and returns the current head.
+pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<(Connection, Position)> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Corrupt(format!("cannot create directory {}: {e}", dir.display()))
+        })?;
+    }
+    let conn = Connection::open(path)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt(format!(
+            "{} cannot use WAL (journal mode {mode})",
+            path.display()
+        )));
+    }
+    let sync = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536;"
+    ))?;
+    conn.execute_batch(SCHEMA)?;
+    let head: Option<i64> = conn.query_row("SELECT MAX(position) FROM events", [], |r| r.get(0))?;
+    Ok((conn, head.map_or(0, |h| h as u64)))
+}
+
+/// Opens a read connection.
+pub(super) fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA busy_timeout=10000; PRAGMA query_only=1; PRAGMA cache_size=-65536;",
+    )?;
+    Ok(conn)
+}
