@@ -1,1 +1,52 @@
-//! End-to-end tests live in tests/; this crate has no library code of its own.
+//! Helpers for end-to-end tests: find (or build) the `hcp` binary and run it as an
+//! operator would.
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The `hcp` binary of this workspace's target directory, built on first use if missing.
+pub fn hcp_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // target/<profile>/deps/<test-exe> -> target/<profile>/hcp
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target/<profile>");
+        let bin = profile_dir.join("hcp");
+        if !bin.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "hcp", "--bin", "hcp"])
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "cargo build -p hcp failed");
+        }
+        bin
+    })
+    .clone()
+}
+
+/// Runs `hcp <args>` with `HCP_STORE` set, and returns its output.
+pub fn hcp(store: &str, args: &[&str]) -> Output {
+    Command::new(hcp_bin())
+        .env("HCP_STORE", store)
+        .args(args)
+        .output()
+        .expect("run hcp")
+}
+
+/// Stdout as text, asserting success.
+pub fn stdout_ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "hcp failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("utf-8 output")
+}

@@ -1,0 +1,3 @@
+//! One module per noun, one file per verb.
+
+pub mod events;

@@ -1,0 +1,15 @@
+//! The `hcp` binary's library: command-line parsing and one module per command
+//! (`commands/<noun>/<verb>.rs`). Data goes to stdout, diagnostics to stderr.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod render;
+
+/// Runs a parsed command line.
+pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    match cli.command {
+        cli::Command::Events(events) => commands::events::run(&cli.store, events).await,
+    }
+}
