@@ -18,15 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(&files, [root])?;
 
     let out = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(
-        out.join("hcp_descriptor.bin"),
-        prost::Message::encode_to_vec(&fds),
-    )?;
+    fs::write(out.join("hcp_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
 
     let grpc = env::var_os("CARGO_FEATURE_GRPC").is_some();
-    tonic_prost_build::configure()
-        .build_client(grpc)
-        .build_server(grpc)
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().build_client(grpc).build_server(grpc).compile_fds(fds)?;
     Ok(())
 }

@@ -13,17 +13,12 @@ pub fn hcp_bin() -> PathBuf {
     BIN.get_or_init(|| {
         // target/<profile>/deps/<test-exe> -> target/<profile>/hcp
         let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(|d| d.parent())
-            .expect("target/<profile>");
+        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
         let bin = profile_dir.join("hcp");
         if !bin.exists() {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "hcp", "--bin", "hcp"])
-                .status()
-                .expect("run cargo build");
+            let status =
+                Command::new(cargo).args(["build", "-p", "hcp", "--bin", "hcp"]).status().expect("run cargo build");
             assert!(status.success(), "cargo build -p hcp failed");
         }
         bin
@@ -33,20 +28,11 @@ pub fn hcp_bin() -> PathBuf {
 
 /// Runs `hcp <args>` with `HCP_STORE` set, and returns its output.
 pub fn hcp(store: &str, args: &[&str]) -> Output {
-    Command::new(hcp_bin())
-        .env("HCP_STORE", store)
-        .args(args)
-        .output()
-        .expect("run hcp")
+    Command::new(hcp_bin()).env("HCP_STORE", store).args(args).output().expect("run hcp")
 }
 
 /// Stdout as text, asserting success.
 pub fn stdout_ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "hcp failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "hcp failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout.clone()).expect("utf-8 output")
 }

@@ -41,28 +41,15 @@ async fn seed(store: &AnyStore) -> String {
         priority: Priority::new(5).expect("valid"),
     };
     let history = [
-        WorkloadEvent::Submitted {
-            id,
-            spec,
-            at: at(0),
-        },
-        WorkloadEvent::Queued {
-            attempt: 1,
-            at: at(1),
-        },
-        WorkloadEvent::Scheduled {
-            resources: vec![ResourceId::new("gpu-h1-0").expect("valid")],
-            at: at(2),
-        },
+        WorkloadEvent::Submitted { id, spec, at: at(0) },
+        WorkloadEvent::Queued { attempt: 1, at: at(1) },
+        WorkloadEvent::Scheduled { resources: vec![ResourceId::new("gpu-h1-0").expect("valid")], at: at(2) },
     ];
     let events = history.iter().map(|e| {
         let (t, p) = encode_workload_event(e);
         new_event(t, p, e.at())
     });
-    store
-        .append(&id.stream(), ExpectedVersion::NoStream, events.collect())
-        .await
-        .expect("append workload");
+    store.append(&id.stream(), ExpectedVersion::NoStream, events.collect()).await.expect("append workload");
 
     let miner = ResourceId::new("asic-s21-0001").expect("valid");
     let reg = [
@@ -79,37 +66,25 @@ async fn seed(store: &AnyStore) -> String {
             },
             at: at(3),
         },
-        ResourceEvent::ModeChanged {
-            from: Mode::Idle,
-            to: Mode::Mining,
-            at: at(4),
-        },
+        ResourceEvent::ModeChanged { from: Mode::Idle, to: Mode::Mining, at: at(4) },
     ];
     let events = reg.iter().map(|e| {
         let (t, p) = encode_resource_event(e);
         new_event(t, p, e.at())
     });
-    store
-        .append(&miner.stream(), ExpectedVersion::NoStream, events.collect())
-        .await
-        .expect("append resource");
+    store.append(&miner.stream(), ExpectedVersion::NoStream, events.collect()).await.expect("append resource");
     id.stream()
 }
 
 fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
 }
 
 async fn check_cli(url: &str, store: &AnyStore) {
     let stream = seed(store).await;
 
     // read, as JSON lines, with payloads rendered as JSON.
-    let lines = json_lines(&stdout_ok(&hcp(
-        url,
-        &["events", "read", &stream, "--json"],
-    )));
+    let lines = json_lines(&stdout_ok(&hcp(url, &["events", "read", &stream, "--json"])));
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["type"], "workload.submitted");
     assert_eq!(lines[0]["payload"]["spec"]["gpuModel"], "H100-SXM-80GB");
@@ -119,25 +94,13 @@ async fn check_cli(url: &str, store: &AnyStore) {
     assert_eq!(lines[1]["time"], "2024-10-27T03:33:21.000000Z");
 
     // read backwards, as text.
-    let text = stdout_ok(&hcp(
-        url,
-        &["events", "read", &stream, "--backwards", "--limit", "1"],
-    ));
+    let text = stdout_ok(&hcp(url, &["events", "read", &stream, "--backwards", "--limit", "1"]));
     assert_eq!(text.lines().count(), 1);
-    assert!(
-        text.contains("workload.scheduled") && text.contains(&format!("{stream}@3")),
-        "{text}"
-    );
+    assert!(text.contains("workload.scheduled") && text.contains(&format!("{stream}@3")), "{text}");
 
     // tail: the newest two events of the whole log.
-    let lines = json_lines(&stdout_ok(&hcp(
-        url,
-        &["events", "tail", "-n", "2", "--json"],
-    )));
-    let types: Vec<_> = lines
-        .iter()
-        .map(|l| l["type"].as_str().unwrap_or_default().to_owned())
-        .collect();
+    let lines = json_lines(&stdout_ok(&hcp(url, &["events", "tail", "-n", "2", "--json"])));
+    let types: Vec<_> = lines.iter().map(|l| l["type"].as_str().unwrap_or_default().to_owned()).collect();
     assert_eq!(types, ["resource.registered", "resource.mode_changed"]);
 
     // replay from the first resource event: folds into one mining resource.
@@ -146,10 +109,7 @@ async fn check_cli(url: &str, store: &AnyStore) {
     stdout_ok(&out);
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains("replayed 2 events"), "{summary}");
-    assert!(
-        summary.contains("resources: 1 [mining/healthy=1]"),
-        "{summary}"
-    );
+    assert!(summary.contains("resources: 1 [mining/healthy=1]"), "{summary}");
     let out = hcp(url, &["events", "replay"]);
     assert_eq!(stdout_ok(&out).lines().count(), 5);
     assert!(String::from_utf8_lossy(&out.stderr).contains("workloads: 1 [scheduled=1]"));
@@ -165,14 +125,7 @@ async fn check_cli(url: &str, store: &AnyStore) {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let ev = WorkloadEvent::Starting { at: at(5) };
     let (t, p) = encode_workload_event(&ev);
-    store
-        .append(
-            &stream,
-            ExpectedVersion::Exact(3),
-            vec![new_event(t, p, ev.at())],
-        )
-        .await
-        .expect("append");
+    store.append(&stream, ExpectedVersion::Exact(3), vec![new_event(t, p, ev.at())]).await.expect("append");
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).map(|_| line)
@@ -183,19 +136,12 @@ async fn check_cli(url: &str, store: &AnyStore) {
     child.kill().expect("stop tail");
     let _ = child.wait();
     let v: Value = serde_json::from_str(&line).expect("JSON");
-    assert_eq!(
-        (v["stream"].as_str(), v["type"].as_str()),
-        (Some(stream.as_str()), Some("workload.starting"))
-    );
+    assert_eq!((v["stream"].as_str(), v["type"].as_str()), (Some(stream.as_str()), Some("workload.starting")));
 
     // Bad input: a clear error, non-zero exit.
     let out = hcp(url, &["events", "read", "no spaces allowed"]);
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("invalid stream name"),
-        "{:?}",
-        out
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid stream name"), "{:?}", out);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,9 +160,7 @@ async fn events_cli_on_jetstream() {
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     let js = JetStreamStore::connect(JetStreamConfig::new(&url))
         .await
-        .unwrap_or_else(|e| {
-            panic!("NATS JetStream is required at {url} ({e}); `make nats` starts one")
-        });
+        .unwrap_or_else(|e| panic!("NATS JetStream is required at {url} ({e}); `make nats` starts one"));
     check_cli_shared(&url, &AnyStore::JetStream(js)).await;
 }
 
@@ -224,26 +168,12 @@ async fn events_cli_on_jetstream() {
 /// reads and the follow/tail of our own events are checked exactly.
 async fn check_cli_shared(url: &str, store: &AnyStore) {
     let stream = seed(store).await;
-    let lines = json_lines(&stdout_ok(&hcp(
-        url,
-        &["events", "read", &stream, "--json"],
-    )));
+    let lines = json_lines(&stdout_ok(&hcp(url, &["events", "read", &stream, "--json"])));
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["payload"]["spec"]["tenant"], "acme");
     let pos = lines[0]["position"].as_u64().expect("position");
     assert_eq!(pos % 1000, 0, "a batch starts at index 0 of its sequence");
-    let out = hcp(
-        url,
-        &[
-            "events",
-            "replay",
-            "--from",
-            &pos.to_string(),
-            "--limit",
-            "3",
-            "--json",
-        ],
-    );
+    let out = hcp(url, &["events", "replay", "--from", &pos.to_string(), "--limit", "3", "--json"]);
     let replayed = json_lines(&stdout_ok(&out));
     assert_eq!(
         replayed.iter().map(|l| l["id"].clone()).collect::<Vec<_>>(),
@@ -261,15 +191,8 @@ fn a_bad_store_url_is_a_clear_error() {
     let out = hcp("postgres://nope", &["events", "tail"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("expected sqlite:PATH or nats://HOST:PORT"),
-        "{err}"
-    );
+    assert!(err.contains("expected sqlite:PATH or nats://HOST:PORT"), "{err}");
     let out = hcp("nats://127.0.0.1:1", &["events", "tail"]);
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("cannot connect"),
-        "{:?}",
-        out
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"), "{:?}", out);
 }

@@ -9,8 +9,7 @@ use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
 use std::sync::OnceLock;
 
 /// The encoded `FileDescriptorSet` of all HCP protos (for gRPC reflection too).
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/hcp_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hcp_descriptor.bin"));
 
 /// Why a payload could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +33,7 @@ pub enum RenderError {
 pub fn pool() -> &'static DescriptorPool {
     static POOL: OnceLock<DescriptorPool> = OnceLock::new();
     POOL.get_or_init(|| {
-        DescriptorPool::decode(FILE_DESCRIPTOR_SET)
-            .expect("descriptor set compiled by build.rs decodes")
+        DescriptorPool::decode(FILE_DESCRIPTOR_SET).expect("descriptor set compiled by build.rs decodes")
     })
 }
 
@@ -79,10 +77,7 @@ mod tests {
 
     #[test]
     fn event_types_map_to_messages() {
-        assert_eq!(
-            message_name("workload.migration_started"),
-            "hcp.v1.WorkloadMigrationStarted"
-        );
+        assert_eq!(message_name("workload.migration_started"), "hcp.v1.WorkloadMigrationStarted");
         assert!(descriptor_for("workload.submitted").is_some());
         assert!(descriptor_for("resource.health_changed").is_some());
         assert!(descriptor_for("workload.teleported").is_none());
@@ -90,10 +85,7 @@ mod tests {
 
     #[test]
     fn renders_payload_as_json() {
-        let p = v1::WorkloadFailed {
-            reason: "gpu fell off the bus".into(),
-        }
-        .encode_to_vec();
+        let p = v1::WorkloadFailed { reason: "gpu fell off the bus".into() }.encode_to_vec();
         let json = payload_to_json("workload.failed", &p).expect("renders");
         assert_eq!(json, serde_json::json!({"reason": "gpu fell off the bus"}));
     }

@@ -34,9 +34,7 @@ pub mod testing {
 
     /// Starts a test from a history.
     pub fn given<A: Aggregate>(history: impl IntoIterator<Item = A::Event>) -> Given<A> {
-        Given {
-            state: history.into_iter().fold(A::default(), |s, e| s.evolve(&e)),
-        }
+        Given { state: history.into_iter().fold(A::default(), |s, e| s.evolve(&e)) }
     }
 
     /// A state built from a history.
@@ -48,10 +46,7 @@ pub mod testing {
         /// Decides a command against the state.
         pub fn when(self, command: A::Command) -> Then<A> {
             let result = self.state.decide(command);
-            Then {
-                state: self.state,
-                result,
-            }
+            Then { state: self.state, result }
         }
     }
 

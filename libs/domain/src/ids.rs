@@ -122,20 +122,13 @@ fn validate_token(kind: &'static str, s: &str) -> Result<(), InvalidId> {
         Some("must not be empty")
     } else if s.len() > 128 {
         Some("longer than 128 characters")
-    } else if !s
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
-    {
+    } else if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)) {
         Some("only letters, digits and . _ : - are allowed")
     } else {
         None
     };
     match reason {
-        Some(reason) => Err(InvalidId {
-            kind,
-            value: s.to_owned(),
-            reason,
-        }),
+        Some(reason) => Err(InvalidId { kind, value: s.to_owned(), reason }),
         None => Ok(()),
     }
 }
@@ -148,10 +141,7 @@ mod tests {
     fn ids_validate_and_name_the_problem() {
         assert!(ResourceId::new("asic-s21-0a1b2c").is_ok());
         let err = ResourceId::new("bad id").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid resource id \"bad id\": only letters, digits and . _ : - are allowed"
-        );
+        assert_eq!(err.to_string(), "invalid resource id \"bad id\": only letters, digits and . _ : - are allowed");
         assert!(TenantId::new("").is_err());
         assert!(SiteId::new("x".repeat(129)).is_err());
         assert!(WorkloadId::parse("not-a-uuid").is_err());
@@ -161,9 +151,6 @@ mod tests {
     fn streams_are_named_by_aggregate() {
         let id = WorkloadId::from_uuid(Uuid::nil());
         assert_eq!(id.stream(), "workload-00000000-0000-0000-0000-000000000000");
-        assert_eq!(
-            ResourceId::new("gpu-7").map(|r| r.stream()),
-            Ok("resource-gpu-7".to_owned())
-        );
+        assert_eq!(ResourceId::new("gpu-7").map(|r| r.stream()), Ok("resource-gpu-7".to_owned()));
     }
 }

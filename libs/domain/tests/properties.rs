@@ -3,15 +3,11 @@
 //! every emitted event survives the protobuf codec unchanged.
 
 use hcp_domain::Aggregate;
-use hcp_domain::codec::{
-    decode_resource_event, decode_workload_event, encode_resource_event, encode_workload_event,
-};
+use hcp_domain::codec::{decode_resource_event, decode_workload_event, encode_resource_event, encode_workload_event};
 use hcp_domain::ids::{ResourceId, SiteId, TenantId, WorkloadId};
 use hcp_domain::resource::{Health, Mode, Resource, ResourceCommand, ResourceKind, ResourceSpec};
 use hcp_domain::units::{Hashrate, Power, Timestamp};
-use hcp_domain::workload::{
-    GpuModel, Priority, Workload, WorkloadCommand, WorkloadKind, WorkloadSpec, WorkloadStatus,
-};
+use hcp_domain::workload::{GpuModel, Priority, Workload, WorkloadCommand, WorkloadKind, WorkloadSpec, WorkloadStatus};
 use proptest::prelude::*;
 use std::time::Duration;
 use uuid::Uuid;
@@ -27,11 +23,8 @@ fn wid(n: u8) -> WorkloadId {
 fn workload_spec(gpus: u32, kind: u8, latency: u64) -> WorkloadSpec {
     WorkloadSpec {
         tenant: TenantId::new("acme").expect("valid"),
-        kind: [
-            WorkloadKind::RealtimeInference,
-            WorkloadKind::BatchInference,
-            WorkloadKind::Training,
-        ][kind as usize % 3],
+        kind: [WorkloadKind::RealtimeInference, WorkloadKind::BatchInference, WorkloadKind::Training]
+            [kind as usize % 3],
         gpu_model: GpuModel::new("H100-SXM-80GB").expect("valid"),
         gpu_count: gpus,
         memory_mib: 1024,
@@ -42,8 +35,7 @@ fn workload_spec(gpus: u32, kind: u8, latency: u64) -> WorkloadSpec {
 
 fn workload_command() -> impl Strategy<Value = WorkloadCommand> {
     let at = (0i64..1_000_000).prop_map(Timestamp::from_unix_secs);
-    let resources = prop::collection::vec(0u8..6, 0..4)
-        .prop_map(|v| v.into_iter().map(rid).collect::<Vec<_>>());
+    let resources = prop::collection::vec(0u8..6, 0..4).prop_map(|v| v.into_iter().map(rid).collect::<Vec<_>>());
     let reason = prop_oneof![Just(String::new()), Just("operator".to_owned())];
     prop_oneof![
         (0u32..4, 0u8..3, 0u64..3, at.clone()).prop_map(|(g, k, l, at)| WorkloadCommand::Submit {
@@ -52,18 +44,14 @@ fn workload_command() -> impl Strategy<Value = WorkloadCommand> {
             at
         }),
         at.clone().prop_map(|at| WorkloadCommand::Queue { at }),
-        (resources.clone(), at.clone())
-            .prop_map(|(resources, at)| WorkloadCommand::Schedule { resources, at }),
+        (resources.clone(), at.clone()).prop_map(|(resources, at)| WorkloadCommand::Schedule { resources, at }),
         at.clone().prop_map(|at| WorkloadCommand::Start { at }),
-        at.clone()
-            .prop_map(|at| WorkloadCommand::ConfirmStarted { at }),
+        at.clone().prop_map(|at| WorkloadCommand::ConfirmStarted { at }),
         (reason.clone(), at.clone()).prop_map(|(reason, at)| WorkloadCommand::Pause { reason, at }),
         at.clone().prop_map(|at| WorkloadCommand::Resume { at }),
-        (reason.clone(), at.clone())
-            .prop_map(|(reason, at)| WorkloadCommand::Preempt { reason, at }),
+        (reason.clone(), at.clone()).prop_map(|(reason, at)| WorkloadCommand::Preempt { reason, at }),
         (resources, at.clone()).prop_map(|(to, at)| WorkloadCommand::Migrate { to, at }),
-        at.clone()
-            .prop_map(|at| WorkloadCommand::ConfirmMigrated { at }),
+        at.clone().prop_map(|at| WorkloadCommand::ConfirmMigrated { at }),
         at.clone().prop_map(|at| WorkloadCommand::Complete { at }),
         (reason.clone(), at.clone()).prop_map(|(reason, at)| WorkloadCommand::Fail { reason, at }),
         (reason, at).prop_map(|(reason, at)| WorkloadCommand::Cancel { reason, at }),
@@ -138,42 +126,20 @@ fn resource_command() -> impl Strategy<Value = ResourceCommand> {
             },
         }),
     ];
-    let mode = prop_oneof![
-        Just(Mode::Idle),
-        Just(Mode::Mining),
-        Just(Mode::ServingAi),
-        Just(Mode::Curtailed)
-    ];
-    let health = prop_oneof![
-        Just(Health::Healthy),
-        Just(Health::Degraded),
-        Just(Health::Offline),
-        Just(Health::Retired)
-    ];
+    let mode = prop_oneof![Just(Mode::Idle), Just(Mode::Mining), Just(Mode::ServingAi), Just(Mode::Curtailed)];
+    let health =
+        prop_oneof![Just(Health::Healthy), Just(Health::Degraded), Just(Health::Offline), Just(Health::Retired)];
     prop_oneof![
-        (spec, at.clone()).prop_map(|(spec, at)| ResourceCommand::Register {
-            id: rid(1),
-            spec,
-            at
-        }),
+        (spec, at.clone()).prop_map(|(spec, at)| ResourceCommand::Register { id: rid(1), spec, at }),
         (mode, at.clone()).prop_map(|(mode, at)| ResourceCommand::SetMode { mode, at }),
         (health, at.clone()).prop_map(|(health, at)| ResourceCommand::ReportHealth {
             health,
             reason: "poll".into(),
             at
         }),
-        (0u8..2, at.clone()).prop_map(|(w, at)| ResourceCommand::Assign {
-            workload: wid(w),
-            at
-        }),
-        (0u8..2, at.clone()).prop_map(|(w, at)| ResourceCommand::Release {
-            workload: wid(w),
-            at
-        }),
-        at.prop_map(|at| ResourceCommand::Retire {
-            reason: "end of life".into(),
-            at
-        }),
+        (0u8..2, at.clone()).prop_map(|(w, at)| ResourceCommand::Assign { workload: wid(w), at }),
+        (0u8..2, at.clone()).prop_map(|(w, at)| ResourceCommand::Release { workload: wid(w), at }),
+        at.prop_map(|at| ResourceCommand::Retire { reason: "end of life".into(), at }),
     ]
 }
 
@@ -184,7 +150,7 @@ fn check_resource(r: &Resource) -> Result<(), TestCaseError> {
     };
     let gpu = spec.kind.is_gpu();
     prop_assert!(!(r.mode == Mode::Mining && gpu), "GPUs never mine");
-    prop_assert!(!(r.mode == Mode::ServingAi && !gpu), "ASICs never serve AI");
+    prop_assert!(r.mode != Mode::ServingAi || gpu, "ASICs never serve AI");
     if r.assignment.is_some() {
         prop_assert!(gpu, "only GPUs hold workloads");
         prop_assert_eq!(r.mode, Mode::ServingAi);

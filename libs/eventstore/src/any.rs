@@ -3,8 +3,8 @@
 use crate::jetstream::{JetStreamConfig, JetStreamStore};
 use crate::sqlite::SqliteStore;
 use crate::{
-    AppendResult, Direction, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent,
-    Result, StoreError, Subscription,
+    AppendResult, Direction, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, Result, StoreError,
+    Subscription,
 };
 
 /// Either backend behind one type, for binaries that pick one from configuration.
@@ -19,27 +19,16 @@ pub enum AnyStore {
 impl AnyStore {
     /// Opens `sqlite:PATH` (or `sqlite://PATH`) or connects to `nats://HOST:PORT`.
     pub async fn open(url: &str) -> Result<Self> {
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if path.is_empty() {
-                return Err(StoreError::InvalidUrl {
-                    url: url.into(),
-                    reason: "sqlite: needs a file path".into(),
-                });
+                return Err(StoreError::InvalidUrl { url: url.into(), reason: "sqlite: needs a file path".into() });
             }
             return Ok(AnyStore::Sqlite(SqliteStore::open_path(path).await?));
         }
         if url.starts_with("nats://") || url.starts_with("tls://") {
-            return Ok(AnyStore::JetStream(
-                JetStreamStore::connect(JetStreamConfig::new(url)).await?,
-            ));
+            return Ok(AnyStore::JetStream(JetStreamStore::connect(JetStreamConfig::new(url)).await?));
         }
-        Err(StoreError::InvalidUrl {
-            url: url.into(),
-            reason: "expected sqlite:PATH or nats://HOST:PORT".into(),
-        })
+        Err(StoreError::InvalidUrl { url: url.into(), reason: "expected sqlite:PATH or nats://HOST:PORT".into() })
     }
 }
 
@@ -53,12 +42,7 @@ macro_rules! each {
 }
 
 impl EventStore for AnyStore {
-    async fn append(
-        &self,
-        stream: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-    ) -> Result<AppendResult> {
+    async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendResult> {
         each!(self, s => s.append(stream, expected, events).await)
     }
     async fn read_stream(

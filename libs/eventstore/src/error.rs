@@ -44,9 +44,7 @@ pub enum StoreError {
         reason: String,
     },
     /// Some of the event ids are stored already, but not as this same append.
-    #[error(
-        "event {id} is already stored as {stream} v{version}; a retry must repeat the original append exactly"
-    )]
+    #[error("event {id} is already stored as {stream} v{version}; a retry must repeat the original append exactly")]
     IdempotencyMismatch {
         /// The first id found.
         id: uuid::Uuid,

@@ -29,7 +29,7 @@ pub use error::{ConcurrencyConflict, Result, StoreError};
 pub use store::EventStore;
 pub use subscription::Subscription;
 pub use types::{
-    AppendResult, Direction, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent,
-    validate_consumer, validate_stream,
+    AppendResult, Direction, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent, validate_consumer,
+    validate_stream,
 };
 pub use upcast::{Upcaster, Upcasters};

@@ -1,9 +1,6 @@
 //! The one trait every backend implements.
 
-use crate::{
-    AppendResult, Direction, ExpectedVersion, NewEvent, Position, RecordedEvent, Result,
-    Subscription,
-};
+use crate::{AppendResult, Direction, ExpectedVersion, NewEvent, Position, RecordedEvent, Result, Subscription};
 use std::future::Future;
 
 /// An append-only event store.
@@ -32,11 +29,7 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<RecordedEvent>>> + Send;
 
     /// Reads up to `limit` events of the global log from `from` (inclusive), in order.
-    fn read_all(
-        &self,
-        from: Position,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<RecordedEvent>>> + Send;
+    fn read_all(&self, from: Position, limit: usize) -> impl Future<Output = Result<Vec<RecordedEvent>>> + Send;
 
     /// The position of the last stored event (0 when the store is empty).
     fn head(&self) -> impl Future<Output = Result<Position>> + Send;
@@ -46,15 +39,8 @@ pub trait EventStore: Send + Sync + 'static {
     fn subscribe(&self, from: Position) -> impl Future<Output = Result<Subscription>> + Send;
 
     /// A durable consumer's checkpoint: the last position it has fully handled.
-    fn load_checkpoint(
-        &self,
-        consumer: &str,
-    ) -> impl Future<Output = Result<Option<Position>>> + Send;
+    fn load_checkpoint(&self, consumer: &str) -> impl Future<Output = Result<Option<Position>>> + Send;
 
     /// Stores a consumer's checkpoint.
-    fn save_checkpoint(
-        &self,
-        consumer: &str,
-        position: Position,
-    ) -> impl Future<Output = Result<()>> + Send;
+    fn save_checkpoint(&self, consumer: &str, position: Position) -> impl Future<Output = Result<()>> + Send;
 }

@@ -80,11 +80,7 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// A new event with a fresh UUIDv7 and empty metadata.
-    pub fn new(
-        event_type: impl Into<String>,
-        schema_version: u32,
-        payload: impl Into<Bytes>,
-    ) -> Self {
+    pub fn new(event_type: impl Into<String>, schema_version: u32, payload: impl Into<Bytes>) -> Self {
         NewEvent {
             id: Uuid::now_v7(),
             event_type: event_type.into(),
@@ -151,10 +147,7 @@ pub fn validate_stream(stream: &str) -> Result<(), StoreError> {
         Some("must not be empty")
     } else if stream.len() > 200 {
         Some("longer than 200 characters")
-    } else if !stream
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
-    {
+    } else if !stream.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b)) {
         Some("only letters, digits and . _ : - are allowed")
     } else if stream.starts_with('.') || stream.ends_with('.') || stream.contains("..") {
         Some("dots must separate non-empty parts")
@@ -162,10 +155,7 @@ pub fn validate_stream(stream: &str) -> Result<(), StoreError> {
         None
     };
     match reason {
-        Some(reason) => Err(StoreError::InvalidStream {
-            stream: stream.to_owned(),
-            reason,
-        }),
+        Some(reason) => Err(StoreError::InvalidStream { stream: stream.to_owned(), reason }),
         None => Ok(()),
     }
 }
@@ -174,9 +164,7 @@ pub fn validate_stream(stream: &str) -> Result<(), StoreError> {
 pub fn validate_consumer(consumer: &str) -> Result<(), StoreError> {
     if consumer.is_empty()
         || consumer.len() > 100
-        || !consumer
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        || !consumer.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(StoreError::InvalidConsumer(consumer.to_owned()));
     }
@@ -186,12 +174,7 @@ pub fn validate_consumer(consumer: &str) -> Result<(), StoreError> {
 /// Checks a batch before any backend touches it.
 pub(crate) fn validate_append(stream: &str, events: &[NewEvent]) -> Result<(), StoreError> {
     validate_stream(stream)?;
-    let bad = |reason: String| {
-        Err(StoreError::InvalidAppend {
-            stream: stream.to_owned(),
-            reason,
-        })
-    };
+    let bad = |reason: String| Err(StoreError::InvalidAppend { stream: stream.to_owned(), reason });
     if events.is_empty() {
         return bad("no events to append".into());
     }

@@ -60,9 +60,5 @@ pub fn to_text(e: &RecordedEvent) -> String {
 
 /// The event in the chosen format.
 pub fn line(e: &RecordedEvent, json: bool) -> String {
-    if json {
-        to_json(e).to_string()
-    } else {
-        to_text(e)
-    }
+    if json { to_json(e).to_string() } else { to_text(e) }
 }

@@ -41,19 +41,12 @@ pub enum CodecError {
 
 /// Decodes `bytes` as `M`, naming the event type on failure.
 fn decode_as<M: prost::Message + Default>(event_type: &str, bytes: &[u8]) -> Result<M, CodecError> {
-    M::decode(bytes).map_err(|source| CodecError::Decode {
-        event_type: event_type.to_owned(),
-        source,
-    })
+    M::decode(bytes).map_err(|source| CodecError::Decode { event_type: event_type.to_owned(), source })
 }
 
 /// Builds an `Invalid` error.
 fn invalid(event_type: &str, field: &'static str, reason: impl ToString) -> CodecError {
-    CodecError::Invalid {
-        event_type: event_type.to_owned(),
-        field,
-        reason: reason.to_string(),
-    }
+    CodecError::Invalid { event_type: event_type.to_owned(), field, reason: reason.to_string() }
 }
 
 /// Parses a list of resource ids.
@@ -62,9 +55,7 @@ fn resource_ids(
     field: &'static str,
     ids: Vec<String>,
 ) -> Result<Vec<crate::ids::ResourceId>, CodecError> {
-    ids.into_iter()
-        .map(|s| crate::ids::ResourceId::new(s).map_err(|e| invalid(event_type, field, e)))
-        .collect()
+    ids.into_iter().map(|s| crate::ids::ResourceId::new(s).map_err(|e| invalid(event_type, field, e))).collect()
 }
 
 /// Resource ids as strings.

@@ -11,46 +11,27 @@ use prost::Message;
 pub fn encode_resource_event(event: &ResourceEvent) -> (&'static str, Vec<u8>) {
     use ResourceEvent as E;
     let bytes = match event {
-        E::Registered { id, spec, .. } => pb::ResourceRegistered {
-            resource_id: id.as_str().to_owned(),
-            spec: Some(spec_to_pb(spec)),
+        E::Registered { id, spec, .. } => {
+            pb::ResourceRegistered { resource_id: id.as_str().to_owned(), spec: Some(spec_to_pb(spec)) }.encode_to_vec()
         }
-        .encode_to_vec(),
-        E::ModeChanged { from, to, .. } => pb::ResourceModeChanged {
-            from: mode_to_pb(*from) as i32,
-            to: mode_to_pb(*to) as i32,
+        E::ModeChanged { from, to, .. } => {
+            pb::ResourceModeChanged { from: mode_to_pb(*from) as i32, to: mode_to_pb(*to) as i32 }.encode_to_vec()
         }
-        .encode_to_vec(),
-        E::HealthChanged {
-            from, to, reason, ..
-        } => pb::ResourceHealthChanged {
+        E::HealthChanged { from, to, reason, .. } => pb::ResourceHealthChanged {
             from: health_to_pb(*from) as i32,
             to: health_to_pb(*to) as i32,
             reason: reason.clone(),
         }
         .encode_to_vec(),
-        E::Assigned { workload, .. } => pb::ResourceAssigned {
-            workload_id: workload.to_string(),
-        }
-        .encode_to_vec(),
-        E::Released { workload, .. } => pb::ResourceReleased {
-            workload_id: workload.to_string(),
-        }
-        .encode_to_vec(),
-        E::Retired { reason, .. } => pb::ResourceRetired {
-            reason: reason.clone(),
-        }
-        .encode_to_vec(),
+        E::Assigned { workload, .. } => pb::ResourceAssigned { workload_id: workload.to_string() }.encode_to_vec(),
+        E::Released { workload, .. } => pb::ResourceReleased { workload_id: workload.to_string() }.encode_to_vec(),
+        E::Retired { reason, .. } => pb::ResourceRetired { reason: reason.clone() }.encode_to_vec(),
     };
     (event.event_type(), bytes)
 }
 
 /// Decodes a stored resource event; `at` comes from the envelope.
-pub fn decode_resource_event(
-    event_type: &str,
-    payload: &[u8],
-    at: Timestamp,
-) -> Result<ResourceEvent, CodecError> {
+pub fn decode_resource_event(event_type: &str, payload: &[u8], at: Timestamp) -> Result<ResourceEvent, CodecError> {
     use ResourceEvent as E;
     let t = event_type;
     let workload = |s: &str| WorkloadId::parse(s).map_err(|e| invalid(t, "workload_id", e));
@@ -59,19 +40,11 @@ pub fn decode_resource_event(
             let m: pb::ResourceRegistered = decode_as(t, payload)?;
             let id = ResourceId::new(m.resource_id).map_err(|e| invalid(t, "resource_id", e))?;
             let spec = m.spec.ok_or_else(|| invalid(t, "spec", "missing"))?;
-            E::Registered {
-                id,
-                spec: spec_from_pb(t, spec)?,
-                at,
-            }
+            E::Registered { id, spec: spec_from_pb(t, spec)?, at }
         }
         "resource.mode_changed" => {
             let m: pb::ResourceModeChanged = decode_as(t, payload)?;
-            E::ModeChanged {
-                from: mode_from_pb(t, "from", m.from)?,
-                to: mode_from_pb(t, "to", m.to)?,
-                at,
-            }
+            E::ModeChanged { from: mode_from_pb(t, "from", m.from)?, to: mode_from_pb(t, "to", m.to)?, at }
         }
         "resource.health_changed" => {
             let m: pb::ResourceHealthChanged = decode_as(t, payload)?;
@@ -82,40 +55,27 @@ pub fn decode_resource_event(
                 at,
             }
         }
-        "resource.assigned" => E::Assigned {
-            workload: workload(&decode_as::<pb::ResourceAssigned>(t, payload)?.workload_id)?,
-            at,
-        },
-        "resource.released" => E::Released {
-            workload: workload(&decode_as::<pb::ResourceReleased>(t, payload)?.workload_id)?,
-            at,
-        },
-        "resource.retired" => E::Retired {
-            reason: decode_as::<pb::ResourceRetired>(t, payload)?.reason,
-            at,
-        },
+        "resource.assigned" => {
+            E::Assigned { workload: workload(&decode_as::<pb::ResourceAssigned>(t, payload)?.workload_id)?, at }
+        }
+        "resource.released" => {
+            E::Released { workload: workload(&decode_as::<pb::ResourceReleased>(t, payload)?.workload_id)?, at }
+        }
+        "resource.retired" => E::Retired { reason: decode_as::<pb::ResourceRetired>(t, payload)?.reason, at },
         other => return Err(CodecError::UnknownType(other.to_owned())),
     })
 }
 
 fn spec_to_pb(s: &ResourceSpec) -> pb::ResourceSpec {
     let kind = match &s.kind {
-        ResourceKind::AsicMiner {
-            model,
-            nominal_hashrate,
-            nominal_power,
-        } => pb::resource_spec::Kind::Asic(pb::AsicMinerSpec {
-            model: model.clone(),
-            nominal_hashrate_hs: nominal_hashrate.hashes_per_second(),
-            nominal_power_w: nominal_power.watts(),
-        }),
-        ResourceKind::Gpu {
-            model,
-            host,
-            memory_mib,
-            power_limit,
-            uuid,
-        } => pb::resource_spec::Kind::Gpu(pb::GpuSpec {
+        ResourceKind::AsicMiner { model, nominal_hashrate, nominal_power } => {
+            pb::resource_spec::Kind::Asic(pb::AsicMinerSpec {
+                model: model.clone(),
+                nominal_hashrate_hs: nominal_hashrate.hashes_per_second(),
+                nominal_power_w: nominal_power.watts(),
+            })
+        }
+        ResourceKind::Gpu { model, host, memory_mib, power_limit, uuid } => pb::resource_spec::Kind::Gpu(pb::GpuSpec {
             model: model.clone(),
             host: host.clone(),
             memory_mib: *memory_mib,
@@ -125,11 +85,7 @@ fn spec_to_pb(s: &ResourceSpec) -> pb::ResourceSpec {
     };
     pb::ResourceSpec {
         site: s.site.as_str().to_owned(),
-        rack: s
-            .rack
-            .as_ref()
-            .map(|r| r.as_str().to_owned())
-            .unwrap_or_default(),
+        rack: s.rack.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default(),
         kind: Some(kind),
     }
 }
@@ -151,11 +107,7 @@ fn spec_from_pb(t: &str, s: pb::ResourceSpec) -> Result<ResourceSpec, CodecError
     };
     Ok(ResourceSpec {
         site: SiteId::new(s.site).map_err(|e| invalid(t, "site", e))?,
-        rack: if s.rack.is_empty() {
-            None
-        } else {
-            Some(RackId::new(s.rack).map_err(|e| invalid(t, "rack", e))?)
-        },
+        rack: if s.rack.is_empty() { None } else { Some(RackId::new(s.rack).map_err(|e| invalid(t, "rack", e))?) },
         kind,
     })
 }

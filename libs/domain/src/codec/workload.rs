@@ -12,55 +12,31 @@ use std::time::Duration;
 pub fn encode_workload_event(event: &WorkloadEvent) -> (&'static str, Vec<u8>) {
     use WorkloadEvent as E;
     let bytes = match event {
-        E::Submitted { id, spec, .. } => pb::WorkloadSubmitted {
-            workload_id: id.to_string(),
-            spec: Some(spec_to_pb(spec)),
+        E::Submitted { id, spec, .. } => {
+            pb::WorkloadSubmitted { workload_id: id.to_string(), spec: Some(spec_to_pb(spec)) }.encode_to_vec()
         }
-        .encode_to_vec(),
         E::Queued { attempt, .. } => pb::WorkloadQueued { attempt: *attempt }.encode_to_vec(),
-        E::Scheduled { resources, .. } => pb::WorkloadScheduled {
-            resources: resource_strings(resources),
+        E::Scheduled { resources, .. } => {
+            pb::WorkloadScheduled { resources: resource_strings(resources) }.encode_to_vec()
         }
-        .encode_to_vec(),
         E::Starting { .. } => pb::WorkloadStarting {}.encode_to_vec(),
         E::Started { .. } => pb::WorkloadStarted {}.encode_to_vec(),
-        E::Paused { reason, .. } => pb::WorkloadPaused {
-            reason: reason.clone(),
-        }
-        .encode_to_vec(),
+        E::Paused { reason, .. } => pb::WorkloadPaused { reason: reason.clone() }.encode_to_vec(),
         E::Resumed { .. } => pb::WorkloadResumed {}.encode_to_vec(),
-        E::Preempted { reason, .. } => pb::WorkloadPreempted {
-            reason: reason.clone(),
+        E::Preempted { reason, .. } => pb::WorkloadPreempted { reason: reason.clone() }.encode_to_vec(),
+        E::MigrationStarted { to, .. } => pb::WorkloadMigrationStarted { to: resource_strings(to) }.encode_to_vec(),
+        E::Migrated { from, to, .. } => {
+            pb::WorkloadMigrated { from: resource_strings(from), to: resource_strings(to) }.encode_to_vec()
         }
-        .encode_to_vec(),
-        E::MigrationStarted { to, .. } => pb::WorkloadMigrationStarted {
-            to: resource_strings(to),
-        }
-        .encode_to_vec(),
-        E::Migrated { from, to, .. } => pb::WorkloadMigrated {
-            from: resource_strings(from),
-            to: resource_strings(to),
-        }
-        .encode_to_vec(),
         E::Completed { .. } => pb::WorkloadCompleted {}.encode_to_vec(),
-        E::Failed { reason, .. } => pb::WorkloadFailed {
-            reason: reason.clone(),
-        }
-        .encode_to_vec(),
-        E::Cancelled { reason, .. } => pb::WorkloadCancelled {
-            reason: reason.clone(),
-        }
-        .encode_to_vec(),
+        E::Failed { reason, .. } => pb::WorkloadFailed { reason: reason.clone() }.encode_to_vec(),
+        E::Cancelled { reason, .. } => pb::WorkloadCancelled { reason: reason.clone() }.encode_to_vec(),
     };
     (event.event_type(), bytes)
 }
 
 /// Decodes a stored workload event; `at` comes from the envelope.
-pub fn decode_workload_event(
-    event_type: &str,
-    payload: &[u8],
-    at: Timestamp,
-) -> Result<WorkloadEvent, CodecError> {
+pub fn decode_workload_event(event_type: &str, payload: &[u8], at: Timestamp) -> Result<WorkloadEvent, CodecError> {
     use WorkloadEvent as E;
     let t = event_type;
     Ok(match event_type {
@@ -68,58 +44,29 @@ pub fn decode_workload_event(
             let m: pb::WorkloadSubmitted = decode_as(t, payload)?;
             let id = WorkloadId::parse(&m.workload_id).map_err(|e| invalid(t, "workload_id", e))?;
             let spec = m.spec.ok_or_else(|| invalid(t, "spec", "missing"))?;
-            E::Submitted {
-                id,
-                spec: spec_from_pb(t, spec)?,
-                at,
-            }
+            E::Submitted { id, spec: spec_from_pb(t, spec)?, at }
         }
-        "workload.queued" => E::Queued {
-            attempt: decode_as::<pb::WorkloadQueued>(t, payload)?.attempt,
-            at,
-        },
+        "workload.queued" => E::Queued { attempt: decode_as::<pb::WorkloadQueued>(t, payload)?.attempt, at },
         "workload.scheduled" => {
             let m: pb::WorkloadScheduled = decode_as(t, payload)?;
-            E::Scheduled {
-                resources: resource_ids(t, "resources", m.resources)?,
-                at,
-            }
+            E::Scheduled { resources: resource_ids(t, "resources", m.resources)?, at }
         }
         "workload.starting" => E::Starting { at },
         "workload.started" => E::Started { at },
-        "workload.paused" => E::Paused {
-            reason: decode_as::<pb::WorkloadPaused>(t, payload)?.reason,
-            at,
-        },
+        "workload.paused" => E::Paused { reason: decode_as::<pb::WorkloadPaused>(t, payload)?.reason, at },
         "workload.resumed" => E::Resumed { at },
-        "workload.preempted" => E::Preempted {
-            reason: decode_as::<pb::WorkloadPreempted>(t, payload)?.reason,
-            at,
-        },
+        "workload.preempted" => E::Preempted { reason: decode_as::<pb::WorkloadPreempted>(t, payload)?.reason, at },
         "workload.migration_started" => {
             let m: pb::WorkloadMigrationStarted = decode_as(t, payload)?;
-            E::MigrationStarted {
-                to: resource_ids(t, "to", m.to)?,
-                at,
-            }
+            E::MigrationStarted { to: resource_ids(t, "to", m.to)?, at }
         }
         "workload.migrated" => {
             let m: pb::WorkloadMigrated = decode_as(t, payload)?;
-            E::Migrated {
-                from: resource_ids(t, "from", m.from)?,
-                to: resource_ids(t, "to", m.to)?,
-                at,
-            }
+            E::Migrated { from: resource_ids(t, "from", m.from)?, to: resource_ids(t, "to", m.to)?, at }
         }
         "workload.completed" => E::Completed { at },
-        "workload.failed" => E::Failed {
-            reason: decode_as::<pb::WorkloadFailed>(t, payload)?.reason,
-            at,
-        },
-        "workload.cancelled" => E::Cancelled {
-            reason: decode_as::<pb::WorkloadCancelled>(t, payload)?.reason,
-            at,
-        },
+        "workload.failed" => E::Failed { reason: decode_as::<pb::WorkloadFailed>(t, payload)?.reason, at },
+        "workload.cancelled" => E::Cancelled { reason: decode_as::<pb::WorkloadCancelled>(t, payload)?.reason, at },
         other => return Err(CodecError::UnknownType(other.to_owned())),
     })
 }
@@ -135,9 +82,7 @@ fn spec_to_pb(s: &WorkloadSpec) -> pb::WorkloadSpec {
         gpu_model: s.gpu_model.as_str().to_owned(),
         gpu_count: s.gpu_count,
         memory_mib: s.memory_mib,
-        max_latency_ms: s
-            .max_latency
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        max_latency_ms: s.max_latency.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         priority: u32::from(s.priority.get()),
     }
 }
@@ -149,11 +94,7 @@ pub fn spec_from_pb(t: &str, s: pb::WorkloadSpec) -> Result<WorkloadSpec, CodecE
         Ok(pb::WorkloadKind::BatchInference) => WorkloadKind::BatchInference,
         Ok(pb::WorkloadKind::Training) => WorkloadKind::Training,
         _ => {
-            return Err(invalid(
-                t,
-                "kind",
-                format!("{} is not a workload kind", s.kind),
-            ));
+            return Err(invalid(t, "kind", format!("{} is not a workload kind", s.kind)));
         }
     };
     let spec = WorkloadSpec {

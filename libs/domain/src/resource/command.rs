@@ -10,19 +10,11 @@ use std::fmt;
 #[allow(missing_docs)] // the fields say what they are
 pub enum ResourceCommand {
     /// Discovery found a device.
-    Register {
-        id: ResourceId,
-        spec: ResourceSpec,
-        at: Timestamp,
-    },
+    Register { id: ResourceId, spec: ResourceSpec, at: Timestamp },
     /// The optimizer or an operator moves it to a mode.
     SetMode { mode: Mode, at: Timestamp },
     /// Health polling observed a health (healthy, degraded or offline).
-    ReportHealth {
-        health: Health,
-        reason: String,
-        at: Timestamp,
-    },
+    ReportHealth { health: Health, reason: String, at: Timestamp },
     /// Placement gives it to a workload.
     Assign { workload: WorkloadId, at: Timestamp },
     /// The workload let go of it.

@@ -1,9 +1,6 @@
 //! All of the resource's rules.
 
-use super::{
-    Health, Mode, Resource, ResourceCommand, ResourceError, ResourceEvent, ResourceKind,
-    ResourceSpec,
-};
+use super::{Health, Mode, Resource, ResourceCommand, ResourceError, ResourceEvent, ResourceKind, ResourceSpec};
 
 type Decision = Result<Vec<ResourceEvent>, ResourceError>;
 
@@ -37,27 +34,17 @@ pub(super) fn decide(r: &Resource, command: ResourceCommand) -> Decision {
                     return Err(ResourceError::ModeNotSupported { kind: "GPU", mode });
                 }
                 (Mode::ServingAi, false) => {
-                    return Err(ResourceError::ModeNotSupported {
-                        kind: "ASIC miner",
-                        mode,
-                    });
+                    return Err(ResourceError::ModeNotSupported { kind: "ASIC miner", mode });
                 }
                 _ => {}
             }
             if matches!(mode, Mode::Mining | Mode::ServingAi) && r.health == Health::Offline {
-                return Err(ResourceError::Unhealthy {
-                    command: kind,
-                    health: r.health,
-                });
+                return Err(ResourceError::Unhealthy { command: kind, health: r.health });
             }
             if let Some(w) = r.assignment {
                 return Err(ResourceError::AssignedTo(w));
             }
-            Ok(vec![E::ModeChanged {
-                from: r.mode,
-                to: mode,
-                at,
-            }])
+            Ok(vec![E::ModeChanged { from: r.mode, to: mode, at }])
         }
         C::ReportHealth { health, reason, at } => {
             if health == Health::Retired {
@@ -66,12 +53,7 @@ pub(super) fn decide(r: &Resource, command: ResourceCommand) -> Decision {
             if health == r.health {
                 return Ok(vec![]);
             }
-            Ok(vec![E::HealthChanged {
-                from: r.health,
-                to: health,
-                reason,
-                at,
-            }])
+            Ok(vec![E::HealthChanged { from: r.health, to: health, reason, at }])
         }
         C::Assign { workload, at } => {
             if !spec.kind.is_gpu() {
@@ -86,10 +68,7 @@ pub(super) fn decide(r: &Resource, command: ResourceCommand) -> Decision {
                 return Err(ResourceError::NotServing(r.mode));
             }
             if r.health == Health::Offline {
-                return Err(ResourceError::Unhealthy {
-                    command: kind,
-                    health: r.health,
-                });
+                return Err(ResourceError::Unhealthy { command: kind, health: r.health });
             }
             Ok(vec![E::Assigned { workload, at }])
         }
@@ -112,11 +91,7 @@ pub(super) fn decide(r: &Resource, command: ResourceCommand) -> Decision {
 fn validate(spec: &ResourceSpec) -> Result<(), ResourceError> {
     let invalid = |field, reason| Err(ResourceError::InvalidSpec { field, reason });
     match &spec.kind {
-        ResourceKind::AsicMiner {
-            model,
-            nominal_hashrate,
-            nominal_power,
-        } => {
+        ResourceKind::AsicMiner { model, nominal_hashrate, nominal_power } => {
             if model.trim().is_empty() {
                 return invalid("model", "must not be empty");
             }
@@ -127,13 +102,7 @@ fn validate(spec: &ResourceSpec) -> Result<(), ResourceError> {
                 return invalid("nominal_power", "must be greater than zero");
             }
         }
-        ResourceKind::Gpu {
-            model,
-            host,
-            memory_mib,
-            power_limit,
-            ..
-        } => {
+        ResourceKind::Gpu { model, host, memory_mib, power_limit, .. } => {
             if model.trim().is_empty() {
                 return invalid("model", "must not be empty");
             }

@@ -9,34 +9,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)] // the fields say what they are
 pub enum ResourceEvent {
-    Registered {
-        id: ResourceId,
-        spec: ResourceSpec,
-        at: Timestamp,
-    },
-    ModeChanged {
-        from: Mode,
-        to: Mode,
-        at: Timestamp,
-    },
-    HealthChanged {
-        from: Health,
-        to: Health,
-        reason: String,
-        at: Timestamp,
-    },
-    Assigned {
-        workload: WorkloadId,
-        at: Timestamp,
-    },
-    Released {
-        workload: WorkloadId,
-        at: Timestamp,
-    },
-    Retired {
-        reason: String,
-        at: Timestamp,
-    },
+    Registered { id: ResourceId, spec: ResourceSpec, at: Timestamp },
+    ModeChanged { from: Mode, to: Mode, at: Timestamp },
+    HealthChanged { from: Health, to: Health, reason: String, at: Timestamp },
+    Assigned { workload: WorkloadId, at: Timestamp },
+    Released { workload: WorkloadId, at: Timestamp },
+    Retired { reason: String, at: Timestamp },
 }
 
 impl ResourceEvent {

@@ -6,9 +6,7 @@ use std::ops::Add;
 
 /// Energy, stored as integer milliwatt-hours so that a minute of a 700 W GPU
 /// (11,666 mWh) is exact enough for billing.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Energy(u64);
 
 impl Energy {

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// SHA-256 hashrate in hashes per second (a 200 TH/s miner is 2e14).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Hashrate(u64);
 
 impl Hashrate {
@@ -52,13 +50,7 @@ mod tests {
     fn efficiency_of_real_models() {
         // Antminer S21: 200 TH/s at 3,500 W is 17.5 J/TH.
         let s21 = Hashrate::from_terahashes(200);
-        assert_eq!(
-            s21.joules_per_terahash(Power::from_watts(3_500)),
-            Some(17.5)
-        );
-        assert_eq!(
-            Hashrate::default().joules_per_terahash(Power::from_watts(1)),
-            None
-        );
+        assert_eq!(s21.joules_per_terahash(Power::from_watts(3_500)), Some(17.5));
+        assert_eq!(Hashrate::default().joules_per_terahash(Power::from_watts(1)), None);
     }
 }

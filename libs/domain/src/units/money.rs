@@ -5,9 +5,7 @@ use std::fmt;
 use std::ops::{Add, Neg, Sub};
 
 /// An amount of US dollars, stored as integer micro-dollars (1e-6 USD). Never a float.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Money(i64);
 
 impl Money {
@@ -49,11 +47,7 @@ impl Money {
 /// Integer division rounding half away from zero.
 pub(crate) fn round_div(n: i128, d: i128) -> i128 {
     let (q, r) = (n / d, n % d);
-    if 2 * r.abs() >= d.abs() {
-        q + if (n < 0) == (d < 0) { 1 } else { -1 }
-    } else {
-        q
-    }
+    if 2 * r.abs() >= d.abs() { q + if (n < 0) == (d < 0) { 1 } else { -1 } } else { q }
 }
 
 impl Add for Money {
@@ -98,18 +92,9 @@ mod tests {
 
     #[test]
     fn ratio_rounds_half_away_from_zero() {
-        assert_eq!(
-            Money::from_micros(5).mul_ratio(1, 2),
-            Some(Money::from_micros(3))
-        );
-        assert_eq!(
-            Money::from_micros(-5).mul_ratio(1, 2),
-            Some(Money::from_micros(-3))
-        );
-        assert_eq!(
-            Money::from_micros(4).mul_ratio(1, 3),
-            Some(Money::from_micros(1))
-        );
+        assert_eq!(Money::from_micros(5).mul_ratio(1, 2), Some(Money::from_micros(3)));
+        assert_eq!(Money::from_micros(-5).mul_ratio(1, 2), Some(Money::from_micros(-3)));
+        assert_eq!(Money::from_micros(4).mul_ratio(1, 3), Some(Money::from_micros(1)));
         assert_eq!(Money::from_micros(1).mul_ratio(1, 0), None);
         assert_eq!(Money::from_micros(i64::MAX).mul_ratio(2, 1), None);
     }

@@ -7,9 +7,7 @@ use std::ops::{Add, Sub};
 use std::time::Duration;
 
 /// Power drawn by a device or allowed at a site, in whole watts.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Power(u64);
 
 impl Power {
@@ -86,19 +84,9 @@ mod tests {
     #[test]
     fn power_over_time_is_energy() {
         // 700 W for one hour is 700 Wh.
-        assert_eq!(
-            Power::from_watts(700)
-                .over(Duration::from_secs(3600))
-                .watt_hours(),
-            700
-        );
+        assert_eq!(Power::from_watts(700).over(Duration::from_secs(3600)).watt_hours(), 700);
         // 3.5 kW for 15 minutes is 875 Wh.
-        assert_eq!(
-            Power::from_watts(3_500)
-                .over(Duration::from_secs(900))
-                .watt_hours(),
-            875
-        );
+        assert_eq!(Power::from_watts(3_500).over(Duration::from_secs(900)).watt_hours(), 875);
         assert_eq!(Power::from_megawatts(2).to_string(), "2.000 MW");
     }
 }

@@ -7,9 +7,7 @@ use std::fmt;
 
 /// An electricity price in micro-dollars per MWh. Negative prices are real (ERCOT
 /// pays consumers to take power at times), so it is signed.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct EnergyPrice(i64);
 
 impl EnergyPrice {
@@ -53,10 +51,7 @@ mod tests {
     fn cost_of_energy() {
         // 3.5 kW for 15 min = 875 Wh at $40/MWh = $0.035
         let e = Power::from_watts(3_500).over(Duration::from_secs(900));
-        assert_eq!(
-            EnergyPrice::from_cents_per_mwh(4_000).cost_of(e),
-            Money::from_micros(35_000)
-        );
+        assert_eq!(EnergyPrice::from_cents_per_mwh(4_000).cost_of(e), Money::from_micros(35_000));
         // A negative price earns money.
         assert_eq!(
             EnergyPrice::from_cents_per_mwh(-7_000).cost_of(Energy::from_watt_hours(1_000)),

@@ -5,9 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// An instant in microseconds since the Unix epoch (UTC).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Timestamp(i64);
 
 impl Timestamp {
@@ -36,10 +34,7 @@ impl Timestamp {
 
     /// This instant moved forward by `d`.
     pub fn plus(self, d: Duration) -> Timestamp {
-        Timestamp(
-            self.0
-                .saturating_add(i64::try_from(d.as_micros()).unwrap_or(i64::MAX)),
-        )
+        Timestamp(self.0.saturating_add(i64::try_from(d.as_micros()).unwrap_or(i64::MAX)))
     }
 }
 
@@ -51,13 +46,7 @@ impl fmt::Display for Timestamp {
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            sod / 3600,
-            (sod % 3600) / 60,
-            sod % 60
-        )
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", sod / 3600, (sod % 3600) / 60, sod % 60)
     }
 }
 
@@ -83,23 +72,14 @@ mod tests {
     fn displays_rfc3339() {
         assert_eq!(Timestamp::EPOCH.to_string(), "1970-01-01T00:00:00.000000Z");
         // 2024-08-20T17:30:00Z
-        assert_eq!(
-            Timestamp::from_unix_secs(1_724_175_000).to_string(),
-            "2024-08-20T17:30:00.000000Z"
-        );
-        assert_eq!(
-            Timestamp::from_unix_micros(-1).to_string(),
-            "1969-12-31T23:59:59.999999Z"
-        );
+        assert_eq!(Timestamp::from_unix_secs(1_724_175_000).to_string(), "2024-08-20T17:30:00.000000Z");
+        assert_eq!(Timestamp::from_unix_micros(-1).to_string(), "1969-12-31T23:59:59.999999Z");
     }
 
     #[test]
     fn durations_between_instants() {
         let t = Timestamp::from_unix_secs(100);
-        assert_eq!(
-            t.plus(Duration::from_secs(5)).since(t),
-            Duration::from_secs(5)
-        );
+        assert_eq!(t.plus(Duration::from_secs(5)).since(t), Duration::from_secs(5));
         assert_eq!(t.since(t.plus(Duration::from_secs(5))), Duration::ZERO);
     }
 }

@@ -13,12 +13,7 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
     use WorkloadStatus as S;
 
     let kind = command.kind();
-    let refuse = || {
-        Err(WorkloadError::InvalidTransition {
-            command: kind,
-            status: w.status,
-        })
-    };
+    let refuse = || Err(WorkloadError::InvalidTransition { command: kind, status: w.status });
 
     if let C::Submit { id, spec, at } = command {
         if let Some(existing) = w.id {
@@ -34,10 +29,7 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
     match command {
         C::Submit { .. } => unreachable_submit(),
         C::Queue { at } => match w.status {
-            S::Submitted | S::Preempted => Ok(vec![E::Queued {
-                attempt: w.attempts + 1,
-                at,
-            }]),
+            S::Submitted | S::Preempted => Ok(vec![E::Queued { attempt: w.attempts + 1, at }]),
             _ => refuse(),
         },
         C::Schedule { resources, at } => match w.status {
@@ -56,10 +48,7 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
             _ => refuse(),
         },
         C::Pause { reason, at } => match w.status {
-            S::Running => Ok(vec![E::Paused {
-                reason: required(reason, kind)?,
-                at,
-            }]),
+            S::Running => Ok(vec![E::Paused { reason: required(reason, kind)?, at }]),
             _ => refuse(),
         },
         C::Resume { at } => match w.status {
@@ -68,10 +57,7 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
         },
         C::Preempt { reason, at } => match w.status {
             S::Scheduled | S::Starting | S::Running | S::Paused | S::Migrating => {
-                Ok(vec![E::Preempted {
-                    reason: required(reason, kind)?,
-                    at,
-                }])
+                Ok(vec![E::Preempted { reason: required(reason, kind)?, at }])
             }
             _ => refuse(),
         },
@@ -86,11 +72,7 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
             _ => refuse(),
         },
         C::ConfirmMigrated { at } => match w.status {
-            S::Migrating => Ok(vec![E::Migrated {
-                from: w.resources.clone(),
-                to: w.migration_target.clone(),
-                at,
-            }]),
+            S::Migrating => Ok(vec![E::Migrated { from: w.resources.clone(), to: w.migration_target.clone(), at }]),
             _ => refuse(),
         },
         C::Complete { at } => match w.status {
@@ -99,19 +81,13 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
         },
         C::Fail { reason, at } => match w.status {
             S::Scheduled | S::Starting | S::Running | S::Paused | S::Migrating => {
-                Ok(vec![E::Failed {
-                    reason: required(reason, kind)?,
-                    at,
-                }])
+                Ok(vec![E::Failed { reason: required(reason, kind)?, at }])
             }
             _ => refuse(),
         },
         C::Cancel { reason, at } => match w.status {
             s if s.is_terminal() => refuse(),
-            _ => Ok(vec![E::Cancelled {
-                reason: required(reason, kind)?,
-                at,
-            }]),
+            _ => Ok(vec![E::Cancelled { reason: required(reason, kind)?, at }]),
         },
     }
 }
@@ -122,20 +98,13 @@ fn unreachable_submit() -> Decision {
 }
 
 fn required(reason: String, kind: super::WorkloadCommandKind) -> Result<String, WorkloadError> {
-    if reason.trim().is_empty() {
-        Err(WorkloadError::ReasonRequired(kind))
-    } else {
-        Ok(reason)
-    }
+    if reason.trim().is_empty() { Err(WorkloadError::ReasonRequired(kind)) } else { Ok(reason) }
 }
 
 fn check_resources(w: &Workload, resources: &[ResourceId]) -> Result<(), WorkloadError> {
     let needed = w.spec.as_ref().map_or(0, |s| s.gpu_count);
     if resources.len() != needed as usize {
-        return Err(WorkloadError::WrongResourceCount {
-            needed,
-            got: resources.len(),
-        });
+        return Err(WorkloadError::WrongResourceCount { needed, got: resources.len() });
     }
     let mut seen = HashSet::with_capacity(resources.len());
     for r in resources {

@@ -9,56 +9,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)] // the fields say what they are
 pub enum WorkloadEvent {
-    Submitted {
-        id: WorkloadId,
-        spec: WorkloadSpec,
-        at: Timestamp,
-    },
-    Queued {
-        attempt: u32,
-        at: Timestamp,
-    },
-    Scheduled {
-        resources: Vec<ResourceId>,
-        at: Timestamp,
-    },
-    Starting {
-        at: Timestamp,
-    },
-    Started {
-        at: Timestamp,
-    },
-    Paused {
-        reason: String,
-        at: Timestamp,
-    },
-    Resumed {
-        at: Timestamp,
-    },
-    Preempted {
-        reason: String,
-        at: Timestamp,
-    },
-    MigrationStarted {
-        to: Vec<ResourceId>,
-        at: Timestamp,
-    },
-    Migrated {
-        from: Vec<ResourceId>,
-        to: Vec<ResourceId>,
-        at: Timestamp,
-    },
-    Completed {
-        at: Timestamp,
-    },
-    Failed {
-        reason: String,
-        at: Timestamp,
-    },
-    Cancelled {
-        reason: String,
-        at: Timestamp,
-    },
+    Submitted { id: WorkloadId, spec: WorkloadSpec, at: Timestamp },
+    Queued { attempt: u32, at: Timestamp },
+    Scheduled { resources: Vec<ResourceId>, at: Timestamp },
+    Starting { at: Timestamp },
+    Started { at: Timestamp },
+    Paused { reason: String, at: Timestamp },
+    Resumed { at: Timestamp },
+    Preempted { reason: String, at: Timestamp },
+    MigrationStarted { to: Vec<ResourceId>, at: Timestamp },
+    Migrated { from: Vec<ResourceId>, to: Vec<ResourceId>, at: Timestamp },
+    Completed { at: Timestamp },
+    Failed { reason: String, at: Timestamp },
+    Cancelled { reason: String, at: Timestamp },
 }
 
 impl WorkloadEvent {

@@ -35,10 +35,7 @@ impl GpuModel {
     /// Validates and wraps.
     pub fn new(s: impl Into<String>) -> Result<Self, WorkloadError> {
         let s = s.into();
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        let ok = !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if ok {
             Ok(GpuModel(s))
         } else {
@@ -69,10 +66,7 @@ impl Priority {
             .ok()
             .filter(|p| *p <= 9)
             .map(Priority)
-            .ok_or_else(|| WorkloadError::InvalidSpec {
-                field: "priority",
-                reason: format!("{p} is outside 0..=9"),
-            })
+            .ok_or_else(|| WorkloadError::InvalidSpec { field: "priority", reason: format!("{p} is outside 0..=9") })
     }
 
     /// The number.
@@ -106,25 +100,15 @@ pub const MAX_GPU_COUNT: u32 = 1024;
 impl WorkloadSpec {
     /// Checks the rules no single field can check alone.
     pub fn validate(&self) -> Result<(), WorkloadError> {
-        let invalid = |field, reason: &str| {
-            Err(WorkloadError::InvalidSpec {
-                field,
-                reason: reason.to_owned(),
-            })
-        };
+        let invalid = |field, reason: &str| Err(WorkloadError::InvalidSpec { field, reason: reason.to_owned() });
         if self.gpu_count == 0 || self.gpu_count > MAX_GPU_COUNT {
-            return invalid(
-                "gpu_count",
-                &format!("{} is outside 1..={MAX_GPU_COUNT}", self.gpu_count),
-            );
+            return invalid("gpu_count", &format!("{} is outside 1..={MAX_GPU_COUNT}", self.gpu_count));
         }
         if self.memory_mib == 0 {
             return invalid("memory_mib", "must be at least 1 MiB");
         }
         match (self.kind, self.max_latency) {
-            (WorkloadKind::RealtimeInference, None) => {
-                invalid("max_latency", "required for realtime inference")
-            }
+            (WorkloadKind::RealtimeInference, None) => invalid("max_latency", "required for realtime inference"),
             (_, Some(d)) if d.is_zero() => invalid("max_latency", "must be greater than zero"),
             _ => Ok(()),
         }

@@ -40,10 +40,7 @@ pub enum WorkloadStatus {
 impl WorkloadStatus {
     /// Whether nothing more can happen.
     pub const fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            WorkloadStatus::Completed | WorkloadStatus::Failed | WorkloadStatus::Cancelled
-        )
+        matches!(self, WorkloadStatus::Completed | WorkloadStatus::Failed | WorkloadStatus::Cancelled)
     }
 
     /// Whether the workload holds resources in this status.
@@ -161,11 +158,8 @@ impl Aggregate for Workload {
                 self.reason = Some(reason.clone());
                 self.resources.clear();
                 self.migration_target.clear();
-                self.status = if matches!(event, E::Failed { .. }) {
-                    WorkloadStatus::Failed
-                } else {
-                    WorkloadStatus::Cancelled
-                };
+                self.status =
+                    if matches!(event, E::Failed { .. }) { WorkloadStatus::Failed } else { WorkloadStatus::Cancelled };
             }
         }
         self

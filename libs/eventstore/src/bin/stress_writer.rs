@@ -19,26 +19,18 @@ fn usage() -> ! {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [url, ns, size, max] = args.as_slice() else {
-        usage()
-    };
-    let (Ok(size), Ok(max)) = (size.parse::<usize>(), max.parse::<u64>()) else {
-        usage()
-    };
+    let [url, ns, size, max] = args.as_slice() else { usage() };
+    let (Ok(size), Ok(max)) = (size.parse::<usize>(), max.parse::<u64>()) else { usage() };
     let store = match (url.strip_prefix("sqlite:"), ns.as_str()) {
         (Some(path), _) => SqliteStore::open_path(path).await.map(AnyStore::Sqlite),
-        (None, "-") => JetStreamStore::connect(JetStreamConfig::new(url))
-            .await
-            .map(AnyStore::JetStream),
-        (None, ns) => JetStreamStore::connect(JetStreamConfig::namespaced(url, ns))
-            .await
-            .map(AnyStore::JetStream),
+        (None, "-") => JetStreamStore::connect(JetStreamConfig::new(url)).await.map(AnyStore::JetStream),
+        (None, ns) => JetStreamStore::connect(JetStreamConfig::namespaced(url, ns)).await.map(AnyStore::JetStream),
     };
     let store = store.unwrap_or_else(|e| {
         eprintln!("cannot open {url}: {e}");
         std::process::exit(1)
     });
-    let payload = vec![0x5a_u8; 180];
+    let payload = [0x5a_u8; 180];
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut out = std::io::stdout();
     for n in 0..max {
@@ -47,22 +39,11 @@ async fn main() {
                 NewEvent::new(
                     "test.bulk_loaded",
                     1,
-                    format!("{n}:{i}:")
-                        .into_bytes()
-                        .into_iter()
-                        .chain(payload.iter().copied())
-                        .collect::<Vec<u8>>(),
+                    format!("{n}:{i}:").into_bytes().into_iter().chain(payload.iter().copied()).collect::<Vec<u8>>(),
                 )
             })
             .collect();
-        if let Err(e) = store
-            .append(
-                &format!("batch-{run}-{n}"),
-                ExpectedVersion::NoStream,
-                events,
-            )
-            .await
-        {
+        if let Err(e) = store.append(&format!("batch-{run}-{n}"), ExpectedVersion::NoStream, events).await {
             eprintln!("append {n} failed: {e}");
             std::process::exit(1);
         }

@@ -20,7 +20,24 @@ pub const fn sequence_of(position: Position) -> u64 {
     position / POSITION_STRIDE
 }
 
-pub(super) fn encode_batch(stream: &str, first_version: u64, events: &[NewEvent]) -> Vec<u8> {
+/// How many earlier batches each batch points to.
+pub(super) const BACK_POINTERS: usize = 31;
+
+/// A stored batch: its events and the sequences of earlier batches of its stream.
+pub(super) struct Decoded {
+    pub events: Vec<RecordedEvent>,
+    pub previous: Vec<u64>,
+}
+
+/// The back-pointers a new batch carries, given the last batch's sequence and its own.
+pub(super) fn next_pointers(last_seq: u64, last_previous: &[u64]) -> Vec<u64> {
+    if last_seq == 0 {
+        return Vec::new();
+    }
+    std::iter::once(last_seq).chain(last_previous.iter().copied()).take(BACK_POINTERS).collect()
+}
+
+pub(super) fn encode_batch(stream: &str, first_version: u64, previous: Vec<u64>, events: &[NewEvent]) -> Vec<u8> {
     let opt = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
     EventBatch {
         stream: stream.to_owned(),
@@ -40,28 +57,27 @@ pub(super) fn encode_batch(stream: &str, first_version: u64, events: &[NewEvent]
                 ..Default::default()
             })
             .collect(),
+        previous_sequences: previous,
     }
     .encode_to_vec()
 }
 
-pub(super) fn decode_batch(
-    sequence: u64,
-    recorded_unix_micros: i64,
-    bytes: &[u8],
-) -> Result<Vec<RecordedEvent>> {
+pub(super) fn decode_batch(sequence: u64, recorded_unix_micros: i64, bytes: &[u8]) -> Result<Vec<RecordedEvent>> {
+    decode_with_pointers(sequence, recorded_unix_micros, bytes).map(|d| d.events)
+}
+
+pub(super) fn decode_with_pointers(sequence: u64, recorded_unix_micros: i64, bytes: &[u8]) -> Result<Decoded> {
     let corrupt = |what: String| StoreError::Corrupt(format!("message {sequence}: {what}"));
-    let batch =
-        EventBatch::decode(bytes).map_err(|e| corrupt(format!("not an event batch: {e}")))?;
+    let batch = EventBatch::decode(bytes).map_err(|e| corrupt(format!("not an event batch: {e}")))?;
     let uuid = |s: &str, field: &str| -> Result<Option<Uuid>> {
         if s.is_empty() {
             return Ok(None);
         }
-        Uuid::parse_str(s)
-            .map(Some)
-            .map_err(|_| corrupt(format!("{field} {s:?} is not a UUID")))
+        Uuid::parse_str(s).map(Some).map_err(|_| corrupt(format!("{field} {s:?} is not a UUID")))
     };
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
-    batch
+    let previous = batch.previous_sequences;
+    let events = batch
         .events
         .into_iter()
         .enumerate()
@@ -84,5 +100,6 @@ pub(super) fn decode_batch(
                 payload: e.payload.into(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Decoded { events, previous })
 }

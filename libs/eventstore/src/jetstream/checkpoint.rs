@@ -23,9 +23,7 @@ pub(super) async fn ensure(
         allow_direct: true,
         allow_rollup: true,
         duplicate_window: Duration::from_secs(1),
-        description: Some(
-            "HCP consumer checkpoints: the last position each consumer has handled".into(),
-        ),
+        description: Some("HCP consumer checkpoints: the last position each consumer has handled".into()),
         ..Default::default()
     })
     .await
@@ -33,11 +31,7 @@ pub(super) async fn ensure(
 }
 
 /// The stored checkpoint on `subject`, if any.
-pub(super) async fn load(
-    stream: &stream::Stream,
-    subject: &str,
-    consumer: &str,
-) -> Result<Option<Position>> {
+pub(super) async fn load(stream: &stream::Stream, subject: &str, consumer: &str) -> Result<Option<Position>> {
     let Some(msg) = super::read::last_batch(stream, subject).await? else {
         return Ok(None);
     };
@@ -49,11 +43,7 @@ pub(super) async fn load(
 }
 
 /// Stores a checkpoint and waits for the server to have it.
-pub(super) async fn save(
-    js: &jetstream::Context,
-    subject: String,
-    position: Position,
-) -> Result<()> {
+pub(super) async fn save(js: &jetstream::Context, subject: String, position: Position) -> Result<()> {
     js.publish(subject, position.to_string().into())
         .await
         .map_err(StoreError::nats)?

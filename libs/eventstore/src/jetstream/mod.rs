@@ -21,11 +21,11 @@ mod read;
 use crate::subscription::Subscription;
 use crate::types::validate_append;
 use crate::{
-    AppendResult, ConcurrencyConflict, Direction, EventStore, ExpectedVersion, NewEvent, Position,
-    RecordedEvent, Result, StoreError, Upcasters, validate_consumer, validate_stream,
+    AppendResult, ConcurrencyConflict, Direction, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent,
+    Result, StoreError, Upcasters, validate_consumer, validate_stream,
 };
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
-use batch::{POSITION_STRIDE, decode_batch, encode_batch};
+use batch::{POSITION_STRIDE, decode_batch, decode_with_pointers, encode_batch, next_pointers};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -88,6 +88,14 @@ impl JetStreamConfig {
     }
 }
 
+/// What the store remembers of a stream's tip.
+#[derive(Clone, Default)]
+struct Last {
+    version: u64,
+    sequence: u64,
+    previous: Vec<u64>,
+}
+
 /// The JetStream event store. Cheap to clone.
 #[derive(Clone)]
 pub struct JetStreamStore {
@@ -99,8 +107,8 @@ struct Inner {
     js: jetstream::Context,
     stream: stream::Stream,
     checkpoints: stream::Stream,
-    /// Per stream: (version, sequence) of its last batch, as last seen.
-    last: Mutex<HashMap<String, (u64, u64)>>,
+    /// Per stream, as last seen: its version, and its last batch's sequence and back-pointers.
+    last: Mutex<HashMap<String, Last>>,
     config: JetStreamConfig,
 }
 
@@ -124,31 +132,15 @@ impl JetStreamStore {
                 deny_delete: true,
                 deny_purge: true,
                 duplicate_window: config.duplicate_window,
-                description: Some(
-                    "HCP event store: one subject per event stream, append-only".into(),
-                ),
+                description: Some("HCP event store: one subject per event stream, append-only".into()),
                 ..Default::default()
             })
             .await
-            .map_err(|e| {
-                StoreError::Nats(format!("cannot create stream {}: {e}", config.stream_name))
-            })?;
-        let checkpoints = checkpoint::ensure(
-            &js,
-            &config.checkpoint_stream,
-            &config.checkpoint_prefix,
-            config.replicas,
-        )
-        .await?;
+            .map_err(|e| StoreError::Nats(format!("cannot create stream {}: {e}", config.stream_name)))?;
+        let checkpoints =
+            checkpoint::ensure(&js, &config.checkpoint_stream, &config.checkpoint_prefix, config.replicas).await?;
         Ok(JetStreamStore {
-            inner: Arc::new(Inner {
-                client,
-                js,
-                stream,
-                checkpoints,
-                last: Mutex::new(HashMap::new()),
-                config,
-            }),
+            inner: Arc::new(Inner { client, js, stream, checkpoints, last: Mutex::new(HashMap::new()), config }),
         })
     }
 
@@ -165,16 +157,8 @@ impl JetStreamStore {
     /// Deletes this store's streams: for tests' private namespaces only.
     pub async fn destroy(self) -> Result<()> {
         let c = &self.inner.config;
-        self.inner
-            .js
-            .delete_stream(&c.stream_name)
-            .await
-            .map_err(StoreError::nats)?;
-        self.inner
-            .js
-            .delete_stream(&c.checkpoint_stream)
-            .await
-            .map_err(StoreError::nats)?;
+        self.inner.js.delete_stream(&c.stream_name).await.map_err(StoreError::nats)?;
+        self.inner.js.delete_stream(&c.checkpoint_stream).await.map_err(StoreError::nats)?;
         Ok(())
     }
 
@@ -182,12 +166,12 @@ impl JetStreamStore {
         format!("{}.{stream}", self.inner.config.subject_prefix)
     }
 
-    fn remember(&self, stream: &str, version: u64, sequence: u64) {
+    fn remember(&self, stream: &str, tip: Last) {
         if let Ok(mut last) = self.inner.last.lock() {
             if last.len() >= LAST_CACHE {
                 last.clear();
             }
-            last.insert(stream.to_owned(), (version, sequence));
+            last.insert(stream.to_owned(), tip);
         }
     }
 
@@ -197,34 +181,27 @@ impl JetStreamStore {
         }
     }
 
-    fn remembered(&self, stream: &str) -> Option<(u64, u64)> {
-        self.inner
-            .last
-            .lock()
-            .ok()
-            .and_then(|l| l.get(stream).copied())
+    fn remembered(&self, stream: &str) -> Option<Last> {
+        self.inner.last.lock().ok().and_then(|l| l.get(stream).cloned())
     }
 
-    /// (version, sequence) of the stream's last batch, asking the server.
-    async fn last_from_server(&self, stream: &str) -> Result<(u64, u64)> {
+    /// The stream's tip, asking the server.
+    async fn last_from_server(&self, stream: &str) -> Result<Last> {
         match read::last_batch(&self.inner.stream, &self.subject(stream)).await? {
-            None => Ok((0, 0)),
+            None => Ok(Last::default()),
             Some(msg) => {
-                let events = decode_batch(msg.sequence, 0, &msg.payload)?;
-                let version = events.last().map_or(0, |e| e.version);
-                self.remember(stream, version, msg.sequence);
-                Ok((version, msg.sequence))
+                let decoded = decode_with_pointers(msg.sequence, 0, &msg.payload)?;
+                let version = decoded.events.last().map_or(0, |e| e.version);
+                let tip = Last { version, sequence: msg.sequence, previous: decoded.previous };
+                self.remember(stream, tip.clone());
+                Ok(tip)
             }
         }
     }
 
     /// If `events` are stored already as one append to `stream`, its original result.
-    async fn find_original(
-        &self,
-        stream: &str,
-        events: &[NewEvent],
-    ) -> Result<Option<AppendResult>> {
-        let stored = read::stream_events(&self.inner.stream, &self.subject(stream)).await?;
+    async fn find_original(&self, stream: &str, events: &[NewEvent]) -> Result<Option<AppendResult>> {
+        let (stored, _) = read::stream_events(&self.inner.stream, &self.subject(stream)).await?;
         let Some(start) = stored.iter().position(|e| e.id == events[0].id) else {
             return Ok(None);
         };
@@ -241,11 +218,7 @@ impl JetStreamStore {
 }
 
 /// Checks that `stored` begins with exactly `events` and returns their result.
-fn original_in(
-    stored: &[RecordedEvent],
-    stream: &str,
-    events: &[NewEvent],
-) -> Result<AppendResult> {
+fn original_in(stored: &[RecordedEvent], stream: &str, events: &[NewEvent]) -> Result<AppendResult> {
     for (i, e) in events.iter().enumerate() {
         match stored.get(i) {
             Some(s) if s.id == e.id => {}
@@ -259,20 +232,11 @@ fn original_in(
         }
     }
     let last = &stored[events.len() - 1];
-    Ok(AppendResult {
-        first_position: stored[0].position,
-        last_position: last.position,
-        version: last.version,
-    })
+    Ok(AppendResult { first_position: stored[0].position, last_position: last.position, version: last.version })
 }
 
 impl EventStore for JetStreamStore {
-    async fn append(
-        &self,
-        stream: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-    ) -> Result<AppendResult> {
+    async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendResult> {
         validate_append(stream, &events)?;
         if events.len() > MAX_EVENTS_PER_APPEND {
             return Err(StoreError::InvalidAppend {
@@ -286,46 +250,37 @@ impl EventStore for JetStreamStore {
         let subject = self.subject(stream);
         let n = events.len() as u64;
         for _ in 0..MAX_RETRIES {
-            let (version, last_seq) = match (expected, self.remembered(stream)) {
+            let tip = match (expected, self.remembered(stream)) {
                 (_, Some(known)) => known,
-                (ExpectedVersion::NoStream | ExpectedVersion::Exact(0), None) => (0, 0),
+                (ExpectedVersion::NoStream | ExpectedVersion::Exact(0), None) => Last::default(),
                 (_, None) => self.last_from_server(stream).await?,
             };
+            let (version, last_seq) = (tip.version, tip.sequence);
             if !expected.admits(version) {
                 // Maybe the memory is stale, or this is a retry of a stored append.
-                let (version, _) = self.last_from_server(stream).await?;
+                let version = self.last_from_server(stream).await?.version;
                 if expected.admits(version) {
                     continue;
                 }
                 if let Some(original) = self.find_original(stream, &events).await? {
                     return Ok(original);
                 }
-                return Err(ConcurrencyConflict {
-                    stream: stream.to_owned(),
-                    expected,
-                    actual: version,
-                }
-                .into());
+                return Err(ConcurrencyConflict { stream: stream.to_owned(), expected, actual: version }.into());
             }
-            let payload = encode_batch(stream, version + 1, &events);
+            let previous = next_pointers(last_seq, &tip.previous);
+            let payload = encode_batch(stream, version + 1, previous.clone(), &events);
             let publish = jetstream::message::PublishMessage::build()
                 .payload(payload.into())
                 .message_id(events[0].id.to_string())
                 .expected_last_subject_sequence(last_seq);
-            let ack = self
-                .inner
-                .js
-                .send_publish(subject.clone(), publish)
-                .await
-                .map_err(StoreError::nats)?
-                .await;
+            let ack = self.inner.js.send_publish(subject.clone(), publish).await.map_err(StoreError::nats)?.await;
             match ack {
                 Ok(ack) if ack.duplicate => {
                     let stored = read::batch_at(&self.inner.stream, ack.sequence).await?;
                     return original_in(&stored, stream, &events);
                 }
                 Ok(ack) => {
-                    self.remember(stream, version + n, ack.sequence);
+                    self.remember(stream, Last { version: version + n, sequence: ack.sequence, previous });
                     let first = position_of(ack.sequence, 0);
                     return Ok(AppendResult {
                         first_position: first,
@@ -338,31 +293,18 @@ impl EventStore for JetStreamStore {
                     if let Some(original) = self.find_original(stream, &events).await? {
                         return Ok(original);
                     }
-                    if matches!(
-                        expected,
-                        ExpectedVersion::Exact(_) | ExpectedVersion::NoStream
-                    ) {
-                        let (actual, _) = self.last_from_server(stream).await?;
+                    if matches!(expected, ExpectedVersion::Exact(_) | ExpectedVersion::NoStream) {
+                        let actual = self.last_from_server(stream).await?.version;
                         if !expected.admits(actual) {
-                            return Err(ConcurrencyConflict {
-                                stream: stream.to_owned(),
-                                expected,
-                                actual,
-                            }
-                            .into());
+                            return Err(ConcurrencyConflict { stream: stream.to_owned(), expected, actual }.into());
                         }
                     }
                 }
                 Err(e) => return Err(StoreError::Nats(format!("append to {stream}: {e}"))),
             }
         }
-        let (actual, _) = self.last_from_server(stream).await?;
-        Err(ConcurrencyConflict {
-            stream: stream.to_owned(),
-            expected,
-            actual,
-        }
-        .into())
+        let actual = self.last_from_server(stream).await?.version;
+        Err(ConcurrencyConflict { stream: stream.to_owned(), expected, actual }.into())
     }
 
     async fn read_stream(
@@ -373,9 +315,9 @@ impl EventStore for JetStreamStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>> {
         validate_stream(stream)?;
-        let mut events = read::stream_events(&self.inner.stream, &self.subject(stream)).await?;
-        if let Some(last) = events.last() {
-            self.remember(stream, last.version, sequence_of(last.position));
+        let (mut events, tip) = read::stream_events(&self.inner.stream, &self.subject(stream)).await?;
+        if let (Some(last), Some((sequence, previous))) = (events.last(), tip) {
+            self.remember(stream, Last { version: last.version, sequence, previous });
         }
         match direction {
             Direction::Forwards => events.retain(|e| e.version >= from),
@@ -422,11 +364,7 @@ impl EventStore for JetStreamStore {
                     }
                 }
             }
-            let _ = tx
-                .send(Err(StoreError::Nats(
-                    "the subscription's consumer ended".into(),
-                )))
-                .await;
+            let _ = tx.send(Err(StoreError::Nats("the subscription's consumer ended".into()))).await;
         });
         Ok(Subscription::new(rx, task))
     }

@@ -1,7 +1,7 @@
 //! Reads: direct gets for streams and pages of the log, an ordered consumer for
 //! subscriptions.
 
-use super::batch::{decode_batch, position_of, sequence_of};
+use super::batch::{Decoded, decode_batch, decode_with_pointers, position_of, sequence_of};
 use crate::{Position, RecordedEvent, Result, StoreError};
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::message::StreamMessage;
@@ -26,57 +26,66 @@ pub(super) async fn last_batch(stream: &Stream, subject: &str) -> Result<Option<
 
 /// The events of the batch at `sequence`.
 pub(super) async fn batch_at(stream: &Stream, sequence: u64) -> Result<Vec<RecordedEvent>> {
-    let msg = stream
-        .direct_get(sequence)
-        .await
-        .map_err(|e| StoreError::Nats(format!("message {sequence}: {e}")))?;
+    let msg = stream.direct_get(sequence).await.map_err(|e| StoreError::Nats(format!("message {sequence}: {e}")))?;
     decode_batch(msg.sequence, micros(&msg), &msg.payload)
 }
 
-/// Every event on a subject, oldest first: one direct get per batch.
-pub(super) async fn stream_events(stream: &Stream, subject: &str) -> Result<Vec<RecordedEvent>> {
-    let mut events = Vec::new();
-    let mut next = 1;
+/// Every event on a subject, oldest first, and the sequences of its last batch and
+/// that batch's back-pointers. The last batch comes by one direct get; the batches
+/// it points to come together, pipelined; streams longer than the pointers reach
+/// repeat that from the oldest batch fetched.
+pub(super) async fn stream_events(
+    stream: &Stream,
+    subject: &str,
+) -> Result<(Vec<RecordedEvent>, Option<(u64, Vec<u64>)>)> {
+    let Some(last) = last_batch(stream, subject).await? else {
+        return Ok((Vec::new(), None));
+    };
+    let newest = decode_with_pointers(last.sequence, micros(&last), &last.payload)?;
+    let tip = (last.sequence, newest.previous.clone());
+    let mut batches: Vec<Decoded> = vec![newest];
     loop {
-        match stream
-            .direct_get_next_for_subject(subject, Some(next))
-            .await
-        {
-            Ok(msg) => {
-                events.extend(decode_batch(msg.sequence, micros(&msg), &msg.payload)?);
-                next = msg.sequence + 1;
-            }
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(events),
-            Err(e) => return Err(StoreError::Nats(format!("reading {subject}: {e}"))),
+        let oldest = batches.last().expect("at least one batch");
+        let reaches_start = oldest.events.first().is_none_or(|e| e.version == 1);
+        if reaches_start || oldest.previous.is_empty() {
+            break;
+        }
+        let wanted = oldest.previous.clone();
+        let fetched: Vec<Result<Decoded>> = futures_util::stream::iter(wanted)
+            .map(|seq| async move {
+                let msg = stream.direct_get(seq).await.map_err(|e| StoreError::Nats(format!("message {seq}: {e}")))?;
+                decode_with_pointers(msg.sequence, micros(&msg), &msg.payload)
+            })
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
+        for b in fetched {
+            batches.push(b?);
         }
     }
+    let mut events: Vec<RecordedEvent> = batches.into_iter().rev().flat_map(|b| b.events).collect();
+    let contiguous = events.iter().enumerate().all(|(i, e)| e.version == i as u64 + 1);
+    if !contiguous {
+        return Err(StoreError::Corrupt(format!("{subject}: batch back-pointers do not cover versions 1..")));
+    }
+    events.shrink_to_fit();
+    Ok((events, Some(tip)))
 }
 
 /// The last stream sequence.
 async fn last_sequence(stream: &Stream) -> Result<u64> {
-    Ok(stream
-        .get_info()
-        .await
-        .map_err(StoreError::nats)?
-        .state
-        .last_sequence)
+    Ok(stream.get_info().await.map_err(StoreError::nats)?.state.last_sequence)
 }
 
 /// Up to `limit` events from `from`, by pipelined direct gets.
-pub(super) async fn all(
-    stream: &Stream,
-    from: Position,
-    limit: usize,
-) -> Result<Vec<RecordedEvent>> {
+pub(super) async fn all(stream: &Stream, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
     let last = last_sequence(stream).await?;
     let first = sequence_of(from).max(1);
     if first > last || limit == 0 {
         return Ok(Vec::new());
     }
     let mut out = Vec::with_capacity(limit.min(16_384));
-    let mut gets = futures_util::stream::iter(first..=last)
-        .map(|seq| stream.direct_get(seq))
-        .buffered(IN_FLIGHT);
+    let mut gets = futures_util::stream::iter(first..=last).map(|seq| stream.direct_get(seq)).buffered(IN_FLIGHT);
     while let Some(msg) = gets.next().await {
         let msg = msg.map_err(|e| StoreError::Nats(format!("reading the log: {e}")))?;
         for e in decode_batch(msg.sequence, micros(&msg), &msg.payload)? {
@@ -105,15 +114,10 @@ pub(super) async fn head(stream: &Stream) -> Result<Position> {
 pub(super) async fn ordered_from(stream: &Stream, sequence: u64) -> Result<pull::Ordered> {
     let consumer = stream
         .create_consumer(pull::OrderedConfig {
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: sequence,
-            },
+            deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: sequence },
             ..Default::default()
         })
         .await
         .map_err(|e| StoreError::Nats(format!("cannot create a consumer: {e}")))?;
-    consumer
-        .messages()
-        .await
-        .map_err(|e| StoreError::Nats(format!("cannot read the consumer: {e}")))
+    consumer.messages().await.map_err(|e| StoreError::Nats(format!("cannot read the consumer: {e}")))
 }

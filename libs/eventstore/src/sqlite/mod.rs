@@ -15,8 +15,8 @@ mod writer;
 use crate::subscription::Subscription;
 use crate::types::validate_append;
 use crate::{
-    AppendResult, Direction, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent,
-    Result, StoreError, Upcasters, validate_consumer, validate_stream,
+    AppendResult, Direction, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, Result, StoreError,
+    Upcasters, validate_consumer, validate_stream,
 };
 use read::ReadPool;
 use std::path::{Path, PathBuf};
@@ -79,10 +79,9 @@ impl SqliteStore {
     /// Opens (creating if needed) the store at `config.path`.
     pub async fn open(config: SqliteConfig) -> Result<Self> {
         let cfg = config.clone();
-        let (conn, head) =
-            tokio::task::spawn_blocking(move || schema::open_writer(&cfg.path, cfg.durability))
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("opening the store panicked: {e}")))??;
+        let (conn, head) = tokio::task::spawn_blocking(move || schema::open_writer(&cfg.path, cfg.durability))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("opening the store panicked: {e}")))??;
         let (head_tx, head_rx) = watch::channel(head);
         let (tx, rx) = mpsc::channel(writer::QUEUE);
         writer::spawn(conn, rx, head_tx)?;
@@ -108,16 +107,9 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    async fn write<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<Result<T>>) -> WriteRequest,
-    ) -> Result<T> {
+    async fn write<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> WriteRequest) -> Result<T> {
         let (reply, rx) = oneshot::channel();
-        self.inner
-            .writes
-            .send(make(reply))
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        self.inner.writes.send(make(reply)).await.map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -135,29 +127,15 @@ impl SqliteStore {
         if self.inner.upcasters.is_empty() {
             return Ok(events);
         }
-        events
-            .into_iter()
-            .map(|e| self.inner.upcasters.apply(e))
-            .collect()
+        events.into_iter().map(|e| self.inner.upcasters.apply(e)).collect()
     }
 }
 
 impl EventStore for SqliteStore {
-    async fn append(
-        &self,
-        stream: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-    ) -> Result<AppendResult> {
+    async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendResult> {
         validate_append(stream, &events)?;
         let stream = stream.to_owned();
-        self.write(|reply| WriteRequest::Append {
-            stream,
-            expected,
-            events,
-            reply,
-        })
-        .await
+        self.write(|reply| WriteRequest::Append { stream, expected, events, reply }).await
     }
 
     async fn read_stream(
@@ -169,9 +147,7 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<RecordedEvent>> {
         validate_stream(stream)?;
         let stream = stream.to_owned();
-        let events = self
-            .read(move |c| read::stream(c, &stream, from, direction, limit))
-            .await?;
+        let events = self.read(move |c| read::stream(c, &stream, from, direction, limit)).await?;
         self.upcast(events)
     }
 
@@ -198,9 +174,8 @@ impl EventStore for SqliteStore {
                     }
                     Ok(events) if events.is_empty() => {
                         let wake = head.wait_for(|h| *h >= next);
-                        match tokio::time::timeout(store.inner.poll_interval, wake).await {
-                            Ok(Err(_)) => return, // the store closed
-                            Ok(Ok(_)) | Err(_) => {}
+                        if let Ok(Err(_)) = tokio::time::timeout(store.inner.poll_interval, wake).await {
+                            return; // the store closed
                         }
                     }
                     Ok(events) => {
@@ -226,11 +201,6 @@ impl EventStore for SqliteStore {
     async fn save_checkpoint(&self, consumer: &str, position: Position) -> Result<()> {
         validate_consumer(consumer)?;
         let consumer = consumer.to_owned();
-        self.write(|reply| WriteRequest::Checkpoint {
-            consumer,
-            position,
-            reply,
-        })
-        .await
+        self.write(|reply| WriteRequest::Checkpoint { consumer, position, reply }).await
     }
 }

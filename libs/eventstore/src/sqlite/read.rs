@@ -17,10 +17,7 @@ pub(super) struct ReadPool {
 
 impl ReadPool {
     pub(super) fn new(path: PathBuf) -> Self {
-        ReadPool {
-            path,
-            idle: Arc::new(Mutex::new(Vec::new())),
-        }
+        ReadPool { path, idle: Arc::new(Mutex::new(Vec::new())) }
     }
 
     /// Runs `f` on a pooled connection (on the calling, blocking thread).
@@ -44,9 +41,9 @@ fn uuid_col(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
     let bytes: Option<Vec<u8>> = row.get(i)?;
     match bytes {
         None => Ok(None),
-        Some(b) => Uuid::from_slice(&b).map(Some).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e))
-        }),
+        Some(b) => Uuid::from_slice(&b)
+            .map(Some)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e))),
     }
 }
 
@@ -83,14 +80,10 @@ pub(super) fn stream(
 ) -> Result<Vec<RecordedEvent>> {
     let sql = match dir {
         Direction::Forwards => {
-            format!(
-                "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version ASC LIMIT ?3"
-            )
+            format!("SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version ASC LIMIT ?3")
         }
         Direction::Backwards => {
-            format!(
-                "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT ?3"
-            )
+            format!("SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT ?3")
         }
     };
     let mut stmt = c.prepare_cached(&sql)?;
@@ -99,9 +92,8 @@ pub(super) fn stream(
 }
 
 pub(super) fn all(c: &Connection, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
-    ))?;
+    let mut stmt =
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"))?;
     let rows = stmt.query_map(params![clamp(from), clamp(limit as u64)], event)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

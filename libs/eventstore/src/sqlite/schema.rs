@@ -36,25 +36,19 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 /// Opens the writer connection, creates the schema, and returns the current head.
 pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<(Connection, Position)> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Corrupt(format!("cannot create directory {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create directory {}: {e}", dir.display())))?;
     }
     let conn = Connection::open(path)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Corrupt(format!(
-            "{} cannot use WAL (journal mode {mode})",
-            path.display()
-        )));
+        return Err(StoreError::Corrupt(format!("{} cannot use WAL (journal mode {mode})", path.display())));
     }
     let sync = match durability {
         Durability::Full => "FULL",
         Durability::Normal => "NORMAL",
     };
-    conn.execute_batch(&format!(
-        "PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536;"
-    ))?;
+    conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536;"))?;
     conn.execute_batch(SCHEMA)?;
     let head: Option<i64> = conn.query_row("SELECT MAX(position) FROM events", [], |r| r.get(0))?;
     Ok((conn, head.map_or(0, |h| h as u64)))
@@ -63,8 +57,6 @@ pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<(Connec
 /// Opens a read connection.
 pub(super) fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.execute_batch(
-        "PRAGMA busy_timeout=10000; PRAGMA query_only=1; PRAGMA cache_size=-65536;",
-    )?;
+    conn.execute_batch("PRAGMA busy_timeout=10000; PRAGMA query_only=1; PRAGMA cache_size=-65536;")?;
     Ok(conn)
 }

@@ -4,9 +4,7 @@
 //! to [`MAX_GROUP`]), runs each in a savepoint inside one transaction, commits
 //! once, and only then answers every caller and advances the head.
 
-use crate::{
-    AppendResult, ConcurrencyConflict, ExpectedVersion, NewEvent, Position, Result, StoreError,
-};
+use crate::{AppendResult, ConcurrencyConflict, ExpectedVersion, NewEvent, Position, Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -31,11 +29,7 @@ pub(super) enum WriteRequest {
     },
 }
 
-pub(super) fn spawn(
-    conn: Connection,
-    rx: mpsc::Receiver<WriteRequest>,
-    head: watch::Sender<Position>,
-) -> Result<()> {
+pub(super) fn spawn(conn: Connection, rx: mpsc::Receiver<WriteRequest>, head: watch::Sender<Position>) -> Result<()> {
     std::thread::Builder::new()
         .name("hcp-sqlite-writer".into())
         .spawn(move || Writer { conn }.run(rx, head))
@@ -84,32 +78,20 @@ impl Writer {
     fn commit_group(&mut self, group: &mut Vec<WriteRequest>) -> (Vec<Outcome>, Option<Position>) {
         let mut results = Vec::with_capacity(group.len());
         let mut last = None;
-        let tx = match self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-        {
+        let tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(e) => return (fail_all(group, &e.to_string()), None),
         };
         for req in group.drain(..) {
             match req {
-                WriteRequest::Append {
-                    stream,
-                    expected,
-                    events,
-                    reply,
-                } => {
+                WriteRequest::Append { stream, expected, events, reply } => {
                     let r = in_savepoint(&tx, |sp| append(sp, &stream, expected, &events));
                     if let Ok(a) = &r {
                         last = last.max(Some(a.last_position));
                     }
                     results.push(Outcome::Append(reply, r));
                 }
-                WriteRequest::Checkpoint {
-                    consumer,
-                    position,
-                    reply,
-                } => {
+                WriteRequest::Checkpoint { consumer, position, reply } => {
                     let r = tx
                         .execute(
                             "INSERT INTO checkpoints (consumer, position) VALUES (?1, ?2)
@@ -127,12 +109,8 @@ impl Writer {
             let outcomes = results
                 .into_iter()
                 .map(|o| match o {
-                    Outcome::Append(tx, _) => {
-                        Outcome::Append(tx, Err(StoreError::Corrupt(msg.clone())))
-                    }
-                    Outcome::Checkpoint(tx, _) => {
-                        Outcome::Checkpoint(tx, Err(StoreError::Corrupt(msg.clone())))
-                    }
+                    Outcome::Append(tx, _) => Outcome::Append(tx, Err(StoreError::Corrupt(msg.clone()))),
+                    Outcome::Checkpoint(tx, _) => Outcome::Checkpoint(tx, Err(StoreError::Corrupt(msg.clone()))),
                 })
                 .collect();
             return (outcomes, None);
@@ -145,9 +123,7 @@ fn fail_all(group: &mut Vec<WriteRequest>, msg: &str) -> Vec<Outcome> {
     group
         .drain(..)
         .map(|r| match r {
-            WriteRequest::Append { reply, .. } => {
-                Outcome::Append(reply, Err(StoreError::Corrupt(msg.to_owned())))
-            }
+            WriteRequest::Append { reply, .. } => Outcome::Append(reply, Err(StoreError::Corrupt(msg.to_owned()))),
             WriteRequest::Checkpoint { reply, .. } => {
                 Outcome::Checkpoint(reply, Err(StoreError::Corrupt(msg.to_owned())))
             }
@@ -171,20 +147,13 @@ fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce(&Connection) -> Result<T
 }
 
 fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
 /// Appends one request inside the group's transaction. The stream's version is
 /// read from the index inside the write lock, so it is right even when another
 /// process shares the file, and sees earlier appends of the same group.
-fn append(
-    c: &Connection,
-    stream: &str,
-    expected: ExpectedVersion,
-    events: &[NewEvent],
-) -> Result<AppendResult> {
+fn append(c: &Connection, stream: &str, expected: ExpectedVersion, events: &[NewEvent]) -> Result<AppendResult> {
     if let Some(original) = already_appended(c, stream, events)? {
         return Ok(original);
     }
@@ -193,12 +162,7 @@ fn append(
         .query_row(params![stream], |r| r.get::<_, Option<i64>>(0))?
         .map_or(0, |v| v as u64);
     if !expected.admits(current) {
-        return Err(ConcurrencyConflict {
-            stream: stream.to_owned(),
-            expected,
-            actual: current,
-        }
-        .into());
+        return Err(ConcurrencyConflict { stream: stream.to_owned(), expected, actual: current }.into());
     }
     let recorded = now_micros();
     let mut stmt = c.prepare_cached(
@@ -224,11 +188,7 @@ fn append(
         ]);
         if let Err(err) = inserted {
             return Err(match stored_at(c, &e.id)? {
-                Some((s, v, _)) => StoreError::IdempotencyMismatch {
-                    id: e.id,
-                    stream: s,
-                    version: v,
-                },
+                Some((s, v, _)) => StoreError::IdempotencyMismatch { id: e.id, stream: s, version: v },
                 None => err.into(),
             });
         }
@@ -237,42 +197,24 @@ fn append(
         }
     }
     let n = events.len() as u64;
-    Ok(AppendResult {
-        first_position: first,
-        last_position: first + n - 1,
-        version: current + n,
-    })
+    Ok(AppendResult { first_position: first, last_position: first + n - 1, version: current + n })
 }
 
 fn stored_at(c: &Connection, id: &Uuid) -> Result<Option<(String, u64, u64)>> {
-    Ok(
-        c.prepare_cached("SELECT stream, version, position FROM events WHERE id = ?1")?
-            .query_row(params![id.as_bytes().as_slice()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)? as u64,
-                    r.get::<_, i64>(2)? as u64,
-                ))
-            })
-            .optional()?,
-    )
+    Ok(c.prepare_cached("SELECT stream, version, position FROM events WHERE id = ?1")?
+        .query_row(params![id.as_bytes().as_slice()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+        })
+        .optional()?)
 }
 
 /// If the first event is stored, the whole append must be stored as one run in
 /// this stream (a retry): returns its original result. Otherwise `None`.
-fn already_appended(
-    c: &Connection,
-    stream: &str,
-    events: &[NewEvent],
-) -> Result<Option<AppendResult>> {
+fn already_appended(c: &Connection, stream: &str, events: &[NewEvent]) -> Result<Option<AppendResult>> {
     let Some((s, v0, p0)) = stored_at(c, &events[0].id)? else {
         return Ok(None);
     };
-    let mismatch = |id: Uuid, s: String, v: u64| StoreError::IdempotencyMismatch {
-        id,
-        stream: s,
-        version: v,
-    };
+    let mismatch = |id: Uuid, s: String, v: u64| StoreError::IdempotencyMismatch { id, stream: s, version: v };
     if s != stream {
         return Err(mismatch(events[0].id, s, v0));
     }
@@ -284,9 +226,5 @@ fn already_appended(
             None => return Err(mismatch(events[0].id, s, v0)),
         }
     }
-    Ok(Some(AppendResult {
-        first_position: p0,
-        last_position: last.1,
-        version: last.0,
-    }))
+    Ok(Some(AppendResult { first_position: p0, last_position: last.1, version: last.0 }))
 }

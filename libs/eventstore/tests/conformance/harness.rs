@@ -60,10 +60,7 @@ impl Harness for SqliteHarness {
 
     async fn new(upcasters: Upcasters) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = SqliteConfig {
-            upcasters,
-            ..SqliteConfig::new(dir.path().join("events.db"))
-        };
+        let config = SqliteConfig { upcasters, ..SqliteConfig::new(dir.path().join("events.db")) };
         let store = SqliteStore::open(config).await.expect("open sqlite store");
         SqliteHarness { dir, store }
     }
@@ -71,13 +68,8 @@ impl Harness for SqliteHarness {
         &self.store
     }
     async fn reopen(&self, upcasters: Upcasters) -> SqliteStore {
-        let config = SqliteConfig {
-            upcasters,
-            ..SqliteConfig::new(self.path())
-        };
-        SqliteStore::open(config)
-            .await
-            .expect("reopen sqlite store")
+        let config = SqliteConfig { upcasters, ..SqliteConfig::new(self.path()) };
+        SqliteStore::open(config).await.expect("reopen sqlite store")
     }
     fn child_args(&self) -> [String; 2] {
         [format!("sqlite:{}", self.path().display()), "-".into()]
@@ -104,36 +96,25 @@ impl Harness for JetStreamHarness {
     async fn new(upcasters: Upcasters) -> Self {
         let url = nats_url();
         let namespace = format!("t{}", uuid::Uuid::new_v4().simple());
-        let config = JetStreamConfig {
-            upcasters,
-            ..JetStreamConfig::namespaced(&url, &namespace)
-        };
+        let config = JetStreamConfig { upcasters, ..JetStreamConfig::namespaced(&url, &namespace) };
         let store = JetStreamStore::connect(config).await.unwrap_or_else(|e| {
-            panic!("NATS JetStream is required for these tests and is not usable at {url} ({e}); `make nats` starts one")
+            panic!(
+                "NATS JetStream is required for these tests and is not usable at {url} ({e}); `make nats` starts one"
+            )
         });
-        JetStreamHarness {
-            url,
-            namespace,
-            store,
-        }
+        JetStreamHarness { url, namespace, store }
     }
     fn store(&self) -> &JetStreamStore {
         &self.store
     }
     async fn reopen(&self, upcasters: Upcasters) -> JetStreamStore {
-        let config = JetStreamConfig {
-            upcasters,
-            ..JetStreamConfig::namespaced(&self.url, &self.namespace)
-        };
+        let config = JetStreamConfig { upcasters, ..JetStreamConfig::namespaced(&self.url, &self.namespace) };
         JetStreamStore::connect(config).await.expect("reconnect")
     }
     fn child_args(&self) -> [String; 2] {
         [self.url.clone(), self.namespace.clone()]
     }
     async fn finish(self) {
-        self.store
-            .destroy()
-            .await
-            .expect("delete the test namespace");
+        self.store.destroy().await.expect("delete the test namespace");
     }
 }

@@ -10,9 +10,7 @@ use hcp_eventstore::AnyStore;
 
 /// Opens the store and runs the command.
 pub async fn run(store_url: &str, command: EventsCommand) -> anyhow::Result<()> {
-    let store = AnyStore::open(store_url)
-        .await
-        .with_context(|| format!("opening the event store {store_url}"))?;
+    let store = AnyStore::open(store_url).await.with_context(|| format!("opening the event store {store_url}"))?;
     match command {
         EventsCommand::Read(args) => read::run(&store, args).await,
         EventsCommand::Tail(args) => tail::run(&store, args).await,

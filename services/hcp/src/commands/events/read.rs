@@ -7,20 +7,11 @@ use hcp_eventstore::{AnyStore, Direction, EventStore};
 
 pub(super) async fn run(store: &AnyStore, args: ReadArgs) -> anyhow::Result<()> {
     let (direction, from) = if args.backwards {
-        (
-            Direction::Backwards,
-            if args.from_version == 1 {
-                u64::MAX
-            } else {
-                args.from_version
-            },
-        )
+        (Direction::Backwards, if args.from_version == 1 { u64::MAX } else { args.from_version })
     } else {
         (Direction::Forwards, args.from_version)
     };
-    let events = store
-        .read_stream(&args.stream, from, direction, args.limit)
-        .await?;
+    let events = store.read_stream(&args.stream, from, direction, args.limit).await?;
     if events.is_empty() {
         eprintln!("stream {} has no events", args.stream);
     }

@@ -55,16 +55,10 @@ impl Fold {
         }
         let mut by_mode = BTreeMap::<String, usize>::new();
         for r in self.resources.values() {
-            *by_mode
-                .entry(format!("{}/{}", r.mode, r.health))
-                .or_default() += 1;
+            *by_mode.entry(format!("{}/{}", r.mode, r.health)).or_default() += 1;
         }
-        let list = |m: &BTreeMap<String, usize>| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let list =
+            |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
         format!(
             "replayed {events} events (last position {}); workloads: {} [{}]; resources: {} [{}]; other events: {}; undecodable: {}",
             last.map_or("-".into(), |p| p.to_string()),

@@ -1,0 +1,44 @@
+# HCP: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+export NATS_URL ?= nats://127.0.0.1:4222
+
+.PHONY: run test lint unit nats bench build fmt clean
+
+## run: the platform on its embedded defaults (today: the event store and its operator CLI).
+run: build
+	@mkdir -p data/local
+	@echo "HCP event store: sqlite:data/local/events.db (HCP_STORE overrides). Following the log; Ctrl-C stops." >&2
+	./target/debug/hcp events tail --follow
+
+build:
+	$(CARGO) build -p hcp
+
+## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
+test: nats lint unit
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p hcp-proto --features grpc -- -D warnings
+
+unit:
+	@if command -v cargo-nextest >/dev/null; then \
+	  $(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+	  $(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+## nats: make sure a JetStream server answers at $(NATS_URL).
+nats:
+	@scripts/ensure-nats.sh
+
+## bench: every benchmark, one `bench: <name> = <value> <unit>` line per figure.
+bench: nats
+	$(CARGO) bench -p hcp --bench store
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

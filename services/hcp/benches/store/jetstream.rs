@@ -1,0 +1,172 @@
+//! JetStream figures: concurrent appends vs raw async-nats publish, replay vs a
+//! raw ordered consumer, aggregate load latency at the full store size.
+
+use crate::report::{figure, percentiles, rate};
+use crate::workload::{LIFE, fold_into, fold_one, life};
+use async_nats::jetstream::{self, consumer::pull, stream};
+use futures_util::StreamExt;
+use hcp_eventstore::jetstream::{JetStreamConfig, JetStreamStore};
+use hcp_eventstore::{Direction, EventStore, ExpectedVersion, NewEvent};
+use std::collections::HashMap;
+use std::time::Instant;
+
+const APPENDERS: usize = 64;
+
+pub async fn run(total_events: usize) -> anyhow::Result<()> {
+    let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let ns = format!("bench{}", uuid::Uuid::new_v4().simple());
+    let store = JetStreamStore::connect(JetStreamConfig::namespaced(&url, &ns)).await?;
+    let result = measure(&store, total_events).await;
+    let raw = raw_engine(&store, &ns).await;
+    store.destroy().await?;
+    let (appends, replay) = result?;
+    let (raw_pipelined, raw_awaited, raw_read) = raw?;
+    figure("jetstream_append_64_concurrent", appends, "appends/s");
+    figure("jetstream_raw_publish_pipelined", raw_pipelined, "msgs/s");
+    figure("jetstream_raw_publish_64_concurrent_awaited", raw_awaited, "msgs/s");
+    figure("jetstream_append_vs_raw_pipelined", appends / raw_pipelined, "ratio");
+    figure("jetstream_append_vs_raw_same_concurrency", appends / raw_awaited, "ratio");
+    figure("jetstream_replay_decode_fold", replay.0, "events/s");
+    figure("jetstream_replay_messages", replay.1, "msgs/s");
+    figure("jetstream_raw_ordered_consumer_read", raw_read, "msgs/s");
+    figure("jetstream_replay_vs_raw", replay.1 / raw_read, "ratio");
+    Ok(())
+}
+
+/// Seeds `total` events as 20-event lives appended one event at a time (the
+/// realistic, worst case for loads), measuring the append rate on the way.
+async fn measure(store: &JetStreamStore, total: usize) -> anyhow::Result<(f64, (f64, f64))> {
+    let workloads = (total / LIFE) as u64;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..APPENDERS as u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = t;
+            while n < workloads {
+                let (stream, events) = life(n);
+                for (v, e) in events.into_iter().enumerate() {
+                    store.append(&stream, ExpectedVersion::Exact(v as u64), vec![e]).await?;
+                }
+                n += APPENDERS as u64;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let appends = rate(workloads as usize * LIFE, started.elapsed());
+    figure("jetstream_store_events", (workloads as usize * LIFE) as f64, "events");
+
+    // Replay through a subscription: decode and fold every event.
+    let head = store.head().await?;
+    let started = Instant::now();
+    let mut sub = store.subscribe(0).await?;
+    let mut states = HashMap::with_capacity(workloads as usize);
+    let mut page = Vec::with_capacity(1024);
+    let mut n = 0usize;
+    while let Some(e) = sub.next().await {
+        let e = e?;
+        let done = e.position >= head;
+        page.push(e);
+        if page.len() == 1024 || done {
+            n += page.len();
+            fold_into(&mut states, &page)?;
+            page.clear();
+        }
+        if done {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    anyhow::ensure!(states.len() as u64 == workloads, "folded {} workloads", states.len());
+    let replay = (rate(n, elapsed), rate(n, elapsed)); // one event per message here
+
+    // Aggregate load from a fresh handle (nothing remembered).
+    let fresh = JetStreamStore::connect(store.config().clone()).await?;
+    let mut samples = Vec::with_capacity(1_000);
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..1_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let (stream, _) = life(x % workloads);
+        let t = Instant::now();
+        let events = fresh.read_stream(&stream, 1, Direction::Forwards, 1000).await?;
+        let w = fold_one(&events)?;
+        samples.push(t.elapsed());
+        anyhow::ensure!(w.version == LIFE as u64, "loaded {} events", w.version);
+    }
+    percentiles("jetstream_load_20_event_aggregate", samples);
+    Ok((appends, replay))
+}
+
+/// The raw engine on a scratch stream: pipelined publish, 64 concurrent awaited
+/// publishers, and an ordered consumer reading everything back.
+async fn raw_engine(store: &JetStreamStore, ns: &str) -> anyhow::Result<(f64, f64, f64)> {
+    const N: usize = 100_000;
+    let js = jetstream::new(store.client().clone());
+    let name = format!("RAW_{}", ns.to_ascii_uppercase());
+    let subject = format!("raw.{ns}");
+    let raw = js
+        .create_stream(stream::Config {
+            name: name.clone(),
+            subjects: vec![format!("{subject}.>")],
+            ..Default::default()
+        })
+        .await?;
+    let (_, events) = life(0);
+    let payload: bytes::Bytes = prost_sized(&events[2]).into();
+
+    // Pipelined in windows: async-nats bounds the acks in flight, so a window's
+    // acks are awaited before the next window is sent.
+    const WINDOW: usize = 4096;
+    let started = Instant::now();
+    let mut acks = Vec::with_capacity(WINDOW);
+    for i in 0..N {
+        acks.push(js.publish(format!("{subject}.{}", i % 1000), payload.clone()).await?);
+        if acks.len() == WINDOW || i == N - 1 {
+            for a in acks.drain(..) {
+                a.await?;
+            }
+        }
+    }
+    let pipelined = rate(N, started.elapsed());
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..APPENDERS {
+        let js = js.clone();
+        let payload = payload.clone();
+        let subject = format!("{subject}.a{t}");
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..N / APPENDERS {
+                js.publish(subject.clone(), payload.clone()).await?.await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let awaited = rate(N / APPENDERS * APPENDERS, started.elapsed());
+
+    let total = raw.get_info().await?.state.messages as usize;
+    let started = Instant::now();
+    let mut msgs = raw.create_consumer(pull::OrderedConfig::default()).await?.messages().await?;
+    let mut n = 0;
+    while n < total {
+        let m = msgs.next().await.ok_or_else(|| anyhow::anyhow!("consumer ended"))??;
+        std::hint::black_box(m.payload.len());
+        n += 1;
+    }
+    let read = rate(n, started.elapsed());
+    js.delete_stream(&name).await?;
+    Ok((pipelined, awaited, read))
+}
+
+/// A payload the size of one stored single-event append.
+fn prost_sized(e: &NewEvent) -> Vec<u8> {
+    vec![0x42; e.payload.len() + 120]
+}

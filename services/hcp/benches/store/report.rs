@@ -1,0 +1,21 @@
+//! Printing figures and latency percentiles.
+
+use std::time::Duration;
+
+/// Prints one figure.
+pub fn figure(name: &str, value: f64, unit: &str) {
+    println!("bench: {name} = {value:.3} {unit}");
+}
+
+/// Prints p50 and p99 (microseconds) of a set of latencies.
+pub fn percentiles(name: &str, mut samples: Vec<Duration>) {
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1e6;
+    figure(&format!("{name}_p50"), at(0.50), "us");
+    figure(&format!("{name}_p99"), at(0.99), "us");
+}
+
+/// Operations per second.
+pub fn rate(n: usize, elapsed: Duration) -> f64 {
+    n as f64 / elapsed.as_secs_f64()
+}

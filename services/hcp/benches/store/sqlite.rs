@@ -1,0 +1,146 @@
+//! SQLite figures: concurrent appends vs raw batched inserts, replay with decode
+//! and fold vs a raw table scan, aggregate load latency.
+
+use crate::report::{figure, percentiles, rate};
+use crate::workload::{LIFE, fold_into, fold_one, life};
+use hcp_eventstore::sqlite::{SqliteConfig, SqliteStore};
+use hcp_eventstore::{Direction, EventStore, ExpectedVersion, NewEvent};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const APPENDERS: usize = 64;
+
+pub async fn run(total_events: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    appends(dir.path()).await?;
+    replay_and_load(dir.path(), total_events).await?;
+    Ok(())
+}
+
+/// 64 tasks, each appending single events to its own stream.
+async fn appends(dir: &std::path::Path) -> anyhow::Result<()> {
+    const PER_TASK: usize = 800;
+    let store = SqliteStore::open(SqliteConfig::new(dir.join("appends.db"))).await?;
+    let payload = crate::workload::life(0).1[2].payload.clone();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..APPENDERS {
+        let store = store.clone();
+        let payload = payload.clone();
+        tasks.push(tokio::spawn(async move {
+            for v in 0..PER_TASK as u64 {
+                let e = NewEvent::new("workload.scheduled", 1, payload.clone());
+                store.append(&format!("appender-{t}"), ExpectedVersion::Exact(v), vec![e]).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let ours = rate(APPENDERS * PER_TASK, started.elapsed());
+    let raw = raw_batched_inserts(&dir.join("raw.db"), APPENDERS * PER_TASK, APPENDERS, payload.len())?;
+    figure("sqlite_append_64_concurrent", ours, "appends/s");
+    figure("sqlite_raw_batched_insert_64_per_commit", raw, "rows/s");
+    figure("sqlite_append_vs_raw", ours / raw, "ratio");
+    Ok(())
+}
+
+/// The raw engine: rusqlite, WAL, synchronous=FULL, `batch` rows per transaction.
+fn raw_batched_inserts(path: &std::path::Path, rows: usize, batch: usize, size: usize) -> anyhow::Result<f64> {
+    let mut c = rusqlite::Connection::open(path)?;
+    c.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE t (id INTEGER PRIMARY KEY, stream TEXT NOT NULL, version INTEGER NOT NULL, payload BLOB NOT NULL);",
+    )?;
+    let payload = vec![7u8; size];
+    let started = Instant::now();
+    for b in 0..rows / batch {
+        let tx = c.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("INSERT INTO t (stream, version, payload) VALUES (?1, ?2, ?3)")?;
+            for i in 0..batch {
+                stmt.execute(rusqlite::params![format!("s-{i}"), b as i64, payload])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(rate(rows / batch * batch, started.elapsed()))
+}
+
+async fn replay_and_load(dir: &std::path::Path, total: usize) -> anyhow::Result<()> {
+    let path = dir.join("replay.db");
+    let store = SqliteStore::open(SqliteConfig::new(&path)).await?;
+    let workloads = (total / LIFE) as u64;
+    // Seed: 20-event lives, appended 20 at a time by 64 tasks.
+    let mut tasks = Vec::new();
+    for t in 0..APPENDERS as u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = t;
+            while n < workloads {
+                let (stream, events) = life(n);
+                store.append(&stream, ExpectedVersion::NoStream, events).await?;
+                n += APPENDERS as u64;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let head = store.head().await?;
+    figure("sqlite_store_events", head as f64, "events");
+
+    // Replay: read the whole log, decode, fold into workload states.
+    let started = Instant::now();
+    let mut states = HashMap::with_capacity(workloads as usize);
+    let mut from = 0;
+    let mut n = 0usize;
+    loop {
+        let page = store.read_all(from, 8192).await?;
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        n += page.len();
+        fold_into(&mut states, &page)?;
+    }
+    let ours = rate(n, started.elapsed());
+    anyhow::ensure!(states.len() as u64 == workloads, "folded {} workloads, expected {workloads}", states.len());
+    let raw = raw_scan(&path)?;
+    figure("sqlite_replay_decode_fold", ours, "events/s");
+    figure("sqlite_raw_scan", raw, "rows/s");
+    figure("sqlite_replay_vs_raw_scan", ours / raw, "ratio");
+
+    // Aggregate load: random 20-event workloads from the full store.
+    let mut samples = Vec::with_capacity(5_000);
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..5_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let (stream, _) = life(x % workloads);
+        let t = Instant::now();
+        let events = store.read_stream(&stream, 1, Direction::Forwards, 1000).await?;
+        let w = fold_one(&events)?;
+        samples.push(t.elapsed());
+        anyhow::ensure!(w.version == LIFE as u64, "loaded {} events", w.version);
+    }
+    percentiles("sqlite_load_20_event_aggregate", samples);
+    Ok(())
+}
+
+/// The raw engine: one statement over every row and column.
+fn raw_scan(path: &std::path::Path) -> anyhow::Result<f64> {
+    let c = rusqlite::Connection::open(path)?;
+    let started = Instant::now();
+    let mut stmt = c.prepare("SELECT position, stream, version, id, type, schema_version, time, recorded, correlation, causation, tenant, actor, payload FROM events ORDER BY position")?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0usize;
+    let mut bytes = 0usize;
+    while let Some(r) = rows.next()? {
+        bytes += r.get_ref(12)?.as_blob()?.len() + r.get_ref(1)?.as_str()?.len();
+        n += 1;
+    }
+    std::hint::black_box(bytes);
+    Ok(rate(n, started.elapsed().max(Duration::from_nanos(1))))
+}

@@ -1,0 +1,84 @@
+//! Realistic data: workloads with 20-event lives, and the fold a projection does.
+
+use hcp_domain::Aggregate;
+use hcp_domain::codec::{SCHEMA_VERSION, decode_workload_event, encode_workload_event};
+use hcp_domain::ids::{ResourceId, TenantId, WorkloadId};
+use hcp_domain::units::Timestamp;
+use hcp_domain::workload::{GpuModel, Priority, Workload, WorkloadEvent, WorkloadKind, WorkloadSpec};
+use hcp_eventstore::{EventMetadata, NewEvent, RecordedEvent};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Events in one workload's life here.
+pub const LIFE: usize = 20;
+
+/// The 20 events of workload `n`: submitted .. started, 7 pause/resume pairs, completed.
+pub fn life(n: u64) -> (String, Vec<NewEvent>) {
+    let id = WorkloadId::from_uuid(Uuid::from_u64_pair(0x0190_0000_0000_7000, n));
+    let t = |s: i64| Timestamp::from_unix_secs(1_730_000_000 + n as i64 * 60 + s);
+    let spec = WorkloadSpec {
+        tenant: TenantId::new(format!("tenant-{}", n % 50)).expect("valid"),
+        kind: WorkloadKind::BatchInference,
+        gpu_model: GpuModel::new("H100-SXM-80GB").expect("valid"),
+        gpu_count: 1,
+        memory_mib: 40_960,
+        max_latency: None,
+        priority: Priority::new((n % 10) as u32).expect("valid"),
+    };
+    let mut events = vec![
+        WorkloadEvent::Submitted { id, spec, at: t(0) },
+        WorkloadEvent::Queued { attempt: 1, at: t(1) },
+        WorkloadEvent::Scheduled {
+            resources: vec![ResourceId::new(format!("gpu-{}", n % 4096)).expect("valid")],
+            at: t(2),
+        },
+        WorkloadEvent::Starting { at: t(3) },
+        WorkloadEvent::Started { at: t(4) },
+    ];
+    for i in 0..7 {
+        events.push(WorkloadEvent::Paused { reason: "price spike".into(), at: t(5 + 2 * i) });
+        events.push(WorkloadEvent::Resumed { at: t(6 + 2 * i) });
+    }
+    events.push(WorkloadEvent::Completed { at: t(19) });
+    debug_assert_eq!(events.len(), LIFE);
+    let new = events
+        .iter()
+        .map(|e| {
+            let (ty, payload) = encode_workload_event(e);
+            NewEvent::new(ty, SCHEMA_VERSION, payload).with_metadata(EventMetadata {
+                time_unix_micros: e.at().unix_micros(),
+                tenant: Some("bench".into()),
+                ..Default::default()
+            })
+        })
+        .collect();
+    (id.stream(), new)
+}
+
+/// Decodes and folds events into workload states keyed by stream.
+pub fn fold_into(states: &mut HashMap<String, Workload>, events: &[RecordedEvent]) -> anyhow::Result<()> {
+    for e in events {
+        let ev =
+            decode_workload_event(&e.event_type, &e.payload, Timestamp::from_unix_micros(e.metadata.time_unix_micros))?;
+        match states.get_mut(&e.stream) {
+            Some(s) => *s = std::mem::take(s).evolve(&ev),
+            None => {
+                states.insert(e.stream.clone(), Workload::default().evolve(&ev));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Folds one aggregate's events.
+pub fn fold_one(events: &[RecordedEvent]) -> anyhow::Result<Workload> {
+    let mut w = Workload::default();
+    for e in events {
+        w = w.evolve(&decode_workload_event(
+            &e.event_type,
+            &e.payload,
+            Timestamp::from_unix_micros(e.metadata.time_unix_micros),
+        )?);
+    }
+    Ok(w)
+}
