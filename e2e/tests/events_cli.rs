@@ -51,7 +51,8 @@ async fn seed(store: &AnyStore) -> String {
     });
     store.append(&id.stream(), ExpectedVersion::NoStream, events.collect()).await.expect("append workload");
 
-    let miner = ResourceId::new("asic-s21-0001").expect("valid");
+    // Unique per run: the JetStream case writes to the shared server's default stream.
+    let miner = ResourceId::new(format!("asic-s21-{}", &Uuid::new_v4().simple().to_string()[..12])).expect("valid");
     let reg = [
         ResourceEvent::Registered {
             id: miner.clone(),
