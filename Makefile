@@ -22,7 +22,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p hcp-proto --features grpc -- -D warnings
 
-unit:
+unit: build
 	@if command -v cargo-nextest >/dev/null; then \
 	  $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The `hcp` binary of this workspace's target directory, built on first use if missing.
+/// The `hcp` binary of this workspace's target directory (`make test` builds it first; built here if missing).
 pub fn hcp_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
