@@ -155,9 +155,8 @@ async fn events_cli_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_cli_on_jetstream() {
-    // The CLI uses the default stream names, so this test gets a server of its own
-    // data: a fresh JetStream store directory would need a second server, so instead
-    // it uses the shared server's default namespace and checks only what it wrote.
+    // The CLI uses the default stream names, so this test writes into the shared
+    // server's default namespace and checks only what it wrote itself.
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     let js = JetStreamStore::connect(JetStreamConfig::new(&url))
         .await

@@ -28,6 +28,17 @@ pub trait Aggregate: Default + Clone + PartialEq + std::fmt::Debug {
     }
 }
 
+/// Applies `event` to the state a projection keeps under `key` (starting from the
+/// default state), without cloning the key or hashing twice when it is known.
+pub fn evolve_keyed<A: Aggregate>(states: &mut std::collections::HashMap<String, A>, key: &str, event: &A::Event) {
+    match states.get_mut(key) {
+        Some(state) => *state = std::mem::take(state).evolve(event),
+        None => {
+            states.insert(key.to_owned(), A::default().evolve(event));
+        }
+    }
+}
+
 /// Given / when / then tests for aggregates, with no IO.
 pub mod testing {
     use super::Aggregate;

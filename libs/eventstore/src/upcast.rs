@@ -43,6 +43,14 @@ impl Upcasters {
         self.by_type.is_empty()
     }
 
+    /// Brings every event of a page to the newest schema (a no-op without upcasters).
+    pub fn apply_all(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>> {
+        if self.by_type.is_empty() {
+            return Ok(events);
+        }
+        events.into_iter().map(|e| self.apply(e)).collect()
+    }
+
     /// Brings an event to the newest schema its upcasters know.
     pub fn apply(&self, mut event: RecordedEvent) -> Result<RecordedEvent> {
         if self.by_type.is_empty() {

@@ -9,27 +9,29 @@ pub(super) fn decide(r: &Resource, command: ResourceCommand) -> Decision {
     use ResourceEvent as E;
 
     let kind = command.kind();
-    if let C::Register { id, spec, at } = command {
-        if let Some(existing) = &r.id {
-            return Err(ResourceError::AlreadyRegistered(existing.clone()));
+    if !matches!(command, C::Register { .. }) {
+        if r.spec.is_none() {
+            return Err(ResourceError::NotRegistered);
         }
-        validate(&spec)?;
-        return Ok(vec![E::Registered { id, spec, at }]);
+        if r.health == Health::Retired {
+            return Err(ResourceError::Retired(kind));
+        }
     }
-    let Some(spec) = &r.spec else {
-        return Err(ResourceError::NotRegistered);
-    };
-    if r.health == Health::Retired {
-        return Err(ResourceError::Retired(kind));
-    }
+    let is_gpu = r.spec.as_ref().is_some_and(|s| s.kind.is_gpu());
 
     match command {
-        C::Register { .. } => Err(ResourceError::NotRegistered),
+        C::Register { id, spec, at } => {
+            if let Some(existing) = &r.id {
+                return Err(ResourceError::AlreadyRegistered(existing.clone()));
+            }
+            validate(&spec)?;
+            Ok(vec![E::Registered { id, spec, at }])
+        }
         C::SetMode { mode, at } => {
             if mode == r.mode {
                 return Ok(vec![]);
             }
-            match (mode, spec.kind.is_gpu()) {
+            match (mode, is_gpu) {
                 (Mode::Mining, true) => {
                     return Err(ResourceError::ModeNotSupported { kind: "GPU", mode });
                 }
@@ -56,7 +58,7 @@ pub(super) fn decide(r: &Resource, command: ResourceCommand) -> Decision {
             Ok(vec![E::HealthChanged { from: r.health, to: health, reason, at }])
         }
         C::Assign { workload, at } => {
-            if !spec.kind.is_gpu() {
+            if !is_gpu {
                 return Err(ResourceError::NotAGpu);
             }
             match r.assignment {

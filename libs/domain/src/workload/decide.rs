@@ -15,19 +15,18 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
     let kind = command.kind();
     let refuse = || Err(WorkloadError::InvalidTransition { command: kind, status: w.status });
 
-    if let C::Submit { id, spec, at } = command {
-        if let Some(existing) = w.id {
-            return Err(WorkloadError::AlreadyExists(existing));
-        }
-        spec.validate()?;
-        return Ok(vec![E::Submitted { id, spec, at }]);
-    }
-    if w.status == S::New {
+    if w.status == S::New && !matches!(command, C::Submit { .. }) {
         return Err(WorkloadError::NotFound);
     }
 
     match command {
-        C::Submit { .. } => unreachable_submit(),
+        C::Submit { id, spec, at } => {
+            if let Some(existing) = w.id {
+                return Err(WorkloadError::AlreadyExists(existing));
+            }
+            spec.validate()?;
+            Ok(vec![E::Submitted { id, spec, at }])
+        }
         C::Queue { at } => match w.status {
             S::Submitted | S::Preempted => Ok(vec![E::Queued { attempt: w.attempts + 1, at }]),
             _ => refuse(),
@@ -90,11 +89,6 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
             _ => Ok(vec![E::Cancelled { reason: required(reason, kind)?, at }]),
         },
     }
-}
-
-/// `Submit` is handled before the match; this keeps the match exhaustive without a wildcard.
-fn unreachable_submit() -> Decision {
-    Err(WorkloadError::NotFound)
 }
 
 fn required(reason: String, kind: super::WorkloadCommandKind) -> Result<String, WorkloadError> {

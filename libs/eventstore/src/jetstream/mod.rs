@@ -25,7 +25,7 @@ use crate::{
     Result, StoreError, Upcasters, validate_consumer, validate_stream,
 };
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
-use batch::{POSITION_STRIDE, decode_batch, decode_with_pointers, encode_batch, next_pointers};
+use batch::{decode_batch, decode_with_pointers, encode_batch, next_pointers};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -207,14 +207,6 @@ impl JetStreamStore {
         };
         original_in(&stored[start..], stream, events).map(Some)
     }
-
-    fn upcast(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>> {
-        let up = &self.inner.config.upcasters;
-        if up.is_empty() {
-            return Ok(events);
-        }
-        events.into_iter().map(|e| up.apply(e)).collect()
-    }
 }
 
 /// Checks that `stored` begins with exactly `events` and returns their result.
@@ -327,12 +319,12 @@ impl EventStore for JetStreamStore {
             }
         }
         events.truncate(limit);
-        self.upcast(events)
+        self.inner.config.upcasters.apply_all(events)
     }
 
     async fn read_all(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
         let events = read::all(&self.inner.stream, from, limit).await?;
-        self.upcast(events)
+        self.inner.config.upcasters.apply_all(events)
     }
 
     async fn head(&self) -> Result<Position> {
@@ -351,7 +343,7 @@ impl EventStore for JetStreamStore {
                     let recorded = (info.published.unix_timestamp_nanos() / 1_000) as i64;
                     decode_batch(info.stream_sequence, recorded, &m.payload)
                 });
-                let events = match decoded.and_then(|e| store.upcast(e)) {
+                let events = match decoded.and_then(|e| store.inner.config.upcasters.apply_all(e)) {
                     Ok(events) => events,
                     Err(e) => {
                         let _ = tx.send(Err(e)).await;
@@ -381,6 +373,3 @@ impl EventStore for JetStreamStore {
         checkpoint::save(&self.inner.js, subject, position).await
     }
 }
-
-/// `POSITION_STRIDE` is public through [`position_of`]; keep the constant in one place.
-const _: () = assert!(POSITION_STRIDE > MAX_EVENTS_PER_APPEND as u64 - 1);

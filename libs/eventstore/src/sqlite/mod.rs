@@ -122,13 +122,6 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Corrupt(format!("read task failed: {e}")))?
     }
-
-    fn upcast(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>> {
-        if self.inner.upcasters.is_empty() {
-            return Ok(events);
-        }
-        events.into_iter().map(|e| self.inner.upcasters.apply(e)).collect()
-    }
 }
 
 impl EventStore for SqliteStore {
@@ -148,12 +141,12 @@ impl EventStore for SqliteStore {
         validate_stream(stream)?;
         let stream = stream.to_owned();
         let events = self.read(move |c| read::stream(c, &stream, from, direction, limit)).await?;
-        self.upcast(events)
+        self.inner.upcasters.apply_all(events)
     }
 
     async fn read_all(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
         let events = self.read(move |c| read::all(c, from, limit)).await?;
-        self.upcast(events)
+        self.inner.upcasters.apply_all(events)
     }
 
     async fn head(&self) -> Result<Position> {

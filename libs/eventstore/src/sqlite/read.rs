@@ -35,7 +35,16 @@ impl ReadPool {
     }
 }
 
-const COLUMNS: &str = "position, stream, version, id, type, schema_version, time, recorded, correlation, causation, tenant, actor, payload";
+/// `SELECT <every column> FROM events <tail>`, built at compile time (these run on
+/// every aggregate load and replay page).
+macro_rules! select_events {
+    ($tail:literal) => {
+        concat!(
+            "SELECT position, stream, version, id, type, schema_version, time, recorded, correlation, causation, tenant, actor, payload FROM events ",
+            $tail
+        )
+    };
+}
 
 fn uuid_col(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
     let bytes: Option<Vec<u8>> = row.get(i)?;
@@ -80,20 +89,19 @@ pub(super) fn stream(
 ) -> Result<Vec<RecordedEvent>> {
     let sql = match dir {
         Direction::Forwards => {
-            format!("SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version ASC LIMIT ?3")
+            select_events!("WHERE stream = ?1 AND version >= ?2 ORDER BY version ASC LIMIT ?3")
         }
         Direction::Backwards => {
-            format!("SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT ?3")
+            select_events!("WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT ?3")
         }
     };
-    let mut stmt = c.prepare_cached(&sql)?;
+    let mut stmt = c.prepare_cached(sql)?;
     let rows = stmt.query_map(params![stream, clamp(from), clamp(limit as u64)], event)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub(super) fn all(c: &Connection, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
-    let mut stmt =
-        c.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"))?;
+    let mut stmt = c.prepare_cached(select_events!("WHERE position >= ?1 ORDER BY position LIMIT ?2"))?;
     let rows = stmt.query_map(params![clamp(from), clamp(limit as u64)], event)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

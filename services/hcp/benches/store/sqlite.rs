@@ -2,13 +2,11 @@
 //! and fold vs a raw table scan, aggregate load latency.
 
 use crate::report::{figure, percentiles, rate};
-use crate::workload::{LIFE, fold_into, fold_one, life};
+use crate::workload::{APPENDERS, Appends, LIFE, fold_into, load_latencies, seed};
 use hcp_eventstore::sqlite::{SqliteConfig, SqliteStore};
-use hcp_eventstore::{Direction, EventStore, ExpectedVersion, NewEvent};
+use hcp_eventstore::{EventStore, ExpectedVersion, NewEvent};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-const APPENDERS: usize = 64;
 
 pub async fn run(total_events: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -72,23 +70,8 @@ async fn replay_and_load(dir: &std::path::Path, total: usize) -> anyhow::Result<
     let path = dir.join("replay.db");
     let store = SqliteStore::open(SqliteConfig::new(&path)).await?;
     let workloads = (total / LIFE) as u64;
-    // Seed: 20-event lives, appended 20 at a time by 64 tasks.
-    let mut tasks = Vec::new();
-    for t in 0..APPENDERS as u64 {
-        let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut n = t;
-            while n < workloads {
-                let (stream, events) = life(n);
-                store.append(&stream, ExpectedVersion::NoStream, events).await?;
-                n += APPENDERS as u64;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
+    // Seed: 20-event lives, appended 20 at a time.
+    seed(&store, workloads, Appends::WholeLife).await?;
     let head = store.head().await?;
     figure("sqlite_store_events", head as f64, "events");
 
@@ -112,19 +95,7 @@ async fn replay_and_load(dir: &std::path::Path, total: usize) -> anyhow::Result<
     figure("sqlite_replay_vs_raw_scan", ours / raw, "ratio");
 
     // Aggregate load: random 20-event workloads from the full store.
-    let mut samples = Vec::with_capacity(5_000);
-    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-    for _ in 0..5_000 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let (stream, _) = life(x % workloads);
-        let t = Instant::now();
-        let events = store.read_stream(&stream, 1, Direction::Forwards, 1000).await?;
-        let w = fold_one(&events)?;
-        samples.push(t.elapsed());
-        anyhow::ensure!(w.version == LIFE as u64, "loaded {} events", w.version);
-    }
+    let samples = load_latencies(&store, workloads, 5_000, 0x9e37_79b9_7f4a_7c15).await?;
     percentiles("sqlite_load_20_event_aggregate", samples);
     Ok(())
 }

@@ -1,16 +1,20 @@
 //! Realistic data: workloads with 20-event lives, and the fold a projection does.
 
 use hcp_domain::Aggregate;
+use hcp_domain::aggregate::evolve_keyed;
 use hcp_domain::codec::{SCHEMA_VERSION, decode_workload_event, encode_workload_event};
 use hcp_domain::ids::{ResourceId, TenantId, WorkloadId};
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{GpuModel, Priority, Workload, WorkloadEvent, WorkloadKind, WorkloadSpec};
-use hcp_eventstore::{EventMetadata, NewEvent, RecordedEvent};
+use hcp_eventstore::{Direction, EventMetadata, EventStore, ExpectedVersion, NewEvent, RecordedEvent};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// Events in one workload's life here.
 pub const LIFE: usize = 20;
+/// Concurrent appenders in every append figure and seed.
+pub const APPENDERS: usize = 64;
 
 /// The 20 events of workload `n`: submitted .. started, 7 pause/resume pairs, completed.
 pub fn life(n: u64) -> (String, Vec<NewEvent>) {
@@ -60,12 +64,7 @@ pub fn fold_into(states: &mut HashMap<String, Workload>, events: &[RecordedEvent
     for e in events {
         let ev =
             decode_workload_event(&e.event_type, &e.payload, Timestamp::from_unix_micros(e.metadata.time_unix_micros))?;
-        match states.get_mut(&e.stream) {
-            Some(s) => *s = std::mem::take(s).evolve(&ev),
-            None => {
-                states.insert(e.stream.clone(), Workload::default().evolve(&ev));
-            }
-        }
+        evolve_keyed(states, &e.stream, &ev);
     }
     Ok(())
 }
@@ -81,4 +80,66 @@ pub fn fold_one(events: &[RecordedEvent]) -> anyhow::Result<Workload> {
         )?);
     }
     Ok(w)
+}
+
+/// How a seed appends each life.
+#[derive(Clone, Copy)]
+pub enum Appends {
+    /// All 20 events in one append.
+    WholeLife,
+    /// One append per event, as a live service writes them.
+    OneEventEach,
+}
+
+/// Writes `workloads` lives from [`APPENDERS`] concurrent tasks.
+pub async fn seed<S: EventStore + Clone>(store: &S, workloads: u64, appends: Appends) -> anyhow::Result<()> {
+    let mut tasks = Vec::new();
+    for t in 0..APPENDERS as u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = t;
+            while n < workloads {
+                let (stream, events) = life(n);
+                match appends {
+                    Appends::WholeLife => {
+                        store.append(&stream, ExpectedVersion::NoStream, events).await?;
+                    }
+                    Appends::OneEventEach => {
+                        for (v, e) in events.into_iter().enumerate() {
+                            store.append(&stream, ExpectedVersion::Exact(v as u64), vec![e]).await?;
+                        }
+                    }
+                }
+                n += APPENDERS as u64;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+/// Loads and folds `samples` pseudo-random lives (xorshift from `seed`); returns each load's latency.
+pub async fn load_latencies<S: EventStore>(
+    store: &S,
+    workloads: u64,
+    samples: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut out = Vec::with_capacity(samples);
+    let mut x = seed;
+    for _ in 0..samples {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let (stream, _) = life(x % workloads);
+        let t = Instant::now();
+        let events = store.read_stream(&stream, 1, Direction::Forwards, 1000).await?;
+        let w = fold_one(&events)?;
+        out.push(t.elapsed());
+        anyhow::ensure!(w.version == LIFE as u64, "loaded {} events", w.version);
+    }
+    Ok(out)
 }

@@ -5,7 +5,7 @@
 use super::emit;
 use crate::cli::ReplayArgs;
 use crate::render;
-use hcp_domain::Aggregate;
+use hcp_domain::aggregate::evolve_keyed;
 use hcp_domain::codec::{decode_resource_event, decode_workload_event};
 use hcp_domain::resource::Resource;
 use hcp_domain::units::Timestamp;
@@ -29,18 +29,12 @@ impl Fold {
         let at = Timestamp::from_unix_micros(e.metadata.time_unix_micros);
         if e.event_type.starts_with("workload.") {
             match decode_workload_event(&e.event_type, &e.payload, at) {
-                Ok(ev) => {
-                    let s = self.workloads.remove(&e.stream).unwrap_or_default();
-                    self.workloads.insert(e.stream.clone(), s.evolve(&ev));
-                }
+                Ok(ev) => evolve_keyed(&mut self.workloads, &e.stream, &ev),
                 Err(_) => self.undecodable += 1,
             }
         } else if e.event_type.starts_with("resource.") {
             match decode_resource_event(&e.event_type, &e.payload, at) {
-                Ok(ev) => {
-                    let s = self.resources.remove(&e.stream).unwrap_or_default();
-                    self.resources.insert(e.stream.clone(), s.evolve(&ev));
-                }
+                Ok(ev) => evolve_keyed(&mut self.resources, &e.stream, &ev),
                 Err(_) => self.undecodable += 1,
             }
         } else {
