@@ -5,6 +5,7 @@
 //! - [`ids`]: typed, validated identifiers and the stream each aggregate lives in.
 //! - [`workload`] and [`resource`]: the aggregates, as pure deciders
 //!   ([`Aggregate::decide`] / [`Aggregate::evolve`]) with typed errors.
+//! - [`catalogue`]: the real hardware models HCP knows.
 //! - [`codec`]: the mapping between domain events and their protobuf payloads.
 //!
 //! Nothing here does IO, reads a clock or draws a random number: time and ids come
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
+pub mod catalogue;
 pub mod codec;
 pub mod ids;
 pub mod resource;
