@@ -1,0 +1,22 @@
+//! A simulated mining fleet that real miner clients cannot tell from real hardware.
+//!
+//! - [`fleet`]: sites of miners, each on its own loopback address at port 4028.
+//! - [`miner`] and [`server`]: one miner, its listener, and misbehaviour on demand
+//!   (malformed JSON, slow or hung replies, garbage, refused connections, reboots).
+//! - [`dialect`]: what bmminer, LuxOS and btminer answer.
+//! - [`physics`]: power ramps (curtail ~5 s, wake ~10 s), heat, fans, board failures.
+//! - [`gpu`]: simulated GPU hosts for the agent's default backend.
+
+#![forbid(unsafe_code)]
+
+pub mod dialect;
+pub mod fleet;
+pub mod gpu;
+pub mod miner;
+pub mod physics;
+pub mod rng;
+mod server;
+
+pub use dialect::SimFirmware;
+pub use fleet::{Fleet, FleetSpec, SiteSpec};
+pub use miner::{Behaviour, SimMiner};

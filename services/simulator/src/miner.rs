@@ -1,0 +1,103 @@
+//! One simulated miner: its physics, its firmware, how it (mis)behaves, and the
+//! listener that serves it.
+
+use crate::dialect::{Firmware, SimFirmware};
+use crate::physics::Physics;
+use hcp_domain::catalogue::AsicModel;
+use hcp_minerapi::Request;
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::task::JoinHandle;
+
+/// How a miner answers, set on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Behaviour {
+    /// As its firmware does (NUL terminator and bmminer's `}{` included).
+    #[default]
+    Normal,
+    /// Sloppier still: `,}`, `nan` and `inf` values, a stray NUL; a tolerant client copes.
+    Malformed,
+    /// Answers after this delay.
+    Slow(Duration),
+    /// Accepts, reads, never answers (holds the connection for a minute).
+    Hang,
+    /// Answers bytes that are not JSON at all.
+    Garbage,
+}
+
+/// A simulated miner.
+#[derive(Debug)]
+pub struct SimMiner {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its site's index in the fleet.
+    pub site: usize,
+    /// The model.
+    pub model: &'static AsicModel,
+    /// The firmware family.
+    pub firmware_kind: SimFirmware,
+    state: Mutex<(Physics, Firmware)>,
+    behaviour: Mutex<Behaviour>,
+    pub(crate) listener: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SimMiner {
+    /// A miner, not yet listening.
+    pub fn new(
+        addr: SocketAddr,
+        site: usize,
+        model: &'static AsicModel,
+        firmware_kind: SimFirmware,
+        physics: Physics,
+    ) -> Self {
+        SimMiner {
+            addr,
+            site,
+            model,
+            firmware_kind,
+            state: Mutex::new((physics, Firmware::new(firmware_kind))),
+            behaviour: Mutex::new(Behaviour::Normal),
+            listener: Mutex::new(None),
+        }
+    }
+
+    /// How it answers now.
+    pub fn behaviour(&self) -> Behaviour {
+        *lock(&self.behaviour)
+    }
+
+    /// Changes how it answers.
+    pub fn set_behaviour(&self, b: Behaviour) {
+        *lock(&self.behaviour) = b;
+    }
+
+    /// Whether its listener runs.
+    pub fn is_listening(&self) -> bool {
+        lock(&self.listener).as_ref().is_some_and(|h| !h.is_finished())
+    }
+
+    /// Inspects or changes its physics (fail a board, set failure rates).
+    pub fn with_physics<R>(&self, f: impl FnOnce(&mut Physics) -> R) -> R {
+        f(&mut lock(&self.state).0)
+    }
+
+    /// Its API answer to `request` (the trailing NUL is added by the server).
+    pub fn respond(&self, request: &Request) -> String {
+        let epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let mut guard = lock(&self.state);
+        let (physics, firmware) = &mut *guard;
+        firmware.respond(physics, request, epoch, Instant::now())
+    }
+
+    /// Restarts its mining process (after a reboot).
+    pub(crate) fn rebooted(&self) {
+        let mut guard = lock(&self.state);
+        guard.0.reboot(Instant::now());
+        guard.1.session = None;
+    }
+}
