@@ -7,7 +7,9 @@
 mod resource;
 mod workload;
 
-pub use resource::{decode_resource_event, encode_resource_event};
+pub use resource::{
+    decode_resource_event, encode_resource_event, health_from_pb, health_to_pb, mode_from_pb, mode_to_pb, spec_to_pb,
+};
 pub use workload::{decode_workload_event, encode_workload_event, spec_from_pb};
 
 /// The schema version every event type is written at today.

@@ -66,7 +66,8 @@ pub fn decode_resource_event(event_type: &str, payload: &[u8], at: Timestamp) ->
     })
 }
 
-fn spec_to_pb(s: &ResourceSpec) -> pb::ResourceSpec {
+/// A resource spec as its protobuf message.
+pub fn spec_to_pb(s: &ResourceSpec) -> pb::ResourceSpec {
     let kind = match &s.kind {
         ResourceKind::AsicMiner { model, nominal_hashrate, nominal_power } => {
             pb::resource_spec::Kind::Asic(pb::AsicMinerSpec {
@@ -112,7 +113,8 @@ fn spec_from_pb(t: &str, s: pb::ResourceSpec) -> Result<ResourceSpec, CodecError
     })
 }
 
-fn mode_to_pb(m: Mode) -> pb::ResourceMode {
+/// A mode as its protobuf enum.
+pub fn mode_to_pb(m: Mode) -> pb::ResourceMode {
     match m {
         Mode::Idle => pb::ResourceMode::Idle,
         Mode::Mining => pb::ResourceMode::Mining,
@@ -121,7 +123,8 @@ fn mode_to_pb(m: Mode) -> pb::ResourceMode {
     }
 }
 
-fn mode_from_pb(t: &str, field: &'static str, v: i32) -> Result<Mode, CodecError> {
+/// A protobuf mode value (`t` and `field` name it in errors).
+pub fn mode_from_pb(t: &str, field: &'static str, v: i32) -> Result<Mode, CodecError> {
     match pb::ResourceMode::try_from(v) {
         Ok(pb::ResourceMode::Idle) => Ok(Mode::Idle),
         Ok(pb::ResourceMode::Mining) => Ok(Mode::Mining),
@@ -131,7 +134,8 @@ fn mode_from_pb(t: &str, field: &'static str, v: i32) -> Result<Mode, CodecError
     }
 }
 
-fn health_to_pb(h: Health) -> pb::ResourceHealth {
+/// A health as its protobuf enum.
+pub fn health_to_pb(h: Health) -> pb::ResourceHealth {
     match h {
         Health::Healthy => pb::ResourceHealth::Healthy,
         Health::Degraded => pb::ResourceHealth::Degraded,
@@ -140,7 +144,8 @@ fn health_to_pb(h: Health) -> pb::ResourceHealth {
     }
 }
 
-fn health_from_pb(t: &str, field: &'static str, v: i32) -> Result<Health, CodecError> {
+/// A protobuf health value (`t` and `field` name it in errors).
+pub fn health_from_pb(t: &str, field: &'static str, v: i32) -> Result<Health, CodecError> {
     match pb::ResourceHealth::try_from(v) {
         Ok(pb::ResourceHealth::Healthy) => Ok(Health::Healthy),
         Ok(pb::ResourceHealth::Degraded) => Ok(Health::Degraded),

@@ -1,0 +1,187 @@
+//! The inventory: every resource as its events leave it, plus its latest telemetry,
+//! kept in memory and served by the gRPC API.
+//!
+//! It is a projection of the `resource-*` streams of the global log ([`follow`]), so a
+//! restarted discovery rebuilds it from the store; telemetry is not event-sourced (only
+//! health changes are), so it arrives fresh from the next poll.
+
+use hcp_domain::Aggregate;
+use hcp_domain::codec::{decode_resource_event, health_to_pb, mode_to_pb, spec_to_pb};
+use hcp_domain::resource::{Health, Mode, Resource};
+use hcp_domain::units::Timestamp;
+use hcp_eventstore::{EventStore, Position, RecordedEvent, StoreError};
+use hcp_proto::v1 as pb;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tokio::sync::{broadcast, watch};
+
+/// The largest page served.
+pub const MAX_PAGE: usize = 1000;
+/// The page served when none is asked for.
+pub const DEFAULT_PAGE: usize = 100;
+
+/// One resource in the inventory.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    /// Its state from its events.
+    pub resource: Resource,
+    /// Its latest reading.
+    pub telemetry: Option<pb::Telemetry>,
+    /// Where it is reached.
+    pub address: String,
+}
+
+/// Which resources a list wants.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// Only this site.
+    pub site: Option<String>,
+    /// Only this mode.
+    pub mode: Option<Mode>,
+    /// Only this health.
+    pub health: Option<Health>,
+}
+
+impl Filter {
+    fn admits(&self, e: &Entry) -> bool {
+        let r = &e.resource;
+        self.site.as_deref().is_none_or(|s| r.spec.as_ref().is_some_and(|spec| spec.site.as_str() == s))
+            && self.mode.is_none_or(|m| r.mode == m)
+            && self.health.is_none_or(|h| r.health == h)
+    }
+}
+
+/// The projection.
+pub struct Inventory {
+    entries: RwLock<BTreeMap<String, Entry>>,
+    changes: broadcast::Sender<pb::ResourceChange>,
+    position: watch::Sender<Position>,
+}
+
+impl Default for Inventory {
+    fn default() -> Self {
+        Inventory { entries: RwLock::default(), changes: broadcast::channel(4096).0, position: watch::channel(0).0 }
+    }
+}
+
+impl Inventory {
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Entry>> {
+        self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Entry>> {
+        self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies one event of the global log (events of other aggregates are skipped).
+    pub fn apply(&self, recorded: &RecordedEvent) -> Result<(), String> {
+        if let Some(id) = recorded.stream.strip_prefix("resource-") {
+            let at = Timestamp::from_unix_micros(recorded.metadata.time_unix_micros);
+            let event = decode_resource_event(&recorded.event_type, &recorded.payload, at)
+                .map_err(|e| format!("{} v{}: {e}", recorded.stream, recorded.version))?;
+            let change = {
+                let mut entries = self.write();
+                let entry = entries.entry(id.to_owned()).or_default();
+                entry.resource = std::mem::take(&mut entry.resource).evolve(&event);
+                to_pb(id, entry)
+            };
+            let _ = self.changes.send(pb::ResourceChange { resource: Some(change), position: recorded.position });
+        }
+        self.position.send_replace(recorded.position);
+        Ok(())
+    }
+
+    /// Records a reading (not an event: it changes every poll).
+    pub fn observe(&self, id: &str, address: &str, telemetry: pb::Telemetry) {
+        let mut entries = self.write();
+        let entry = entries.entry(id.to_owned()).or_default();
+        entry.telemetry = Some(telemetry);
+        if entry.address != address {
+            entry.address = address.to_owned();
+        }
+    }
+
+    /// A page of resources in id order, after `after`, with the token of the next page.
+    pub fn list(&self, filter: &Filter, page_size: usize, after: Option<&str>) -> (Vec<pb::Resource>, Option<String>) {
+        let size = if page_size == 0 { DEFAULT_PAGE } else { page_size.min(MAX_PAGE) };
+        let entries = self.read();
+        let start = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.to_owned()));
+        let mut page: Vec<pb::Resource> = Vec::with_capacity(size);
+        let mut more = false;
+        for (id, e) in
+            entries.range((start, Bound::Unbounded)).filter(|(_, e)| e.resource.id.is_some() && filter.admits(e))
+        {
+            if page.len() == size {
+                more = true;
+                break;
+            }
+            page.push(to_pb(id, e));
+        }
+        let next = if more { page.last().map(|r| r.id.clone()) } else { None };
+        (page, next)
+    }
+
+    /// One resource.
+    pub fn get(&self, id: &str) -> Option<pb::Resource> {
+        self.read().get(id).filter(|e| e.resource.id.is_some()).map(|e| to_pb(id, e))
+    }
+
+    /// A resource's state from its events.
+    pub fn state(&self, id: &str) -> Option<Resource> {
+        self.read().get(id).map(|e| e.resource.clone())
+    }
+
+    /// Every registered resource with its address.
+    pub fn snapshot(&self) -> Vec<(String, Entry)> {
+        self.read().iter().filter(|(_, e)| e.resource.id.is_some()).map(|(k, e)| (k.clone(), e.clone())).collect()
+    }
+
+    /// How many resources are registered.
+    pub fn len(&self) -> usize {
+        self.read().values().filter(|e| e.resource.id.is_some()).count()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Changes from now on.
+    pub fn watch(&self) -> broadcast::Receiver<pb::ResourceChange> {
+        self.changes.subscribe()
+    }
+
+    /// Waits until the projection has applied the global log up to `position`.
+    pub async fn caught_up(&self, position: Position) {
+        let mut rx = self.position.subscribe();
+        let _ = rx.wait_for(|p| *p >= position).await;
+    }
+}
+
+fn to_pb(id: &str, e: &Entry) -> pb::Resource {
+    let r = &e.resource;
+    pb::Resource {
+        id: id.to_owned(),
+        spec: r.spec.as_ref().map(spec_to_pb),
+        mode: mode_to_pb(r.mode) as i32,
+        health: health_to_pb(r.health) as i32,
+        assigned_workload: r.assignment.map(|w| w.to_string()).unwrap_or_default(),
+        version: r.version,
+        telemetry: e.telemetry.clone(),
+        address: e.address.clone(),
+    }
+}
+
+/// Feeds the inventory from the store's global log, from the start, then live; returns
+/// only when the subscription ends or fails.
+pub async fn follow<S: EventStore>(store: Arc<S>, inventory: Arc<Inventory>) -> Result<(), StoreError> {
+    let mut sub = store.subscribe(0).await?;
+    while let Some(event) = sub.next().await {
+        let event = event?;
+        if let Err(e) = inventory.apply(&event) {
+            tracing::warn!(error = %e, "skipping an unreadable resource event");
+        }
+    }
+    Ok(())
+}

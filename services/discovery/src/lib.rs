@@ -1,0 +1,29 @@
+//! Discovery: finds miners and GPU hosts, records them as resource events, polls their
+//! health, and serves the inventory.
+//!
+//! - [`scan`]: probe address ranges concurrently; identify firmware and model.
+//! - [`identify`]: a found miner's resource id and stock specification.
+//! - [`poller`] and [`health`]: health polling with flap damping; events only on change.
+//! - [`agents`]: GPU host agents' registration, heartbeats and loss.
+//! - [`recorder`]: commands decided by the domain, appended with expected versions.
+//! - [`inventory`]: the projection of resource events plus telemetry.
+//! - [`grpc`]: the Inventory and Agents APIs.
+//! - [`service`]: all of it running.
+
+#![forbid(unsafe_code)]
+
+pub mod agents;
+pub mod clock;
+pub mod config;
+pub mod grpc;
+pub mod health;
+pub mod identify;
+pub mod inventory;
+pub mod poller;
+pub mod recorder;
+pub mod scan;
+pub mod service;
+
+pub use config::{DiscoveryConfig, ScanTarget};
+pub use inventory::Inventory;
+pub use service::Discovery;

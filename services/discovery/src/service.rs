@@ -1,0 +1,219 @@
+//! Discovery as a running service: catch the inventory up from the store, serve gRPC,
+//! scan, poll, and watch agents, until the handle is dropped.
+
+use crate::agents::Agents;
+use crate::config::DiscoveryConfig;
+use crate::grpc::{AgentsService, InventoryService, Mux};
+use crate::identify::{miner_id, miner_spec};
+use crate::inventory::{self, Inventory};
+use crate::poller::{PollSet, poll_once};
+use crate::recorder::Recorder;
+use crate::scan::{ScanOutcome, scan};
+use hcp_domain::resource::{Health, ResourceCommand, ResourceKind};
+use hcp_eventstore::EventStore;
+use hcp_proto::v1::agents_server::AgentsServer;
+use hcp_proto::v1::inventory_server::InventoryServer;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// A running discovery service; dropping it stops every task.
+pub struct Discovery<S> {
+    /// Where the gRPC API listens.
+    pub grpc_addr: SocketAddr,
+    /// The inventory projection.
+    pub inventory: Arc<Inventory>,
+    /// The miners being polled.
+    pub polled: Arc<PollSet>,
+    /// The command writer.
+    pub recorder: Arc<Recorder<S>>,
+    /// The agents registry.
+    pub agents: Arc<Agents<S>>,
+    /// Completed scans so far.
+    pub scans: tokio::sync::watch::Receiver<usize>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Why discovery could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store failed while catching up.
+    #[error("event store: {0}")]
+    Store(#[from] hcp_eventstore::StoreError),
+    /// The gRPC address could not be bound.
+    #[error("bind {addr}: {source}")]
+    Bind {
+        /// Where.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl<S: EventStore> Discovery<S> {
+    /// Starts everything; returns once the inventory has caught up with the store and
+    /// the gRPC API is listening (the first scan runs in the background).
+    pub async fn start(store: Arc<S>, config: DiscoveryConfig) -> Result<Self, StartError> {
+        let inventory = Arc::new(Inventory::default());
+        let head = store.head().await?;
+        let follower = {
+            let (store, inventory) = (Arc::clone(&store), Arc::clone(&inventory));
+            tokio::spawn(async move {
+                if let Err(e) = inventory::follow(store, inventory).await {
+                    tracing::error!(error = %e, "inventory stopped following the store");
+                }
+            })
+        };
+        inventory.caught_up(head).await;
+
+        let recorder = Arc::new(Recorder::new(Arc::clone(&store), "discovery"));
+        let polled = Arc::new(PollSet::default());
+        for (id, entry) in inventory.snapshot() {
+            let Some(rid) = entry.resource.id.clone() else { continue };
+            recorder.adopt(rid.clone(), entry.resource.clone()).await;
+            // Miners recorded before a restart are polled at their address until a scan
+            // identifies them again.
+            if let (Some(ResourceKind::AsicMiner { nominal_hashrate, .. }), Some(ip)) =
+                (entry.resource.spec.as_ref().map(|s| &s.kind), id.strip_prefix("asic-").and_then(|ip| ip.parse().ok()))
+            {
+                let port = config.targets.first().map_or(hcp_minerapi::API_PORT, |t| t.port);
+                if entry.resource.health != Health::Retired {
+                    polled.upsert(
+                        rid,
+                        SocketAddr::new(ip, port),
+                        None,
+                        nominal_hashrate.terahashes(),
+                        entry.resource.health,
+                    );
+                }
+            }
+        }
+        let agents = Arc::new(Agents::new(Arc::clone(&recorder), Arc::clone(&inventory), config.clone()));
+
+        let listener = tokio::net::TcpListener::bind(config.grpc_addr)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
+        let grpc_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
+        let mux = Mux {
+            inventory: InventoryServer::new(InventoryService(Arc::clone(&inventory))),
+            agents: AgentsServer::new(AgentsService(Arc::clone(&agents))),
+        };
+        let server = tonic::transport::Server::builder().serve_with_incoming(mux, TcpListenerStream::new(listener));
+        let grpc = tokio::spawn(async move {
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "gRPC server stopped");
+            }
+        });
+
+        let (scans_tx, scans) = tokio::sync::watch::channel(0usize);
+        let scanner = {
+            let (config, recorder, inventory, polled, store) = (
+                config.clone(),
+                Arc::clone(&recorder),
+                Arc::clone(&inventory),
+                Arc::clone(&polled),
+                Arc::clone(&store),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let outcome = scan(&config.targets, config.concurrency, config.timeout).await;
+                    let registered = register_found(&outcome, &recorder, &inventory, &polled).await;
+                    // A scan counts as done once the inventory shows what it registered.
+                    if let Ok(head) = store.head().await {
+                        inventory.caught_up(head).await;
+                    }
+                    tracing::info!(probed = outcome.probed, found = outcome.found.len(), registered, "scan done");
+                    scans_tx.send_modify(|n| *n += 1);
+                    tokio::time::sleep(config.rescan_interval).await;
+                }
+            })
+        };
+        let poller = {
+            let (config, recorder, inventory, polled) =
+                (config.clone(), Arc::clone(&recorder), Arc::clone(&inventory), Arc::clone(&polled));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(config.poll_interval);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    poll_once(&polled, &inventory, &recorder, &config).await;
+                }
+            })
+        };
+        let sweeper = {
+            let agents = Arc::clone(&agents);
+            let every = (config.agent_timeout / 4).max(std::time::Duration::from_millis(50));
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    agents.sweep().await;
+                }
+            })
+        };
+        Ok(Discovery {
+            grpc_addr,
+            inventory,
+            polled,
+            recorder,
+            agents,
+            scans,
+            tasks: vec![follower, grpc, scanner, poller, sweeper],
+        })
+    }
+
+    /// Waits for the next completed scan.
+    pub async fn scanned(&mut self, count: usize) {
+        let _ = self.scans.wait_for(|n| *n >= count).await;
+    }
+}
+
+impl<S> Drop for Discovery<S> {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+    }
+}
+
+/// Registers what a scan found that the store does not know yet, and polls it all.
+pub async fn register_found<S: EventStore>(
+    outcome: &ScanOutcome,
+    recorder: &Recorder<S>,
+    inventory: &Inventory,
+    polled: &PollSet,
+) -> usize {
+    let mut registered = 0;
+    for found in &outcome.found {
+        let (id, spec) = match (miner_id(found.addr), miner_spec(found)) {
+            (Ok(id), Ok(spec)) => (id, spec),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(addr = %found.addr, error = %e, "cannot name a found miner");
+                continue;
+            }
+        };
+        let nominal = match &spec.kind {
+            ResourceKind::AsicMiner { nominal_hashrate, .. } => nominal_hashrate.terahashes(),
+            ResourceKind::Gpu { .. } => 0.0,
+        };
+        let state = match recorder.known(&id).await.or_else(|| inventory.state(id.as_str())) {
+            Some(s) if s.id.is_some() => s,
+            _ => {
+                let command = ResourceCommand::Register { id: id.clone(), spec, at: crate::clock::now() };
+                match recorder.execute(&id, command).await {
+                    Ok(s) => {
+                        registered += 1;
+                        s
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not register a found miner");
+                        continue;
+                    }
+                }
+            }
+        };
+        polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, state.health);
+    }
+    for (addr, why) in &outcome.unidentified {
+        tracing::info!(%addr, %why, "something answers on the API port but is not an identifiable miner");
+    }
+    registered
+}
