@@ -1,0 +1,63 @@
+//! An agent against a real discovery service over gRPC: registration, heartbeats, loss
+//! and return.
+
+use hcp_agent::backend::Simulated;
+use hcp_agent::{AgentConfig, run};
+use hcp_discovery::{Discovery, DiscoveryConfig};
+use hcp_domain::catalogue::GPU_MODELS;
+use hcp_domain::resource::Health;
+use hcp_eventstore::sqlite::SqliteStore;
+use hcp_simulator::gpu::SimGpuHost;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+async fn eventually(what: &str, within: Duration, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("not within {within:?}: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_agent_turns_its_gpus_offline_and_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let config = DiscoveryConfig {
+        grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+        heartbeat_interval: Duration::from_millis(100),
+        agent_timeout: Duration::from_millis(500),
+        ..DiscoveryConfig::default()
+    };
+    let discovery = Discovery::start(store, config).await.expect("discovery");
+    let agent_config = AgentConfig {
+        discovery: format!("http://{}", discovery.grpc_addr),
+        host: "gpu-host-01".into(),
+        site: "tx-south-1".into(),
+        rack: "g1".into(),
+    };
+    let host = || Simulated(SimGpuHost::new("gpu-host-01", &GPU_MODELS[0], 8));
+    let agent = tokio::spawn(run(host(), agent_config.clone()));
+
+    let inv = Arc::clone(&discovery.inventory);
+    let gpus =
+        |h: Health| inv.snapshot().iter().filter(|(id, e)| id.starts_with("gpu-") && e.resource.health == h).count();
+    eventually("8 GPUs registered healthy", Duration::from_secs(5), || gpus(Health::Healthy) == 8).await;
+    eventually("heartbeats carry telemetry", Duration::from_secs(2), || {
+        inv.snapshot().iter().all(|(_, e)| e.telemetry.as_ref().is_some_and(|t| t.power_w > 0.0))
+    })
+    .await;
+
+    agent.abort();
+    let lost = Instant::now();
+    eventually("a silent agent's GPUs go offline", Duration::from_secs(3), || gpus(Health::Offline) == 8).await;
+    assert!(lost.elapsed() >= Duration::from_millis(300), "not before the agent timeout");
+
+    let agent = tokio::spawn(run(host(), agent_config));
+    eventually("a returning agent's GPUs are healthy", Duration::from_secs(5), || gpus(Health::Healthy) == 8).await;
+    assert_eq!(inv.len(), 8, "the same GPUs, not new ones");
+    agent.abort();
+}
