@@ -57,13 +57,21 @@ pub fn descriptor_for(event_type: &str) -> Option<MessageDescriptor> {
 
 /// Renders a payload as JSON using the message its event type names.
 pub fn payload_to_json(event_type: &str, payload: &[u8]) -> Result<serde_json::Value, RenderError> {
-    let message = message_name(event_type);
+    decode_to_json(event_type, &message_name(event_type), payload)
+}
+
+/// Renders an encoded message of HCP's (full name, e.g. `hcp.v1.Resource`) as JSON.
+pub fn message_to_json(full_name: &str, bytes: &[u8]) -> Result<serde_json::Value, RenderError> {
+    decode_to_json(full_name, full_name, bytes)
+}
+
+fn decode_to_json(what: &str, message: &str, bytes: &[u8]) -> Result<serde_json::Value, RenderError> {
     let desc = pool()
-        .get_message_by_name(&message)
-        .ok_or_else(|| RenderError::UnknownType(event_type.to_owned(), message.clone()))?;
-    let msg = DynamicMessage::decode(desc, payload).map_err(|source| RenderError::Decode {
-        event_type: event_type.to_owned(),
-        message: message.clone(),
+        .get_message_by_name(message)
+        .ok_or_else(|| RenderError::UnknownType(what.to_owned(), message.to_owned()))?;
+    let msg = DynamicMessage::decode(desc, bytes).map_err(|source| RenderError::Decode {
+        event_type: what.to_owned(),
+        message: message.to_owned(),
         source,
     })?;
     Ok(serde_json::to_value(&msg).unwrap_or(serde_json::Value::Null))

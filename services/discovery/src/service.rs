@@ -9,7 +9,7 @@ use crate::inventory::{self, Inventory};
 use crate::poller::{PollSet, poll_once};
 use crate::recorder::Recorder;
 use crate::scan::{ScanOutcome, scan};
-use hcp_domain::resource::{Health, ResourceCommand, ResourceKind};
+use hcp_domain::resource::{Health, Mode, ResourceCommand, ResourceKind};
 use hcp_eventstore::EventStore;
 use hcp_proto::v1::agents_server::AgentsServer;
 use hcp_proto::v1::inventory_server::InventoryServer;
@@ -201,7 +201,16 @@ pub async fn register_found<S: EventStore>(
                 match recorder.execute(&id, command).await {
                     Ok(s) => {
                         registered += 1;
-                        s
+                        // What it was doing when found is a fact too: hashing is mining.
+                        let hashing = found.summary.hashrate_ths.is_some_and(|h| h > 0.0);
+                        let mode = if hashing { Mode::Mining } else { Mode::Curtailed };
+                        match recorder.execute(&id, ResourceCommand::SetMode { mode, at: crate::clock::now() }).await {
+                            Ok(s) => s,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "could not record a found miner's mode");
+                                s
+                            }
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "could not register a found miner");

@@ -119,6 +119,11 @@ async fn finds_the_fleet_and_tracks_its_health() {
     );
     assert_eq!(health_changes.len(), 3, "degraded once, offline once, back once");
     assert_eq!(events.iter().filter(|e| e.event_type == "resource.registered").count(), answering.len());
+    assert_eq!(
+        events.iter().filter(|e| e.event_type == "resource.mode_changed").count(),
+        answering.len(),
+        "found mining"
+    );
 
     // A restarted discovery rebuilds the inventory from the store and registers nothing twice.
     drop(discovery);

@@ -23,6 +23,12 @@ pub enum Command {
     /// Read, tail and replay the event log.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Start the platform on its embedded defaults: the event store, a simulated fleet
+    /// (miners and GPU hosts with their agents) and discovery, until interrupted.
+    Up(UpArgs),
+    /// List and show the resources discovery has found.
+    #[command(subcommand)]
+    Resources(ResourcesCommand),
 }
 
 /// `hcp events ...`
@@ -90,6 +96,94 @@ pub struct ReplayArgs {
     /// Print only the summary, not each event.
     #[arg(long)]
     pub quiet: bool,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `hcp up`
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Simulated sites; site k serves its miners on 127.<first-octet + k>.0.0/16.
+    #[arg(long, default_value_t = 2)]
+    pub sites: usize,
+    /// Simulated miners per site.
+    #[arg(long, default_value_t = 500)]
+    pub miners_per_site: usize,
+    /// Second octet of the first site's loopback subnet.
+    #[arg(long, default_value_t = 11)]
+    pub first_octet: u8,
+    /// Simulated GPU hosts.
+    #[arg(long, default_value_t = 8)]
+    pub gpu_hosts: usize,
+    /// GPUs per simulated host.
+    #[arg(long, default_value_t = 8)]
+    pub gpus_per_host: u32,
+    /// Where discovery's gRPC API listens.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub grpc: std::net::SocketAddr,
+    /// Seconds between health polls of each miner.
+    #[arg(long, default_value_t = 10.0)]
+    pub poll_seconds: f64,
+    /// Simulated seconds per real second (physics: ramps, heat, failures).
+    #[arg(long, default_value_t = 1.0)]
+    pub time_factor: f64,
+    /// Hashboard failures per board per simulated hour, so that health changes show.
+    #[arg(long, default_value_t = 0.01)]
+    pub board_failures_per_hour: f64,
+    /// Run without a simulated fleet (discovery only; scan nothing).
+    #[arg(long)]
+    pub no_simulator: bool,
+}
+
+/// `hcp resources ...`
+#[derive(Debug, Subcommand)]
+pub enum ResourcesCommand {
+    /// List resources from discovery's inventory, in id order.
+    List(ListArgs),
+    /// Show one resource.
+    Get(GetArgs),
+}
+
+/// Where discovery is.
+#[derive(Debug, Args, Clone)]
+pub struct DiscoveryAddr {
+    /// Discovery's gRPC address.
+    #[arg(long, env = "HCP_DISCOVERY", default_value = "http://127.0.0.1:50051")]
+    pub discovery: String,
+}
+
+/// `hcp resources list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this site.
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Only this health: healthy, degraded, offline, retired.
+    #[arg(long)]
+    pub health: Option<String>,
+    /// Only this mode: idle, mining, serving-ai, curtailed.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// At most this many (all when omitted).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Where discovery is.
+    #[command(flatten)]
+    pub at: DiscoveryAddr,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `hcp resources get`
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The resource id, e.g. `asic-127.11.0.1` or `gpu-<uuid>`.
+    pub id: String,
+    /// Where discovery is.
+    #[command(flatten)]
+    pub at: DiscoveryAddr,
     /// Output format.
     #[command(flatten)]
     pub output: Output,

@@ -11,5 +11,7 @@ pub mod render;
 pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
     match cli.command {
         cli::Command::Events(events) => commands::events::run(&cli.store, events).await,
+        cli::Command::Up(args) => commands::up::run(&cli.store, args).await,
+        cli::Command::Resources(resources) => commands::resources::run(resources).await,
     }
 }

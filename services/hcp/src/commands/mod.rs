@@ -1,3 +1,5 @@
 //! One module per noun, one file per verb.
 
 pub mod events;
+pub mod resources;
+pub mod up;

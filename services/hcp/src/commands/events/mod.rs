@@ -19,7 +19,7 @@ pub async fn run(store_url: &str, command: EventsCommand) -> anyhow::Result<()> 
 }
 
 /// Writes a line to stdout; a closed pipe (`| head`) ends the command quietly.
-fn emit(out: &mut impl std::io::Write, line: &str) -> anyhow::Result<bool> {
+pub(crate) fn emit(out: &mut impl std::io::Write, line: &str) -> anyhow::Result<bool> {
     match writeln!(out, "{line}") {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
