@@ -166,7 +166,7 @@ fn unusable(why: String) -> Outcome {
     )
 }
 
-fn telemetry(s: &SummaryReport, b: &StatsReport, firmware: &str) -> pb::Telemetry {
+pub(crate) fn telemetry(s: &SummaryReport, b: &StatsReport, firmware: &str) -> pb::Telemetry {
     pb::Telemetry {
         observed_unix_micros: crate::clock::now().unix_micros(),
         hashrate_ths: s.hashrate_ths.unwrap_or(0.0),

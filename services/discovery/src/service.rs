@@ -6,7 +6,8 @@ use crate::config::DiscoveryConfig;
 use crate::grpc::{AgentsService, InventoryService, Mux};
 use crate::identify::{miner_id, miner_spec};
 use crate::inventory::{self, Inventory};
-use crate::poller::{PollSet, poll_once};
+use crate::poller::{PollSet, poll_once, telemetry};
+use hcp_minerapi::StatsReport;
 use crate::recorder::Recorder;
 use crate::scan::{ScanOutcome, scan};
 use hcp_domain::resource::{Health, Mode, ResourceCommand, ResourceKind};
@@ -219,6 +220,8 @@ pub async fn register_found<S: EventStore>(
                 }
             }
         };
+        let reading = telemetry(&found.summary, &StatsReport::default(), found.version.firmware.name());
+        inventory.observe(id.as_str(), &found.addr.to_string(), reading);
         polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, state.health);
     }
     for (addr, why) in &outcome.unidentified {

@@ -1,0 +1,79 @@
+//! `hcp up` as a real process, and `hcp resources` and `hcp events` against it.
+
+use hcp_e2e::{hcp, hcp_bin, stdout_ok};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn up_finds_the_fleet_and_resources_list_shows_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = format!("sqlite:{}", dir.path().join("events.db").display());
+    let grpc = "127.0.0.1:50093";
+    let mut child = Command::new(hcp_bin())
+        .env("HCP_STORE", &store)
+        .args(["up", "--sites", "2", "--miners-per-site", "30", "--first-octet", "230", "--gpu-hosts", "2"])
+        .args(["--gpus-per-host", "4", "--grpc", grpc, "--poll-seconds", "0.5"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hcp up");
+    let stderr = child.stderr.take().expect("stderr");
+    let _up = Killed(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    loop {
+        let line = lines.next().expect("hcp up ended early").expect("read");
+        seen.push(line.clone());
+        if line.starts_with("ready:") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not ready in time: {seen:#?}");
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let discovery = format!("http://{grpc}");
+    let wait_for = |what: &str, check: &dyn Fn(&str) -> bool, args: &[&str]| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = stdout_ok(&hcp(&store, args));
+            if check(&out) {
+                return out;
+            }
+            assert!(Instant::now() < deadline, "{what}: {out}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let all = ["resources", "list", "--discovery", &discovery];
+    let listed = wait_for("60 miners and 8 GPUs", &|o| o.lines().count() == 1 + 60 + 8, &all);
+    assert!(listed.starts_with("ID"), "{listed}");
+    assert_eq!(listed.lines().filter(|l| l.starts_with("asic-127.231.")).count(), 30);
+
+    let json = stdout_ok(&hcp(&store, &["resources", "list", "--discovery", &discovery, "--site", "tx-south-2", "--json"]));
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().expect("a line")).expect("json");
+    assert_eq!(first["spec"]["site"], "tx-south-2");
+    assert_eq!(first["mode"], "RESOURCE_MODE_MINING");
+
+    let got = stdout_ok(&hcp(&store, &["resources", "get", "asic-127.230.0.1", "--discovery", &discovery, "--json"]));
+    let got: serde_json::Value = serde_json::from_str(got.trim()).expect("json");
+    assert!(got["telemetry"]["hashrateThs"].as_f64().is_some_and(|h| h > 150.0), "{got}");
+
+    let missing = hcp(&store, &["resources", "get", "asic-10.9.9.9", "--discovery", &discovery]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no resource \"asic-10.9.9.9\""));
+
+    let tail = stdout_ok(&hcp(&store, &["events", "tail", "-n", "500", "--json"]));
+    assert!(tail.lines().filter(|l| l.contains("\"resource.registered\"")).count() >= 60, "{tail}");
+
+    let nowhere = hcp(&store, &["resources", "list", "--discovery", "http://127.0.0.1:1"]);
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot reach discovery"), "{nowhere:?}");
+}
