@@ -58,7 +58,8 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     assert!(listed.starts_with("ID"), "{listed}");
     assert_eq!(listed.lines().filter(|l| l.starts_with("asic-127.231.")).count(), 30);
 
-    let json = stdout_ok(&hcp(&store, &["resources", "list", "--discovery", &discovery, "--site", "tx-south-2", "--json"]));
+    let json =
+        stdout_ok(&hcp(&store, &["resources", "list", "--discovery", &discovery, "--site", "tx-south-2", "--json"]));
     let first: serde_json::Value = serde_json::from_str(json.lines().next().expect("a line")).expect("json");
     assert_eq!(first["spec"]["site"], "tx-south-2");
     assert_eq!(first["mode"], "RESOURCE_MODE_MINING");

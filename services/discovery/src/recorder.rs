@@ -13,7 +13,7 @@ use hcp_domain::units::Timestamp;
 use hcp_eventstore::{Direction, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::Mutex;
+use std::sync::Mutex;
 
 /// Why a command was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -58,18 +58,22 @@ impl<S: EventStore> Recorder<S> {
     }
 
     /// Decides `command` for `id` and appends the result; returns the new state.
+    ///
+    /// Commands for different resources run concurrently (their appends share the
+    /// store's group commit); two for the same resource race on the expected version,
+    /// and the loser reloads and decides again.
     pub async fn execute(&self, id: &ResourceId, command: ResourceCommand) -> Result<Resource, RecordError> {
-        let mut states = self.states.lock().await;
         let mut reloaded = false;
         loop {
-            let state = match states.get(id) {
-                Some(s) if !reloaded => s.clone(),
-                _ => self.load(id).await?,
+            let cached = if reloaded { None } else { self.lock().get(id).cloned() };
+            let state = match cached {
+                Some(s) => s,
+                None => self.load(id).await?,
             };
             let events =
                 state.decide(command.clone()).map_err(|source| RecordError::Refused { id: id.clone(), source })?;
             if events.is_empty() {
-                states.insert(id.clone(), state.clone());
+                self.lock().insert(id.clone(), state.clone());
                 return Ok(state);
             }
             let expected =
@@ -89,7 +93,11 @@ impl<S: EventStore> Recorder<S> {
             match self.store.append(&id.stream(), expected, new_events).await {
                 Ok(_) => {
                     let next = events.iter().fold(state, |s, e| s.evolve(e));
-                    states.insert(id.clone(), next.clone());
+                    let mut states = self.lock();
+                    // Keep whichever state is newer (a concurrent command may have landed).
+                    if states.get(id).is_none_or(|s| s.version < next.version) {
+                        states.insert(id.clone(), next.clone());
+                    }
                     return Ok(next);
                 }
                 Err(StoreError::Conflict(_)) if !reloaded => reloaded = true,
@@ -98,14 +106,18 @@ impl<S: EventStore> Recorder<S> {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ResourceId, Resource>> {
+        self.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The state as last recorded by or loaded into this recorder, if any.
     pub async fn known(&self, id: &ResourceId) -> Option<Resource> {
-        self.states.lock().await.get(id).cloned()
+        self.lock().get(id).cloned()
     }
 
     /// Takes a state folded elsewhere (the inventory's catch-up) as current.
     pub async fn adopt(&self, id: ResourceId, state: Resource) {
-        self.states.lock().await.insert(id, state);
+        self.lock().insert(id, state);
     }
 
     async fn load(&self, id: &ResourceId) -> Result<Resource, RecordError> {

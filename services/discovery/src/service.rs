@@ -7,11 +7,12 @@ use crate::grpc::{AgentsService, InventoryService, Mux};
 use crate::identify::{miner_id, miner_spec};
 use crate::inventory::{self, Inventory};
 use crate::poller::{PollSet, poll_once, telemetry};
-use hcp_minerapi::StatsReport;
 use crate::recorder::Recorder;
-use crate::scan::{ScanOutcome, scan};
+use crate::scan::{Found, ScanOutcome, scan};
+use futures_util::StreamExt;
 use hcp_domain::resource::{Health, Mode, ResourceCommand, ResourceKind};
 use hcp_eventstore::EventStore;
+use hcp_minerapi::StatsReport;
 use hcp_proto::v1::agents_server::AgentsServer;
 use hcp_proto::v1::inventory_server::InventoryServer;
 use std::net::SocketAddr;
@@ -175,57 +176,75 @@ impl<S> Drop for Discovery<S> {
     }
 }
 
-/// Registers what a scan found that the store does not know yet, and polls it all.
+/// Registers what a scan found that the store does not know yet (concurrently, so the
+/// appends share group commits), and polls it all; returns how many it registered.
 pub async fn register_found<S: EventStore>(
     outcome: &ScanOutcome,
     recorder: &Recorder<S>,
     inventory: &Inventory,
     polled: &PollSet,
 ) -> usize {
-    let mut registered = 0;
+    let mut registrations = Vec::with_capacity(outcome.found.len());
     for found in &outcome.found {
-        let (id, spec) = match (miner_id(found.addr), miner_spec(found)) {
-            (Ok(id), Ok(spec)) => (id, spec),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(addr = %found.addr, error = %e, "cannot name a found miner");
-                continue;
-            }
-        };
-        let nominal = match &spec.kind {
-            ResourceKind::AsicMiner { nominal_hashrate, .. } => nominal_hashrate.terahashes(),
-            ResourceKind::Gpu { .. } => 0.0,
-        };
-        let state = match recorder.known(&id).await.or_else(|| inventory.state(id.as_str())) {
-            Some(s) if s.id.is_some() => s,
-            _ => {
-                let command = ResourceCommand::Register { id: id.clone(), spec, at: crate::clock::now() };
-                match recorder.execute(&id, command).await {
-                    Ok(s) => {
-                        registered += 1;
-                        // What it was doing when found is a fact too: hashing is mining.
-                        let hashing = found.summary.hashrate_ths.is_some_and(|h| h > 0.0);
-                        let mode = if hashing { Mode::Mining } else { Mode::Curtailed };
-                        match recorder.execute(&id, ResourceCommand::SetMode { mode, at: crate::clock::now() }).await {
-                            Ok(s) => s,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "could not record a found miner's mode");
-                                s
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not register a found miner");
-                        continue;
-                    }
-                }
-            }
-        };
-        let reading = telemetry(&found.summary, &StatsReport::default(), found.version.firmware.name());
-        inventory.observe(id.as_str(), &found.addr.to_string(), reading);
-        polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, state.health);
+        registrations.push(register_one(found, recorder, inventory, polled));
     }
+    let outcomes: Vec<bool> =
+        futures_util::stream::iter(registrations).buffer_unordered(REGISTER_CONCURRENCY).collect().await;
+    let registered = outcomes.into_iter().filter(|new| *new).count();
     for (addr, why) in &outcome.unidentified {
         tracing::info!(%addr, %why, "something answers on the API port but is not an identifiable miner");
     }
     registered
+}
+
+/// Registrations in flight at once.
+const REGISTER_CONCURRENCY: usize = 64;
+
+/// Registers one found miner if it is new (and records what it was doing); polls it.
+async fn register_one<S: EventStore>(
+    found: &Found,
+    recorder: &Recorder<S>,
+    inventory: &Inventory,
+    polled: &PollSet,
+) -> bool {
+    let (id, spec) = match (miner_id(found.addr), miner_spec(found)) {
+        (Ok(id), Ok(spec)) => (id, spec),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(addr = %found.addr, error = %e, "cannot name a found miner");
+            return false;
+        }
+    };
+    let nominal = match &spec.kind {
+        ResourceKind::AsicMiner { nominal_hashrate, .. } => nominal_hashrate.terahashes(),
+        ResourceKind::Gpu { .. } => 0.0,
+    };
+    let mut new = false;
+    let state = match recorder.known(&id).await.or_else(|| inventory.state(id.as_str())) {
+        Some(s) if s.id.is_some() => s,
+        _ => {
+            let command = ResourceCommand::Register { id: id.clone(), spec, at: crate::clock::now() };
+            let registered = match recorder.execute(&id, command).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not register a found miner");
+                    return false;
+                }
+            };
+            new = true;
+            // What it was doing when found is a fact too: hashing is mining.
+            let hashing = found.summary.hashrate_ths.is_some_and(|h| h > 0.0);
+            let mode = if hashing { Mode::Mining } else { Mode::Curtailed };
+            match recorder.execute(&id, ResourceCommand::SetMode { mode, at: crate::clock::now() }).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not record a found miner's mode");
+                    registered
+                }
+            }
+        }
+    };
+    let reading = telemetry(&found.summary, &StatsReport::default(), found.version.firmware.name());
+    inventory.observe(id.as_str(), &found.addr.to_string(), reading);
+    polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, state.health);
+    new
 }
