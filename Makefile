@@ -5,11 +5,10 @@ export NATS_URL ?= nats://127.0.0.1:4222
 
 .PHONY: run test lint unit nats bench build fmt clean
 
-## run: the platform on its embedded defaults (today: the event store and its operator CLI).
+## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery).
 run: build
 	@mkdir -p data/local
-	@echo "HCP event store: sqlite:data/local/events.db (HCP_STORE overrides). Following the log; Ctrl-C stops." >&2
-	./target/debug/hcp events tail --follow
+	./target/debug/hcp up
 
 build:
 	$(CARGO) build -p hcp
@@ -21,6 +20,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p hcp-proto --features grpc -- -D warnings
+	$(CARGO) clippy -p hcp-agent --features nvml --all-targets -- -D warnings
 
 unit: build
 	@if command -v cargo-nextest >/dev/null; then \
@@ -36,6 +36,7 @@ nats:
 ## bench: every benchmark, one `bench: <name> = <value> <unit>` line per figure.
 bench: nats
 	$(CARGO) bench -p hcp --bench store
+	$(CARGO) bench -p hcp-discovery --bench fleet
 
 fmt:
 	$(CARGO) fmt --all

@@ -18,7 +18,7 @@ use hcp_proto::v1::inventory_server::InventoryServer;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 /// A running discovery service; dropping it stops every task.
 pub struct Discovery<S> {
@@ -101,7 +101,9 @@ impl<S: EventStore> Discovery<S> {
             inventory: InventoryServer::new(InventoryService(Arc::clone(&inventory))),
             agents: AgentsServer::new(AgentsService(Arc::clone(&agents))),
         };
-        let server = tonic::transport::Server::builder().serve_with_incoming(mux, TcpListenerStream::new(listener));
+        // Small unary replies: without TCP_NODELAY each waits out delayed ACKs (~40 ms).
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let server = tonic::transport::Server::builder().serve_with_incoming(mux, incoming);
         let grpc = tokio::spawn(async move {
             if let Err(e) = server.await {
                 tracing::error!(error = %e, "gRPC server stopped");
