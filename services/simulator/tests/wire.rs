@@ -54,4 +54,10 @@ async fn answers_like_a_miner_and_misbehaves_on_demand() {
     fleet.restart(&fleet.miners[4]).await.expect("rebind");
     let back = client::query(addrs[4], &Request::new("summary"), T).await.expect("back");
     assert!(SummaryReport::from_reply(&back[0]).expect("summary").elapsed_s.expect("elapsed") < 5);
+
+    // Reboot: refused while down, then back by itself.
+    fleet.reboot(&fleet.miners[5], Duration::from_millis(300));
+    assert!(matches!(client::query(addrs[5], &Request::new("summary"), T).await, Err(ClientError::Io { .. })));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client::query(addrs[5], &Request::new("summary"), T).await.expect("back after the reboot");
 }

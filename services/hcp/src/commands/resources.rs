@@ -91,22 +91,27 @@ fn line(r: &pb::Resource, json: bool) -> anyhow::Result<String> {
         return Ok(hcp_proto::descriptors::message_to_json("hcp.v1.Resource", &r.encode_to_vec())?.to_string());
     }
     let spec = r.spec.clone().unwrap_or_default();
-    let (model, gpu) = match spec.kind {
-        Some(pb::resource_spec::Kind::Asic(a)) => (a.model, false),
-        Some(pb::resource_spec::Kind::Gpu(g)) => (g.model, true),
-        None => (String::new(), false),
+    let (model, gpu, efficiency) = match spec.kind {
+        Some(pb::resource_spec::Kind::Asic(a)) => {
+            let th = a.nominal_hashrate_hs as f64 / 1e12;
+            let jth = if th > 0.0 { format!("{:.1}", a.nominal_power_w as f64 / th) } else { "-".into() };
+            (a.model, false, jth)
+        }
+        Some(pb::resource_spec::Kind::Gpu(g)) => (g.model, true, "-".into()),
+        None => (String::new(), false, "-".into()),
     };
     let t = r.telemetry.clone().unwrap_or_default();
     let work = if gpu { format!("{}%", t.utilization_pct) } else { format!("{:.1}", t.hashrate_ths) };
     let name = |s: &str, prefix: &str| s.trim_start_matches(prefix).to_ascii_lowercase().replace('_', "-");
     Ok(format!(
-        "{:<40} {:<22} {:<11} {:<5} {:<9} {:<9} {:>10} {:>8.0}  {}",
+        "{:<40} {:<22} {:<11} {:<5} {:<9} {:<9} {:>6} {:>10} {:>8.0}  {}",
         r.id,
         model,
         spec.site,
         spec.rack,
         name(pb::ResourceMode::try_from(r.mode).unwrap_or_default().as_str_name(), "RESOURCE_MODE_"),
         name(pb::ResourceHealth::try_from(r.health).unwrap_or_default().as_str_name(), "RESOURCE_HEALTH_"),
+        efficiency,
         work,
         t.power_w,
         r.address
