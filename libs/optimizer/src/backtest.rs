@@ -24,7 +24,8 @@ pub struct Outcome {
 
 /// Runs one strategy for every class of a site.
 pub fn run(tl: &Timeline, classes: &[Class], strategy: Strategy) -> Outcome {
-    let mut o = Outcome { strategy, margin_usd: 0.0, energy_mwh: 0.0, switches: 0, uptime: 0.0, running: vec![0.0; tl.len()] };
+    let mut o =
+        Outcome { strategy, margin_usd: 0.0, energy_mwh: 0.0, switches: 0, uptime: 0.0, running: vec![0.0; tl.len()] };
     let total_kw: f64 = classes.iter().map(|c| c.economics.kilowatts * c.count as f64).sum();
     let mut device_intervals = 0.0;
     let mut on_intervals = 0.0;

@@ -20,15 +20,25 @@ pub fn svg(tl: &Timeline, breakeven: &[f64], running: &[f64], title: &str) -> St
     let avg = |v: &[f64], i: usize| v[i * 4..(i * 4 + 4).min(v.len())].iter().sum::<f64>() / 4.0;
     let prices: Vec<f64> = tl.intervals.iter().map(|p| p.real_time).collect();
     let mut s = String::new();
-    let _ = write!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">"#);
-    let _ = write!(s, r#"<rect width="100%" height="100%" fill="white"/><text x="{PAD}" y="24" font-size="15">{}</text>"#, escape(title));
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = write!(
+        s,
+        r#"<rect width="100%" height="100%" fill="white"/><text x="{PAD}" y="24" font-size="15">{}</text>"#,
+        escape(title)
+    );
     let mut area = format!("M{:.1},{:.1}", x(0), y_share(0.0));
     for i in 0..hours {
         let _ = write!(area, " L{:.1},{:.1}", x(i), y_share(avg(running, i)));
     }
     let _ = write!(area, " L{:.1},{:.1} Z", x(hours), y_share(0.0));
     let _ = write!(s, r##"<path d="{area}" fill="#9ecae1" fill-opacity="0.6" stroke="none"/>"##);
-    for (series, style) in [(&prices, r##"stroke="#d62728" stroke-width="0.8""##), (&breakeven.to_vec(), r##"stroke="#333" stroke-dasharray="4 3""##)] {
+    for (series, style) in [
+        (&prices, r##"stroke="#d62728" stroke-width="0.8""##),
+        (&breakeven.to_vec(), r##"stroke="#333" stroke-dasharray="4 3""##),
+    ] {
         let mut d = String::new();
         for i in 0..hours {
             let _ = write!(d, "{}{:.1},{:.1}", if i == 0 { "M" } else { " L" }, x(i), y_price(avg(series, i)));
@@ -39,13 +49,24 @@ pub fn svg(tl: &Timeline, breakeven: &[f64], running: &[f64], title: &str) -> St
         let _ = write!(s, r#"<text x="6" y="{:.1}">${p:.0}</text>"#, y_price(p) + 4.0);
     }
     for share in [0.0, 0.5, 1.0] {
-        let _ = write!(s, r#"<text x="{:.1}" y="{:.1}">{:.0}%</text>"#, W - PAD + 6.0, y_share(share) + 4.0, share * 100.0);
+        let _ =
+            write!(s, r#"<text x="{:.1}" y="{:.1}">{:.0}%</text>"#, W - PAD + 6.0, y_share(share) + 4.0, share * 100.0);
     }
     let (first, last) = (tl.intervals.first().map(|p| p.date), tl.intervals.last().map(|p| p.date));
     if let (Some(a), Some(b)) = (first, last) {
-        let _ = write!(s, r#"<text x="{PAD}" y="{:.1}">{a}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{b}</text>"#, H - 18.0, W - PAD, H - 18.0);
+        let _ = write!(
+            s,
+            r#"<text x="{PAD}" y="{:.1}">{a}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{b}</text>"#,
+            H - 18.0,
+            W - PAD,
+            H - 18.0
+        );
     }
-    let _ = write!(s, r##"<text x="{:.1}" y="24" text-anchor="end"><tspan fill="#d62728">real-time $/MWh (clipped at ${PRICE_TOP:.0})</tspan>  <tspan fill="#333">- - breakeven</tspan>  <tspan fill="#3182bd">share of mining power running</tspan></text>"##, W - PAD);
+    let _ = write!(
+        s,
+        r##"<text x="{:.1}" y="24" text-anchor="end"><tspan fill="#d62728">real-time $/MWh (clipped at ${PRICE_TOP:.0})</tspan>  <tspan fill="#333">- - breakeven</tspan>  <tspan fill="#3182bd">share of mining power running</tspan></text>"##,
+        W - PAD
+    );
     s.push_str("</svg>\n");
     s
 }

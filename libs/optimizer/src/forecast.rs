@@ -1,8 +1,13 @@
-//! Forecasting the real-time price from what is known: the day-ahead price plus the
-//! real-time/day-ahead spread, which persists and decays (an AR(1) fitted online, with
-//! exponential forgetting, only on spreads already seen).
+//! Forecasting the real-time price from what is known.
 //!
-//! E[spread(t+h) | spread(t-1)] = φ^(h+1)·spread(t-1) + c·(1 - φ^(h+1)) / (1 - φ).
+//! For the next interval, the last real-time price itself: on the shipped ERCOT months no
+//! blend with the day-ahead price, lag, trend or learned bucket mean did better as a
+//! decision input (BENCHMARKS.md). Further ahead, the forecast moves from the last price
+//! toward the day-ahead price plus the mean real-time/day-ahead spread, at the rate the
+//! spread's persistence (an AR(1) fitted online, with exponential forgetting, only on
+//! spreads already seen) says:
+//!
+//! price(t+h) = φ^h · rt(t-1) + (1 - φ^h) · (da(t+h) + mean spread).
 
 use crate::market::{PER_DAY, Timeline};
 
@@ -23,7 +28,15 @@ pub struct SpreadModel {
 
 impl Default for SpreadModel {
     fn default() -> Self {
-        SpreadModel { decay: 0.5f64.powf(1.0 / HALF_LIFE), w: 0.0, sx: 0.0, sy: 0.0, sxx: 0.0, sxy: 0.0, mean: (0.0, 0.0) }
+        SpreadModel {
+            decay: 0.5f64.powf(1.0 / HALF_LIFE),
+            w: 0.0,
+            sx: 0.0,
+            sy: 0.0,
+            sxx: 0.0,
+            sxy: 0.0,
+            mean: (0.0, 0.0),
+        }
     }
 }
 
@@ -58,6 +71,13 @@ impl SpreadModel {
         let p = phi.powi(h as i32 + 1);
         let drift = if phi < 1.0 { c * (1.0 - p) / (1.0 - phi) } else { c * (h as f64 + 1.0) };
         p * last + drift
+    }
+
+    /// The real-time price `h` intervals after the last one seen (`last_real_time`), given
+    /// that interval's day-ahead price as known now (see the module docs).
+    pub fn price(&self, last_real_time: f64, day_ahead: f64, h: usize) -> f64 {
+        let w = self.coefficients().0.powi(h as i32);
+        w * last_real_time + (1.0 - w) * (day_ahead + self.mean())
     }
 
     /// The long-run mean spread.

@@ -58,9 +58,12 @@ pub fn allocate(groups: &[Group], cap_kw: f64) -> Result<Allocation, AllocateErr
     order.sort_by(|&a, &b| groups[b].density().total_cmp(&groups[a].density()));
     let items: Vec<(f64, f64, u32)> = order
         .iter()
-        .map(|&i| (groups[i].kw_each, groups[i].margin_each, groups[i].count - groups[i].committed.min(groups[i].count)))
+        .map(|&i| {
+            (groups[i].kw_each, groups[i].margin_each, groups[i].count - groups[i].committed.min(groups[i].count))
+        })
         .collect();
-    let mut search = Search { items: &items, best_value: 0.0, best: vec![0; items.len()], current: vec![0; items.len()] };
+    let mut search =
+        Search { items: &items, best_value: 0.0, best: vec![0; items.len()], current: vec![0; items.len()] };
     search.dfs(0, cap_kw - committed_kw, 0.0);
 
     let mut running: Vec<u32> = groups.iter().map(|g| g.committed.min(g.count)).collect();

@@ -45,7 +45,8 @@ impl Timeline {
         let by_date: HashMap<Date, &BtcDay> = days.iter().map(|d| (d.date, d)).collect();
         let mut sorted: Vec<&BtcDay> = days.iter().collect();
         sorted.sort_by_key(|d| d.date);
-        let hp = |d: &BtcDay| hashprice_usd_per_ph_day(d.difficulty, d.close_usd, subsidy_btc(d.height), fees_btc_per_block);
+        let hp =
+            |d: &BtcDay| hashprice_usd_per_ph_day(d.difficulty, d.close_usd, subsidy_btc(d.height), fees_btc_per_block);
         let previous = |date: Date| sorted.iter().rev().find(|d| d.date < date).copied();
         let mut hashprice = Vec::with_capacity(intervals.len());
         let mut hashprice_known = Vec::with_capacity(intervals.len());
@@ -91,9 +92,7 @@ fn da_horizon(intervals: &[PriceInterval]) -> Vec<usize> {
         while j > 0 && intervals[j - 1].date == date {
             j -= 1;
         }
-        for k in j..=end {
-            day_end[k] = end;
-        }
+        day_end[j..=end].iter_mut().for_each(|x| *x = end);
         i = j;
     }
     (0..intervals.len())

@@ -175,7 +175,10 @@ mod tests {
     #[test]
     fn bad_configs_name_the_problem() {
         let mut site = SiteConfig::single("Antminer S9", 10);
-        assert_eq!(site.classes().expect_err("unknown").to_string(), "site 10 x Antminer S9: unknown miner model \"Antminer S9\"");
+        assert_eq!(
+            site.classes().expect_err("unknown").to_string(),
+            "site 10 x Antminer S9: unknown miner model \"Antminer S9\""
+        );
         site = SiteConfig { power_cap_mw: f64::NAN, ..SiteConfig::single("Antminer S21", 1) };
         assert!(site.classes().is_err());
     }

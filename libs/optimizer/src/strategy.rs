@@ -79,9 +79,7 @@ pub fn levels(tl: &Timeline, class: &Class, strategy: Strategy) -> Vec<u32> {
     let rule = |desired: &dyn Fn(usize) -> bool| follow(lim, tl.len(), |t| if desired(t) { lim.max_level } else { 0 });
     match strategy {
         Strategy::AlwaysOn => follow(lim, tl.len(), |_| lim.max_level),
-        Strategy::StrikeLastRealTime => {
-            rule(&|t| t == 0 || tl.intervals[t - 1].real_time <= breakeven(t))
-        }
+        Strategy::StrikeLastRealTime => rule(&|t| t == 0 || tl.intervals[t - 1].real_time <= breakeven(t)),
         Strategy::StrikeDayAhead => rule(&|t| tl.intervals[t].day_ahead <= breakeven(t)),
         Strategy::Hindsight => {
             let values: Vec<f64> =
@@ -125,8 +123,12 @@ fn lookahead(tl: &Timeline, class: &Class, realtime_feedback: bool) -> Vec<u32> 
         let horizon = LOOKAHEAD.min(tl.len() - t);
         values.clear();
         for h in 0..horizon {
-            let expected_spread = if realtime_feedback && t > 0 { model.expected(spread(t - 1), h) } else { model.mean() };
-            let price = day_ahead_known(tl, t, t + h) + expected_spread;
+            let day_ahead = day_ahead_known(tl, t, t + h);
+            let price = if realtime_feedback && t > 0 {
+                model.price(tl.intervals[t - 1].real_time, day_ahead, h)
+            } else {
+                day_ahead + model.mean()
+            };
             values.push(n * econ.margin_usd(tl.hashprice_known[t], price, HOURS));
         }
         let level = best_path(&values, state, lim)[0];
