@@ -61,14 +61,25 @@ pub struct Scored {
     pub share_of_flexibility: f64,
 }
 
-/// Runs every strategy and scores each against always-on and hindsight.
+/// Runs every strategy (each once) and scores each against always-on and hindsight.
 pub fn compare(tl: &Timeline, classes: &[Class], strategies: &[Strategy]) -> Vec<Scored> {
-    let base = run(tl, classes, Strategy::AlwaysOn).margin_usd;
-    let best = run(tl, classes, Strategy::Hindsight).margin_usd;
+    let mut runs: Vec<Outcome> = Vec::new();
+    let outcome_of = |s: Strategy, runs: &mut Vec<Outcome>| -> Outcome {
+        match runs.iter().find(|o| o.strategy == s) {
+            Some(o) => o.clone(),
+            None => {
+                let o = run(tl, classes, s);
+                runs.push(o.clone());
+                o
+            }
+        }
+    };
+    let base = outcome_of(Strategy::AlwaysOn, &mut runs).margin_usd;
+    let best = outcome_of(Strategy::Hindsight, &mut runs).margin_usd;
     strategies
         .iter()
         .map(|&s| {
-            let outcome = run(tl, classes, s);
+            let outcome = outcome_of(s, &mut runs);
             let share_of_hindsight = if best.abs() > 1e-9 { outcome.margin_usd / best } else { 0.0 };
             let flex = best - base;
             let share_of_flexibility = if flex.abs() > 1e-9 { (outcome.margin_usd - base) / flex } else { 1.0 };

@@ -124,17 +124,16 @@ impl SiteConfig {
             .map(|(model, count)| {
                 let economics = MinerEconomics::of(model);
                 let class_mw = economics.kilowatts * count as f64 / 1000.0;
-                let levels = LEVELS.min(count);
                 let allowed = (cap_left_mw / class_mw).clamp(0.0, 1.0);
                 cap_left_mw = (cap_left_mw - class_mw).max(0.0);
                 // The site's ramp is shared in proportion to each class's draw.
-                let max_step = match self.ramp_mw_per_minute {
-                    Some(r) => {
-                        let share = r * class_mw / total_mw.max(1e-9) * INTERVAL_MINUTES;
-                        ((share / class_mw * levels as f64).floor() as u32).clamp(1, levels)
-                    }
-                    None => levels,
-                };
+                let ramp_share =
+                    self.ramp_mw_per_minute.map(|r| r * class_mw / total_mw.max(1e-9) * INTERVAL_MINUTES / class_mw);
+                // Margins are linear in the running share, so without a binding ramp or cap
+                // the best path is all or nothing: one level is enough (and far faster).
+                let partial = allowed < 1.0 || ramp_share.is_some_and(|r| r < 1.0);
+                let levels = if partial { LEVELS.min(count) } else { 1 };
+                let max_step = ramp_share.map_or(levels, |r| ((r * levels as f64).floor() as u32).clamp(1, levels));
                 Class {
                     model: model.name.to_owned(),
                     count,
@@ -168,7 +167,7 @@ mod tests {
         };
         let classes = site.classes().expect("valid");
         assert_eq!(classes[0].model, "Antminer S21");
-        assert_eq!(classes[0].limits.max_level, 20, "3.5 MW fits");
+        assert_eq!(classes[0].limits.max_level, classes[0].limits.levels, "3.5 MW fits: all of it");
         assert_eq!(classes[1].limits.max_level, 9, "1.5 of 3.068 MW: 9 of 20 levels");
     }
 

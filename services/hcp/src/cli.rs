@@ -29,6 +29,8 @@ pub enum Command {
     /// List and show the resources discovery has found.
     #[command(subcommand)]
     Resources(ResourcesCommand),
+    /// Run strategies over historical prices and compare their margins.
+    Backtest(BacktestArgs),
 }
 
 /// `hcp events ...`
@@ -184,6 +186,35 @@ pub struct GetArgs {
     /// Where discovery is.
     #[command(flatten)]
     pub at: DiscoveryAddr,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `hcp backtest`
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// ERCOT 15-minute prices: `interval_start,<day-ahead>,<real-time>` CSV.
+    #[arg(long, default_value = "data/ercot/hb_south_15min_2024-06_2024-12.csv")]
+    pub prices: std::path::PathBuf,
+    /// Daily Bitcoin series: `date,btc_usd_close,difficulty,block_height` CSV.
+    #[arg(long, default_value = "data/bitcoin/btc_daily_2020-04_2024-12.csv")]
+    pub btc: std::path::PathBuf,
+    /// The site, as JSON (see infra/sites/); without it, `--count` miners of `--model`.
+    #[arg(long)]
+    pub site: Option<std::path::PathBuf>,
+    /// The model, without --site.
+    #[arg(long, default_value = "Antminer S21")]
+    pub model: String,
+    /// How many, without --site.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: u32,
+    /// `all`, or one of always-on, strike-rt, strike-da, hcp, hcp-forecast, hindsight.
+    #[arg(long, default_value = "all")]
+    pub strategy: String,
+    /// Where to write the chart of price against allocation (SVG).
+    #[arg(long, default_value = "backtest.svg")]
+    pub chart: std::path::PathBuf,
     /// Output format.
     #[command(flatten)]
     pub output: Output,

@@ -13,5 +13,6 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Events(events) => commands::events::run(&cli.store, events).await,
         cli::Command::Up(args) => commands::up::run(&cli.store, args).await,
         cli::Command::Resources(resources) => commands::resources::run(resources).await,
+        cli::Command::Backtest(args) => commands::backtest::run(args),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per noun, one file per verb.
 
+pub mod backtest;
 pub mod events;
 pub mod resources;
 pub mod up;
