@@ -37,6 +37,7 @@ nats:
 bench: nats
 	$(CARGO) bench -p hcp --bench store
 	$(CARGO) bench -p hcp-discovery --bench fleet
+	$(CARGO) bench -p hcp-optimizer --bench economics
 
 fmt:
 	$(CARGO) fmt --all
