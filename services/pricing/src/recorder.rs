@@ -1,0 +1,111 @@
+//! Prices become events: `price.observed` in `prices-<site>`, `bitcoin.day_observed` in
+//! `bitcoin`. Each is appended with the stream's expected version, so a restarted or
+//! doubled pricing service never records an interval twice, and the book follows.
+
+use crate::book::Book;
+use crate::clock::interval_start_micros;
+use hcp_economics::series::{BtcDay, PriceInterval};
+use hcp_eventstore::{Direction, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoreError};
+use hcp_proto::v1 as pb;
+use prost::Message;
+use std::sync::Arc;
+
+/// The stream of a site's prices.
+pub fn prices_stream(site: &str) -> String {
+    format!("prices-{site}")
+}
+
+/// The stream of Bitcoin days.
+pub const BITCOIN_STREAM: &str = "bitcoin";
+
+/// Where a site buys power.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteMarket {
+    /// The site.
+    pub site: String,
+    /// Its ERCOT settlement point.
+    pub settlement_point: String,
+}
+
+/// Records prices and keeps the book.
+pub struct Recorder<S> {
+    store: Arc<S>,
+    /// The book the events build.
+    pub book: Arc<Book>,
+}
+
+impl<S: EventStore> Recorder<S> {
+    /// Loads the book from the store for these sites.
+    pub async fn load(store: Arc<S>, sites: &[SiteMarket]) -> Result<Self, StoreError> {
+        let book = Arc::new(Book::default());
+        for s in sites {
+            book.add_site(&s.site);
+            for e in store.read_stream(&prices_stream(&s.site), 1, Direction::Forwards, usize::MAX).await? {
+                if let Ok(p) = pb::PriceObserved::decode(e.payload.as_ref()) {
+                    book.record(quote(p));
+                }
+            }
+        }
+        if let Some(e) = store.read_stream(BITCOIN_STREAM, u64::MAX, Direction::Backwards, 1).await?.first()
+            && let Ok(d) = pb::BitcoinDayObserved::decode(e.payload.as_ref())
+        {
+            book.record_bitcoin(d);
+        }
+        Ok(Recorder { store, book })
+    }
+
+    /// Records an interval's prices unless one at or after its start is recorded;
+    /// returns whether it was new.
+    pub async fn price(&self, market: &SiteMarket, p: &PriceInterval, source: &str) -> Result<bool, StoreError> {
+        let start = interval_start_micros(p);
+        if self.book.last_start(&market.site).is_some_and(|last| last >= start) {
+            return Ok(false);
+        }
+        let event = pb::PriceObserved {
+            site: market.site.clone(),
+            settlement_point: market.settlement_point.clone(),
+            interval_start_unix_micros: start,
+            day_ahead_usd_mwh: p.day_ahead,
+            real_time_usd_mwh: p.real_time,
+            source: source.to_owned(),
+        };
+        self.append(&prices_stream(&market.site), "price.observed", event.encode_to_vec(), start + 15 * 60_000_000)
+            .await?;
+        self.book.record(quote(event));
+        Ok(true)
+    }
+
+    /// Records a Bitcoin day unless it or a later one is recorded.
+    pub async fn bitcoin(&self, d: &BtcDay) -> Result<bool, StoreError> {
+        let date = d.date.to_string();
+        if self.book.last_bitcoin_date().is_some_and(|last| last >= date) {
+            return Ok(false);
+        }
+        let event = pb::BitcoinDayObserved { date, btc_usd: d.close_usd, difficulty: d.difficulty, height: d.height };
+        let at = (crate::clock::days_from_civil(d.date) + 1) * 86_400_000_000;
+        self.append(BITCOIN_STREAM, "bitcoin.day_observed", event.encode_to_vec(), at).await?;
+        self.book.record_bitcoin(event);
+        Ok(true)
+    }
+
+    async fn append(&self, stream: &str, event_type: &str, payload: Vec<u8>, at_micros: i64) -> Result<(), StoreError> {
+        let version =
+            self.store.read_stream(stream, u64::MAX, Direction::Backwards, 1).await?.first().map(|e| e.version);
+        let expected = version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+        let metadata =
+            EventMetadata { time_unix_micros: at_micros, actor: Some("pricing".into()), ..EventMetadata::default() };
+        let event = NewEvent::new(event_type, 1, payload).with_metadata(metadata);
+        self.store.append(stream, expected, vec![event]).await.map(|_| ())
+    }
+}
+
+fn quote(p: pb::PriceObserved) -> pb::Quote {
+    pb::Quote {
+        site: p.site,
+        settlement_point: p.settlement_point,
+        interval_start_unix_micros: p.interval_start_unix_micros,
+        day_ahead_usd_mwh: p.day_ahead_usd_mwh,
+        real_time_usd_mwh: p.real_time_usd_mwh,
+        source: p.source,
+    }
+}
