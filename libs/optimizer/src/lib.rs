@@ -3,6 +3,8 @@
 //! - [`knapsack`]: one interval under the site's power cap, solved exactly.
 //! - [`schedule`]: many intervals for one device class, under dwell, ramp, cap and
 //!   switching costs, solved exactly by dynamic programming.
+//! - [`planner`]: the coming interval for every device at a site, with hysteresis,
+//!   dwell, ramp and commitments, explained per model.
 //! - [`market`] and [`forecast`]: prices as known at each moment, and a forecast of the
 //!   real-time price from them.
 //! - [`site`]: a site's config; [`strategy`]: the strategies; [`backtest`]: scoring them
@@ -15,6 +17,7 @@ pub mod chart;
 pub mod forecast;
 pub mod knapsack;
 pub mod market;
+pub mod planner;
 pub mod schedule;
 pub mod site;
 pub mod strategy;

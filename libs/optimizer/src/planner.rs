@@ -1,0 +1,286 @@
+//! One site, the coming interval: every healthy device to running (mining for ASICs,
+//! serving AI for GPUs) or curtailed, under the power cap, with
+//! - committed GPUs (customers hold them) always running;
+//! - a minimum dwell: a device that changed mode recently keeps it;
+//! - hysteresis: a running device stays unless its margin falls below −h $/MWh, an idle
+//!   one wakes only above +h;
+//! - a ramp limit on how much load may wake at once;
+//!
+//! solved exactly with the knapsack by margin per MW, and explained per model in $/MWh.
+
+use crate::knapsack::{Group, allocate};
+use hcp_economics::MinerEconomics;
+
+/// What a device is, economically.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Economics {
+    /// A miner.
+    Asic(MinerEconomics),
+    /// A GPU earning `contract_usd_per_hour` when serving, drawing `kilowatts`.
+    Gpu {
+        /// Contract or spot price per GPU-hour.
+        contract_usd_per_hour: f64,
+        /// Board power.
+        kilowatts: f64,
+    },
+}
+
+impl Economics {
+    fn kilowatts(&self) -> f64 {
+        match self {
+            Economics::Asic(e) => e.kilowatts,
+            Economics::Gpu { kilowatts, .. } => *kilowatts,
+        }
+    }
+
+    /// What running earns per MWh drawn (the breakeven power price).
+    pub fn value_usd_per_mwh(&self, hashprice: f64) -> f64 {
+        match self {
+            Economics::Asic(e) => e.breakeven_usd_per_mwh(hashprice),
+            Economics::Gpu { contract_usd_per_hour, kilowatts } => {
+                hcp_economics::gpu::gpu_value_usd_per_mwh(*contract_usd_per_hour, *kilowatts)
+            }
+        }
+    }
+}
+
+/// A device as the planner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    /// Its resource id.
+    pub id: String,
+    /// Its model.
+    pub model: String,
+    /// Its economics.
+    pub economics: Economics,
+    /// Whether it runs now.
+    pub running: bool,
+    /// Whether a customer holds it (GPUs).
+    pub committed: bool,
+    /// Whether it changed mode within the minimum dwell.
+    pub held: bool,
+}
+
+/// The market and the site's limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conditions {
+    /// Expected power price for the interval, $/MWh.
+    pub price_usd_mwh: f64,
+    /// Hashprice, $/PH/day.
+    pub hashprice: f64,
+    /// The site's cap, kW.
+    pub cap_kw: f64,
+    /// Hysteresis, $/MWh.
+    pub hysteresis_usd_mwh: f64,
+    /// Most load that may wake this interval, kW.
+    pub max_wake_kw: f64,
+}
+
+/// The planner's decision for one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupPlan {
+    /// The model.
+    pub model: String,
+    /// Whether these are GPUs.
+    pub gpu: bool,
+    /// Devices of the model.
+    pub devices: u32,
+    /// Running after the plan.
+    pub running: u32,
+    /// Held by dwell.
+    pub held: u32,
+    /// Committed to customers.
+    pub committed: u32,
+    /// Margin per MWh of a running device.
+    pub margin_usd_per_mwh: f64,
+    /// Why.
+    pub why: String,
+}
+
+/// A plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Per device, whether it runs (same order as the input).
+    pub running: Vec<bool>,
+    /// Per model, with reasons.
+    pub groups: Vec<GroupPlan>,
+    /// Planned load, kW.
+    pub kw: f64,
+    /// Expected margin per hour, $.
+    pub margin_usd_per_hour: f64,
+}
+
+/// Plans the interval.
+pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, crate::knapsack::AllocateError> {
+    // Subgroups by (model, running now). Committed devices and held running ones join
+    // their model's running subgroup as fixed (the knapsack's `committed`); held idle ones
+    // stay out.
+    let mut keys: Vec<(String, bool)> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, d) in devices.iter().enumerate() {
+        let fixed_on = d.committed || (d.held && d.running);
+        let fixed_off = d.held && !d.running && !d.committed;
+        if fixed_off {
+            continue;
+        }
+        let key = (d.model.clone(), if fixed_on { true } else { d.running });
+        let k = match keys.iter().position(|x| *x == key) {
+            Some(k) => k,
+            None => {
+                let kw = d.economics.kilowatts();
+                let per_mwh = d.economics.value_usd_per_mwh(c.hashprice) - c.price_usd_mwh;
+                let bias = if d.running { c.hysteresis_usd_mwh } else { -c.hysteresis_usd_mwh };
+                keys.push(key);
+                members.push(Vec::new());
+                groups.push(Group { count: 0, kw_each: kw, margin_each: (per_mwh + bias) * kw / 1000.0, committed: 0 });
+                keys.len() - 1
+            }
+        };
+        members[k].push(i);
+        groups[k].count += 1;
+        if fixed_on {
+            groups[k].committed += 1;
+        }
+    }
+    let allocation = allocate(&groups, c.cap_kw)?;
+    let mut on_count = allocation.running.clone();
+    // Ramp: limit wakes, dropping the least valuable first.
+    let mut wake_kw: f64 =
+        (0..groups.len()).filter(|&k| !keys[k].1).map(|k| on_count[k] as f64 * groups[k].kw_each).sum();
+    let mut wakers: Vec<usize> = (0..groups.len()).filter(|&k| !keys[k].1).collect();
+    wakers.sort_by(|&a, &b| {
+        (groups[a].margin_each / groups[a].kw_each).total_cmp(&(groups[b].margin_each / groups[b].kw_each))
+    });
+    for k in wakers {
+        while wake_kw > c.max_wake_kw + 1e-9 && on_count[k] > 0 {
+            on_count[k] -= 1;
+            wake_kw -= groups[k].kw_each;
+        }
+    }
+    let mut running = vec![false; devices.len()];
+    for (k, m) in members.iter().enumerate() {
+        // Committed and held first, then the rest in order.
+        let mut order = m.clone();
+        order.sort_by_key(|&i| !(devices[i].committed || devices[i].held));
+        for &i in order.iter().take(on_count[k] as usize) {
+            running[i] = true;
+        }
+    }
+    Ok(summarise(devices, &running, c))
+}
+
+fn summarise(devices: &[Device], running: &[bool], c: &Conditions) -> Plan {
+    let mut models: Vec<String> = Vec::new();
+    for d in devices {
+        if !models.contains(&d.model) {
+            models.push(d.model.clone());
+        }
+    }
+    let kw: f64 = devices.iter().zip(running).filter(|(_, r)| **r).map(|(d, _)| d.economics.kilowatts()).sum();
+    let mut margin_usd_per_hour = 0.0;
+    let groups = models
+        .into_iter()
+        .map(|model| {
+            let of: Vec<usize> = (0..devices.len()).filter(|&i| devices[i].model == model).collect();
+            let d0 = &devices[of[0]];
+            let value = d0.economics.value_usd_per_mwh(c.hashprice);
+            let per_mwh = value - c.price_usd_mwh;
+            let on = of.iter().filter(|&&i| running[i]).count() as u32;
+            let held = of.iter().filter(|&&i| devices[i].held).count() as u32;
+            let committed = of.iter().filter(|&&i| devices[i].committed).count() as u32;
+            margin_usd_per_hour += on as f64 * per_mwh * d0.economics.kilowatts() / 1000.0;
+            let total = of.len() as u32;
+            let gpu = matches!(d0.economics, Economics::Gpu { .. });
+            let verb = if gpu { "serving AI" } else { "mining" };
+            let mut why = format!(
+                "{on} of {total} {verb}: they earn ${value:.2}/MWh against ${:.2}/MWh power, margin ${per_mwh:+.2}/MWh",
+                c.price_usd_mwh
+            );
+            if on < total && per_mwh > c.hysteresis_usd_mwh {
+                why.push_str(&format!(
+                    "; {} left off by the {:.0} kW cap or the wake ramp, as the least valuable per MW",
+                    total - on,
+                    c.cap_kw
+                ));
+            } else if on > 0 && per_mwh < 0.0 {
+                why.push_str(&format!("; kept running within the ${:.2}/MWh hysteresis or held", c.hysteresis_usd_mwh));
+            }
+            if committed > 0 {
+                why.push_str(&format!("; {committed} committed to customers"));
+            }
+            if held > 0 {
+                why.push_str(&format!("; {held} held by the minimum dwell"));
+            }
+            GroupPlan { model, gpu, devices: total, running: on, held, committed, margin_usd_per_mwh: per_mwh, why }
+        })
+        .collect();
+    Plan { running: running.to_vec(), groups, kw, margin_usd_per_hour }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcp_domain::catalogue::asic_model;
+
+    fn asic(id: usize, model: &str, running: bool) -> Device {
+        Device {
+            id: format!("asic-{id}"),
+            model: model.into(),
+            economics: Economics::Asic(MinerEconomics::of(asic_model(model).expect("model"))),
+            running,
+            committed: false,
+            held: false,
+        }
+    }
+
+    fn conditions(price: f64) -> Conditions {
+        Conditions { price_usd_mwh: price, hashprice: 53.5, cap_kw: 1e9, hysteresis_usd_mwh: 5.0, max_wake_kw: 1e9 }
+    }
+
+    #[test]
+    fn curtails_the_least_efficient_first_as_price_rises() {
+        let devices = vec![asic(0, "Antminer S21", true), asic(1, "Antminer S19j Pro", true)];
+        // Breakevens at $53.50/PH/day: S21 ~$127/MWh, S19j Pro ~$76/MWh.
+        let p = plan(&devices, &conditions(100.0)).expect("plan");
+        assert_eq!(p.running, vec![true, false]);
+        assert!(p.groups[1].why.starts_with("0 of 1 mining"), "{}", p.groups[1].why);
+        assert_eq!(plan(&devices, &conditions(200.0)).expect("plan").running, vec![false, false]);
+    }
+
+    #[test]
+    fn hysteresis_keeps_running_miners_near_breakeven() {
+        let s19 = MinerEconomics::of(asic_model("Antminer S19j Pro").expect("m")).breakeven_usd_per_mwh(53.5);
+        let devices = vec![asic(0, "Antminer S19j Pro", true), asic(1, "Antminer S19j Pro", false)];
+        let p = plan(&devices, &conditions(s19 + 2.0)).expect("plan");
+        assert_eq!(p.running, vec![true, false], "within $5: the running one stays, the idle one stays idle");
+    }
+
+    #[test]
+    fn cap_ramp_dwell_and_commitments() {
+        let mut gpu = Device {
+            id: "gpu-0".into(),
+            model: "NVIDIA H100 80GB HBM3".into(),
+            economics: Economics::Gpu { contract_usd_per_hour: 0.01, kilowatts: 0.7 },
+            running: true,
+            committed: true,
+            held: false,
+        };
+        let mut held_off = asic(1, "Antminer S21", false);
+        held_off.held = true;
+        let devices = vec![gpu.clone(), held_off, asic(2, "Antminer S21", false), asic(3, "Antminer S21", false)];
+        let c = Conditions { cap_kw: 8.0, max_wake_kw: 3.6, ..conditions(20.0) };
+        let p = plan(&devices, &c).expect("plan");
+        assert_eq!(
+            p.running,
+            vec![true, false, true, false],
+            "GPU committed despite its margin; one wake within the ramp; held stays off"
+        );
+        gpu.committed = false;
+        assert_eq!(
+            plan(&[gpu], &conditions(20.0)).expect("plan").running,
+            vec![false],
+            "an uncommitted loss-maker is curtailed"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! Optimization as a service: for a site, read its devices from the inventory and the
+//! latest prices from the book, plan the coming interval ([`hcp_optimizer::planner`]),
+//! record the plan as an `allocation.planned` event in `plans-<site>` with its
+//! explanation, and serve plan and explain over gRPC.
+//!
+//! The expected price is the last real-time price: on the shipped ERCOT data nothing
+//! known before an interval predicted its price better (BENCHMARKS.md). Plans are
+//! decisions; switching the hardware to them is the switcher's job.
+
+#![forbid(unsafe_code)]
+
+pub mod grpc;
+pub mod service;
+
+pub use service::{Optimizer, PlanError, SitePolicy};

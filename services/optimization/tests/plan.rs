@@ -1,0 +1,91 @@
+//! Planning a site from a real inventory (resource events in a SQLite store) and real
+//! prices, recording and explaining the plan.
+
+use hcp_discovery::inventory::{self, Inventory};
+use hcp_discovery::recorder::Recorder as ResourceRecorder;
+use hcp_domain::catalogue::asic_model;
+use hcp_domain::ids::{ResourceId, SiteId};
+use hcp_domain::resource::{Mode, ResourceCommand, ResourceKind, ResourceSpec};
+use hcp_domain::units::Timestamp;
+use hcp_economics::series::{Date, PriceInterval, parse_btc_daily};
+use hcp_eventstore::EventStore;
+use hcp_eventstore::sqlite::SqliteStore;
+use hcp_optimization::{Optimizer, PlanError, SitePolicy};
+use hcp_pricing::{Recorder as PriceRecorder, SiteMarket};
+use hcp_proto::v1 as pb;
+use std::sync::Arc;
+
+const BTC: &str = include_str!("../../../data/bitcoin/btc_daily_2020-04_2024-12.csv");
+
+async fn miner(rec: &ResourceRecorder<SqliteStore>, n: usize, model: &str) {
+    let m = asic_model(model).expect("model");
+    let id = ResourceId::new(format!("asic-10.0.0.{n}")).expect("id");
+    let spec = ResourceSpec {
+        site: SiteId::new("tx-south-1").expect("site"),
+        rack: None,
+        kind: ResourceKind::AsicMiner {
+            model: m.name.into(),
+            nominal_hashrate: m.nominal_hashrate(),
+            nominal_power: m.nominal_power(),
+        },
+    };
+    let at = Timestamp::from_unix_secs(1_735_000_000);
+    rec.execute(&id, ResourceCommand::Register { id: id.clone(), spec, at }).await.expect("register");
+    rec.execute(&id, ResourceCommand::SetMode { mode: Mode::Mining, at }).await.expect("mining");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_are_events_with_explanations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let resources = ResourceRecorder::new(Arc::clone(&store), "test");
+    for n in 0..3 {
+        miner(&resources, n, "Antminer S21").await;
+    }
+    for n in 3..5 {
+        miner(&resources, n, "Antminer S19j Pro").await;
+    }
+    let inv = Arc::new(Inventory::default());
+    tokio::spawn(inventory::follow(Arc::clone(&store), Arc::clone(&inv)));
+    inv.caught_up(store.head().await.expect("head")).await;
+
+    let market = SiteMarket { site: "tx-south-1".into(), settlement_point: "HB_SOUTH".into() };
+    let prices = PriceRecorder::load(Arc::clone(&store), std::slice::from_ref(&market)).await.expect("prices");
+    let days = parse_btc_daily("btc", BTC).expect("btc");
+    prices.bitcoin(days.last().expect("day")).await.expect("bitcoin");
+    // $100/MWh: between the S19j Pro's breakeven (~$76) and the S21's (~$127) at $53.50/PH/day.
+    let interval =
+        PriceInterval { date: Date { year: 2024, month: 12, day: 31 }, minute: 600, day_ahead: 40.0, real_time: 100.0 };
+    prices.price(&market, &interval, "test").await.expect("price");
+
+    let policy = SitePolicy {
+        site: "tx-south-1".into(),
+        cap_kw: 100.0,
+        min_dwell_micros: 3_600_000_000,
+        hysteresis_usd_mwh: 5.0,
+        max_wake_kw: 100.0,
+        gpu_usd_per_hour: 2.0,
+    };
+    let optimizer =
+        Optimizer::new(Arc::clone(&store), Arc::clone(&inv), Arc::clone(&prices.book), vec![policy.clone()]);
+    let plan = optimizer.plan("tx-south-1").await.expect("plan");
+    assert_eq!(plan.changes.len(), 2, "both S19j Pros curtailed: {plan:#?}");
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.mode == pb::ResourceMode::Curtailed as i32 && c.resource_id >= "asic-10.0.0.3".to_owned())
+    );
+    let s19 = plan.groups.iter().find(|g| g.model == "Antminer S19j Pro").expect("group");
+    assert!(s19.why.starts_with("0 of 2 mining") && s19.margin_usd_per_mwh < 0.0, "{}", s19.why);
+    assert!(plan.summary.starts_with("3 of 5 devices running"), "{}", plan.summary);
+
+    // Recorded, readable as JSON by its event type, and explainable from a fresh optimizer.
+    let events = store.read_stream("plans-tx-south-1", 1, hcp_eventstore::Direction::Forwards, 10).await.expect("read");
+    assert_eq!(events.len(), 1);
+    let json = hcp_proto::descriptors::payload_to_json(&events[0].event_type, &events[0].payload).expect("renders");
+    assert_eq!(json["planId"], plan.plan_id.as_str());
+    let fresh = Optimizer::new(Arc::clone(&store), inv, prices.book, vec![policy]);
+    assert_eq!(fresh.explain(&plan.plan_id).await.expect("explain"), plan);
+    assert!(matches!(fresh.explain("nope").await, Err(PlanError::UnknownPlan(_))));
+    assert!(matches!(fresh.plan("mars-1").await, Err(PlanError::UnknownSite(_))));
+}
