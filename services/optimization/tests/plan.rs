@@ -73,7 +73,7 @@ async fn plans_are_events_with_explanations() {
     assert!(
         plan.changes
             .iter()
-            .all(|c| c.mode == pb::ResourceMode::Curtailed as i32 && c.resource_id >= "asic-10.0.0.3".to_owned())
+            .all(|c| c.mode == pb::ResourceMode::Curtailed as i32 && c.resource_id.as_str() >= "asic-10.0.0.3")
     );
     let s19 = plan.groups.iter().find(|g| g.model == "Antminer S19j Pro").expect("group");
     assert!(s19.why.starts_with("0 of 2 mining") && s19.margin_usd_per_mwh < 0.0, "{}", s19.why);
