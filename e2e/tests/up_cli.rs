@@ -19,10 +19,16 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = format!("sqlite:{}", dir.path().join("events.db").display());
     let grpc = "127.0.0.1:50093";
+    let api = "127.0.0.1:50094";
+    let data = |rel: &str| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
     let mut child = Command::new(hcp_bin())
         .env("HCP_STORE", &store)
         .args(["up", "--sites", "2", "--miners-per-site", "30", "--first-octet", "230", "--gpu-hosts", "2"])
-        .args(["--gpus-per-host", "4", "--grpc", grpc, "--poll-seconds", "0.5"])
+        .args(["--gpus-per-host", "4", "--grpc", grpc, "--poll-seconds", "0.5", "--api", api, "--price-speed", "9000"])
+        .arg("--prices")
+        .arg(data("data/ercot/hb_south_15min_2024-06_2024-12.csv"))
+        .arg("--btc")
+        .arg(data("data/bitcoin/btc_daily_2020-04_2024-12.csv"))
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn hcp up");
@@ -74,6 +80,17 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
 
     let tail = stdout_ok(&hcp(&store, &["events", "tail", "-n", "500", "--json"]));
     assert!(tail.lines().filter(|l| l.contains("\"resource.registered\"")).count() >= 60, "{tail}");
+
+    // The optimizer plans a site on demand, records the plan and explains it.
+    let api_url = format!("http://{api}");
+    let planned = wait_for("a plan", &|o| o.starts_with("plan "), &["plan", "--site", "tx-south-2", "--api", &api_url]);
+    assert!(planned.contains("Antminer S21") && planned.contains("/MWh"), "{planned}");
+    let plan_id = planned.split_whitespace().nth(1).expect("plan id").to_owned();
+    let explained = stdout_ok(&hcp(&store, &["explain", &plan_id, "--api", &api_url, "--json"]));
+    let explained: serde_json::Value = serde_json::from_str(explained.trim()).expect("json");
+    assert_eq!(explained["planId"], plan_id.as_str());
+    let unknown = hcp(&store, &["plan", "--site", "mars-1", "--api", &api_url]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown site \"mars-1\""), "{unknown:?}");
 
     let nowhere = hcp(&store, &["resources", "list", "--discovery", "http://127.0.0.1:1"]);
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot reach discovery"), "{nowhere:?}");

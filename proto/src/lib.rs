@@ -2,12 +2,15 @@
 //!
 //! - [`v1`]: the generated messages (event envelope, workload and resource event
 //!   payloads, service requests) and, with the `grpc` feature, tonic stubs.
+//! - `mux` (with `grpc`): several gRPC services on one listener.
 //! - [`descriptors`]: the compiled descriptor set, so that any stored payload can be
 //!   rendered as JSON for operators by its event type, without hand-written mappings.
 
 #![allow(missing_docs)] // generated code carries the proto comments only
 
 pub mod descriptors;
+#[cfg(feature = "grpc")]
+pub mod mux;
 
 /// Generated code for package `hcp.v1`.
 #[allow(clippy::all, clippy::pedantic)]

@@ -3,7 +3,7 @@
 
 use crate::agents::Agents;
 use crate::config::DiscoveryConfig;
-use crate::grpc::{AgentsService, InventoryService, Mux};
+use crate::grpc::{AgentsService, InventoryService};
 use crate::identify::{miner_id, miner_spec};
 use crate::inventory::{self, Inventory};
 use crate::poller::{PollSet, poll_once, telemetry};
@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use hcp_domain::resource::{Health, Mode, ResourceCommand, ResourceKind};
 use hcp_eventstore::EventStore;
 use hcp_minerapi::StatsReport;
+use hcp_proto::mux::Mux;
 use hcp_proto::v1::agents_server::AgentsServer;
 use hcp_proto::v1::inventory_server::InventoryServer;
 use std::net::SocketAddr;
@@ -97,10 +98,11 @@ impl<S: EventStore> Discovery<S> {
             .await
             .map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
         let grpc_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
-        let mux = Mux {
-            inventory: InventoryServer::new(InventoryService(Arc::clone(&inventory))),
-            agents: AgentsServer::new(AgentsService(Arc::clone(&agents))),
-        };
+        let mux = Mux::new(
+            "/hcp.v1.Agents/",
+            AgentsServer::new(AgentsService(Arc::clone(&agents))),
+            InventoryServer::new(InventoryService(Arc::clone(&inventory))),
+        );
         // Small unary replies: without TCP_NODELAY each waits out delayed ACKs (~40 ms).
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let server = tonic::transport::Server::builder().serve_with_incoming(mux, incoming);

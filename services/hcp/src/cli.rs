@@ -31,6 +31,45 @@ pub enum Command {
     Resources(ResourcesCommand),
     /// Run strategies over historical prices and compare their margins.
     Backtest(BacktestArgs),
+    /// Plan a site's coming interval now (recorded as an event), with the reasons.
+    Plan(PlanArgs),
+    /// Show a recorded plan and its reasons.
+    Explain(ExplainArgs),
+}
+
+/// Where the optimization API is.
+#[derive(Debug, Args, Clone)]
+pub struct ApiAddr {
+    /// The pricing and optimization gRPC address.
+    #[arg(long, env = "HCP_API", default_value = "http://127.0.0.1:50052")]
+    pub api: String,
+}
+
+/// `hcp plan`
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The site.
+    #[arg(long, default_value = "tx-south-1")]
+    pub site: String,
+    /// Where the API is.
+    #[command(flatten)]
+    pub at: ApiAddr,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `hcp explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The plan's id.
+    pub plan_id: String,
+    /// Where the API is.
+    #[command(flatten)]
+    pub at: ApiAddr,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
 }
 
 /// `hcp events ...`
@@ -136,6 +175,18 @@ pub struct UpArgs {
     /// Run without a simulated fleet (discovery only; scan nothing).
     #[arg(long)]
     pub no_simulator: bool,
+    /// ERCOT prices to replay for every site (skipped, with a warning, if absent).
+    #[arg(long, default_value = "data/ercot/hb_south_15min_2024-06_2024-12.csv")]
+    pub prices: std::path::PathBuf,
+    /// Daily Bitcoin price and difficulty to replay.
+    #[arg(long, default_value = "data/bitcoin/btc_daily_2020-04_2024-12.csv")]
+    pub btc: std::path::PathBuf,
+    /// Simulated market seconds per real second (60: a 15-minute interval every 15 s).
+    #[arg(long, default_value_t = 60.0)]
+    pub price_speed: f64,
+    /// Where the pricing and optimization gRPC APIs listen.
+    #[arg(long, default_value = "127.0.0.1:50052")]
+    pub api: std::net::SocketAddr,
 }
 
 /// `hcp resources ...`

@@ -14,5 +14,7 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Up(args) => commands::up::run(&cli.store, args).await,
         cli::Command::Resources(resources) => commands::resources::run(resources).await,
         cli::Command::Backtest(args) => commands::backtest::run(args),
+        cli::Command::Plan(args) => commands::plan::plan(args).await,
+        cli::Command::Explain(args) => commands::plan::explain(args).await,
     }
 }

@@ -83,9 +83,23 @@ impl<S: EventStore> Recorder<S> {
         }
         let event = pb::BitcoinDayObserved { date, btc_usd: d.close_usd, difficulty: d.difficulty, height: d.height };
         let at = (crate::clock::days_from_civil(d.date) + 1) * 86_400_000_000;
-        self.append(BITCOIN_STREAM, "bitcoin.day_observed", event.encode_to_vec(), at).await?;
-        self.book.record_bitcoin(event);
-        Ok(true)
+        match self.append(BITCOIN_STREAM, "bitcoin.day_observed", event.encode_to_vec(), at).await {
+            Ok(()) => {
+                self.book.record_bitcoin(event);
+                Ok(true)
+            }
+            // Another source recorded a day first: take what it recorded.
+            Err(StoreError::Conflict(_)) => {
+                if let Some(e) =
+                    self.store.read_stream(BITCOIN_STREAM, u64::MAX, Direction::Backwards, 1).await?.first()
+                    && let Ok(latest) = pb::BitcoinDayObserved::decode(e.payload.as_ref())
+                {
+                    self.book.record_bitcoin(latest);
+                }
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn append(&self, stream: &str, event_type: &str, payload: Vec<u8>, at_micros: i64) -> Result<(), StoreError> {

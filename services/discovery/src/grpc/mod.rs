@@ -15,9 +15,6 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tonic::{Request, Response, Status};
 
-mod mux;
-pub use mux::Mux;
-
 /// The inventory API.
 pub struct InventoryService(pub Arc<Inventory>);
 

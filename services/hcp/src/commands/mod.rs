@@ -2,5 +2,6 @@
 
 pub mod backtest;
 pub mod events;
+pub mod plan;
 pub mod resources;
 pub mod up;

@@ -1,7 +1,8 @@
 //! `hcp up`: the platform on its embedded defaults, in one process: the event store, a
-//! simulated fleet (miners on loopback addresses, GPU hosts with their agents) and
-//! discovery with its gRPC API. Runs until interrupted; prints the fleet's health
-//! every poll interval.
+//! simulated fleet (miners on loopback addresses, GPU hosts with their agents),
+//! discovery with its gRPC API, and pricing (replaying the shipped ERCOT and Bitcoin
+//! series) with the optimizer planning every site on each new interval. Runs until
+//! interrupted; prints the fleet's health every poll interval and each plan.
 
 use crate::cli::UpArgs;
 use anyhow::Context;
@@ -15,6 +16,8 @@ use hcp_simulator::gpu::SimGpuHost;
 use hcp_simulator::{Fleet, FleetSpec};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod market;
 
 /// Runs until Ctrl-C.
 pub async fn run(store_url: &str, args: UpArgs) -> anyhow::Result<()> {
@@ -82,6 +85,32 @@ pub async fn run(store_url: &str, args: UpArgs) -> anyhow::Result<()> {
             .collect()
     };
 
+    let mut market_tasks = Vec::new();
+    if let Some(f) = &fleet {
+        let sites = f
+            .spec
+            .sites
+            .iter()
+            .map(|s| market::MarketSite {
+                market: hcp_pricing::SiteMarket { site: s.id.clone(), settlement_point: s.settlement_point.clone() },
+                policy: hcp_optimization::SitePolicy {
+                    site: s.id.clone(),
+                    cap_kw: s.power_cap_w as f64 / 1000.0,
+                    min_dwell_micros: (900.0 / args.price_speed.max(1e-9) * 1e6) as i64,
+                    hysteresis_usd_mwh: 5.0,
+                    max_wake_kw: s.power_cap_w as f64 / 1000.0,
+                    gpu_usd_per_hour: 2.0,
+                },
+            })
+            .collect();
+        let market_args =
+            market::MarketArgs { prices: &args.prices, btc: &args.btc, speed: args.price_speed, api: args.api };
+        match market::start(Arc::clone(&store), &discovery, sites, market_args).await {
+            Ok(tasks) => market_tasks = tasks,
+            Err(e) => eprintln!("pricing and optimization not started: {e:#}"),
+        }
+    }
+
     tokio::select! {
         _ = discovery.scanned(1) => {
             eprintln!(
@@ -103,6 +132,7 @@ pub async fn run(store_url: &str, args: UpArgs) -> anyhow::Result<()> {
         }
     }
     agents.iter().for_each(|a| a.abort());
+    market_tasks.iter().for_each(|t| t.abort());
     drop(fleet);
     Ok(())
 }

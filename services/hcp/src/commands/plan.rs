@@ -1,0 +1,58 @@
+//! `hcp plan` and `hcp explain`: the optimizer's decisions and its reasons.
+
+use crate::cli::{ApiAddr, ExplainArgs, PlanArgs};
+use crate::commands::events::emit;
+use anyhow::Context;
+use hcp_proto::v1 as pb;
+use hcp_proto::v1::optimization_client::OptimizationClient;
+use prost::Message;
+use tonic::transport::Channel;
+
+async fn client(at: &ApiAddr) -> anyhow::Result<OptimizationClient<Channel>> {
+    let channel = Channel::from_shared(at.api.clone())
+        .with_context(|| format!("bad API address {:?}", at.api))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the optimization API at {} (is `hcp up` running?)", at.api))?;
+    Ok(OptimizationClient::new(channel))
+}
+
+/// Plans a site now.
+pub async fn plan(args: PlanArgs) -> anyhow::Result<()> {
+    let plan = client(&args.at)
+        .await?
+        .plan(pb::PlanRequest { site: args.site.clone() })
+        .await
+        .map_err(|s| anyhow::anyhow!("planning {}: {}", args.site, s.message()))?
+        .into_inner();
+    show(&plan, args.output.json)
+}
+
+/// Shows a recorded plan.
+pub async fn explain(args: ExplainArgs) -> anyhow::Result<()> {
+    let plan = client(&args.at)
+        .await?
+        .explain(pb::ExplainRequest { plan_id: args.plan_id.clone() })
+        .await
+        .map_err(|s| anyhow::anyhow!("explaining {}: {}", args.plan_id, s.message()))?
+        .into_inner();
+    show(&plan, args.output.json)
+}
+
+fn show(plan: &pb::AllocationPlanned, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let v = hcp_proto::descriptors::message_to_json("hcp.v1.AllocationPlanned", &plan.encode_to_vec())?;
+        emit(&mut out, &v.to_string())?;
+        return Ok(());
+    }
+    emit(&mut out, &format!("plan {} for {}: {}", plan.plan_id, plan.site, plan.summary))?;
+    emit(
+        &mut out,
+        &format!("price basis: {}; hashprice ${:.2}/PH/day", plan.price_basis, plan.hashprice_usd_per_ph_day),
+    )?;
+    for g in &plan.groups {
+        emit(&mut out, &format!("  {:<24} {:>5}/{:<5} {}", g.model, g.running, g.devices, g.why))?;
+    }
+    Ok(())
+}
