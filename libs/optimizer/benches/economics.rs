@@ -1,72 +1,48 @@
 //! Economics benchmarks (`make bench`): one `bench: <name> = <value> <unit>` line per figure.
 //!
-//! - One plan (group, solve the knapsack exactly, assign every device) for a site of
-//!   100,000 devices.
+//! - One plan (group with dwell, commitments and hysteresis, solve the knapsack exactly,
+//!   apply the wake ramp, assign and explain every device) for a site of 100,000 devices.
 //! - A backtest of the shipped seven months for 10,000 devices, every strategy.
 //! - Decision quality per miner model: each strategy's share of the flexibility value,
 //!   unconstrained and with a 60-minute dwell and $0.05 per switch.
 
 use hcp_domain::catalogue::{ASIC_MODELS, GPU_MODELS};
+use hcp_economics::MinerEconomics;
 use hcp_economics::series::{parse_btc_daily, parse_ercot};
-use hcp_economics::{MinerEconomics, gpu::gpu_margin_usd};
+use hcp_optimizer::Strategy;
 use hcp_optimizer::backtest::compare;
-use hcp_optimizer::market::{HOURS, Timeline};
+use hcp_optimizer::market::Timeline;
+use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
 use hcp_optimizer::site::{MinerClass, SiteConfig};
-use hcp_optimizer::{Group, Strategy, allocate};
 use std::time::{Duration, Instant};
 
 const BTC: &str = include_str!("../../../data/bitcoin/btc_daily_2020-04_2024-12.csv");
 const ERCOT: &str = include_str!("../../../data/ercot/hb_south_15min_2024-06_2024-12.csv");
 
-/// A device as a plan sees it: which group it belongs to and whether a customer holds it.
-struct Device {
-    group: usize,
-    committed: bool,
-}
-
-fn fleet(n: usize) -> (Vec<Device>, usize) {
+/// A site of `n` devices: every catalogue ASIC and GPU model, a third of the GPUs held by
+/// customers, half of everything running now.
+fn fleet(n: usize) -> Vec<Device> {
     let kinds = ASIC_MODELS.len() + GPU_MODELS.len();
-    let devices = (0..n)
+    (0..n)
         .map(|i| {
-            let group = (i * 7 + i / 13) % kinds;
-            Device { group, committed: group >= ASIC_MODELS.len() && i % 3 == 0 }
-        })
-        .collect();
-    (devices, kinds)
-}
-
-/// One plan: group the devices, price each group, solve, assign each device.
-fn plan(devices: &[Device], kinds: usize, price: f64, hashprice: f64, cap_kw: f64) -> Vec<bool> {
-    let mut groups: Vec<Group> = (0..kinds)
-        .map(|k| {
-            let (kw, margin) = if k < ASIC_MODELS.len() {
-                let e = MinerEconomics::of(&ASIC_MODELS[k]);
-                (e.kilowatts, e.margin_usd(hashprice, price, HOURS))
+            let k = (i * 7 + i / 13) % kinds;
+            let (model, economics, committed) = if k < ASIC_MODELS.len() {
+                (ASIC_MODELS[k].name, Economics::Asic(MinerEconomics::of(&ASIC_MODELS[k])), false)
             } else {
                 let g = &GPU_MODELS[k - ASIC_MODELS.len()];
                 let kw = g.power_limit_watts as f64 / 1000.0;
-                (kw, gpu_margin_usd(1.0 + kw * 2.0, kw, price, HOURS))
+                (g.name, Economics::Gpu { contract_usd_per_hour: 1.0 + kw * 2.0, kilowatts: kw }, i % 3 == 0)
             };
-            Group { count: 0, kw_each: kw, margin_each: margin, committed: 0 }
-        })
-        .collect();
-    for d in devices {
-        groups[d.group].count += 1;
-        groups[d.group].committed += u32::from(d.committed);
-    }
-    let allocation = allocate(&groups, cap_kw).expect("committed GPUs fit");
-    // Committed devices first, then the rest, until each group's count is used.
-    let mut left = allocation.running.clone();
-    let mut assigned = vec![false; devices.len()];
-    for pass in [true, false] {
-        for (i, d) in devices.iter().enumerate() {
-            if d.committed == pass && !assigned[i] && left[d.group] > 0 {
-                left[d.group] -= 1;
-                assigned[i] = true;
+            Device {
+                id: format!("dev-{i}"),
+                model: model.into(),
+                economics,
+                running: i % 2 == 0,
+                committed,
+                held: i % 17 == 0,
             }
-        }
-    }
-    assigned
+        })
+        .collect()
 }
 
 fn quantile(sorted: &[Duration], q: f64) -> Duration {
@@ -74,15 +50,21 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 }
 
 fn main() {
-    // One plan for 100,000 devices under a cap that binds.
-    let (devices, kinds) = fleet(100_000);
+    // One plan for 100,000 devices under a cap and a wake ramp that bind.
+    let devices = fleet(100_000);
     let mut times = Vec::new();
     for i in 0..200 {
-        let price = 20.0 + (i % 40) as f64 * 5.0;
+        let c = Conditions {
+            price_usd_mwh: 20.0 + (i % 40) as f64 * 5.0,
+            hashprice: 50.0,
+            cap_kw: 200_000.0,
+            hysteresis_usd_mwh: 5.0,
+            max_wake_kw: 20_000.0,
+        };
         let t = Instant::now();
-        let running = plan(&devices, kinds, price, 50.0, 200_000.0);
+        let planned = plan(&devices, &c).expect("committed GPUs fit");
         times.push(t.elapsed());
-        assert!(running.iter().any(|r| *r));
+        assert!(planned.kw <= c.cap_kw + 1e-6 && planned.running.iter().any(|r| *r));
     }
     times.sort();
     println!("bench: plan_100k_devices_p50 = {:.3} ms", quantile(&times, 0.5).as_secs_f64() * 1e3);

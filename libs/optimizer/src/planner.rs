@@ -10,6 +10,7 @@
 
 use crate::knapsack::{Group, allocate};
 use hcp_economics::MinerEconomics;
+use std::collections::HashMap;
 
 /// What a device is, economically.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,7 +116,8 @@ pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, crate::knapsack:
     // Subgroups by (model, running now). Committed devices and held running ones join
     // their model's running subgroup as fixed (the knapsack's `committed`); held idle ones
     // stay out.
-    let mut keys: Vec<(String, bool)> = Vec::new();
+    let mut keys: Vec<(&str, bool)> = Vec::new();
+    let mut index: HashMap<(&str, bool), usize> = HashMap::new();
     let mut members: Vec<Vec<usize>> = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
     for (i, d) in devices.iter().enumerate() {
@@ -124,19 +126,16 @@ pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, crate::knapsack:
         if fixed_off {
             continue;
         }
-        let key = (d.model.clone(), if fixed_on { true } else { d.running });
-        let k = match keys.iter().position(|x| *x == key) {
-            Some(k) => k,
-            None => {
-                let kw = d.economics.kilowatts();
-                let per_mwh = d.economics.value_usd_per_mwh(c.hashprice) - c.price_usd_mwh;
-                let bias = if d.running { c.hysteresis_usd_mwh } else { -c.hysteresis_usd_mwh };
-                keys.push(key);
-                members.push(Vec::new());
-                groups.push(Group { count: 0, kw_each: kw, margin_each: (per_mwh + bias) * kw / 1000.0, committed: 0 });
-                keys.len() - 1
-            }
-        };
+        let key = (d.model.as_str(), fixed_on || d.running);
+        let k = *index.entry(key).or_insert_with(|| {
+            let kw = d.economics.kilowatts();
+            let per_mwh = d.economics.value_usd_per_mwh(c.hashprice) - c.price_usd_mwh;
+            let bias = if d.running { c.hysteresis_usd_mwh } else { -c.hysteresis_usd_mwh };
+            keys.push(key);
+            members.push(Vec::new());
+            groups.push(Group { count: 0, kw_each: kw, margin_each: (per_mwh + bias) * kw / 1000.0, committed: 0 });
+            keys.len() - 1
+        });
         members[k].push(i);
         groups[k].count += 1;
         if fixed_on {
@@ -171,26 +170,40 @@ pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, crate::knapsack:
 }
 
 fn summarise(devices: &[Device], running: &[bool], c: &Conditions) -> Plan {
-    let mut models: Vec<String> = Vec::new();
-    for d in devices {
-        if !models.contains(&d.model) {
-            models.push(d.model.clone());
+    /// Per model: first device, devices, running, held, committed.
+    struct Tally {
+        first: usize,
+        total: u32,
+        on: u32,
+        held: u32,
+        committed: u32,
+    }
+    let mut order: Vec<&str> = Vec::new();
+    let mut tallies: HashMap<&str, Tally> = HashMap::new();
+    let mut kw = 0.0;
+    for (i, (d, &on)) in devices.iter().zip(running).enumerate() {
+        let t = tallies.entry(d.model.as_str()).or_insert_with(|| {
+            order.push(d.model.as_str());
+            Tally { first: i, total: 0, on: 0, held: 0, committed: 0 }
+        });
+        t.total += 1;
+        t.on += u32::from(on);
+        t.held += u32::from(d.held);
+        t.committed += u32::from(d.committed);
+        if on {
+            kw += d.economics.kilowatts();
         }
     }
-    let kw: f64 = devices.iter().zip(running).filter(|(_, r)| **r).map(|(d, _)| d.economics.kilowatts()).sum();
     let mut margin_usd_per_hour = 0.0;
-    let groups = models
+    let groups = order
         .into_iter()
         .map(|model| {
-            let of: Vec<usize> = (0..devices.len()).filter(|&i| devices[i].model == model).collect();
-            let d0 = &devices[of[0]];
+            let t = &tallies[model];
+            let d0 = &devices[t.first];
             let value = d0.economics.value_usd_per_mwh(c.hashprice);
             let per_mwh = value - c.price_usd_mwh;
-            let on = of.iter().filter(|&&i| running[i]).count() as u32;
-            let held = of.iter().filter(|&&i| devices[i].held).count() as u32;
-            let committed = of.iter().filter(|&&i| devices[i].committed).count() as u32;
+            let (on, total, held, committed) = (t.on, t.total, t.held, t.committed);
             margin_usd_per_hour += on as f64 * per_mwh * d0.economics.kilowatts() / 1000.0;
-            let total = of.len() as u32;
             let gpu = matches!(d0.economics, Economics::Gpu { .. });
             let verb = if gpu { "serving AI" } else { "mining" };
             let mut why = format!(
@@ -212,7 +225,16 @@ fn summarise(devices: &[Device], running: &[bool], c: &Conditions) -> Plan {
             if held > 0 {
                 why.push_str(&format!("; {held} held by the minimum dwell"));
             }
-            GroupPlan { model, gpu, devices: total, running: on, held, committed, margin_usd_per_mwh: per_mwh, why }
+            GroupPlan {
+                model: model.to_owned(),
+                gpu,
+                devices: total,
+                running: on,
+                held,
+                committed,
+                margin_usd_per_mwh: per_mwh,
+                why,
+            }
         })
         .collect();
     Plan { running: running.to_vec(), groups, kw, margin_usd_per_hour }
