@@ -50,21 +50,8 @@ fn with_dwell_and_switching_costs_lookahead_beats_the_rules() {
 fn strategies_rank_as_they_should_on_real_prices() {
     let tl = timeline();
     for model in ["Antminer S21", "Antminer S19j Pro"] {
-        table(&tl, &SiteConfig::single(model, 100));
-        let classes = SiteConfig::single(model, 100).classes().expect("site");
-        let scored = compare(&tl, &classes, &Strategy::ALL);
-        for s in &scored {
-            println!(
-                "{model:<18} {:<13} margin ${:>12.0}  share of hindsight {:>6.1}%  of flexibility {:>6.1}%  switches {}",
-                s.outcome.strategy,
-                s.outcome.margin_usd,
-                s.share_of_hindsight * 100.0,
-                s.share_of_flexibility * 100.0,
-                s.outcome.switches
-            );
-        }
-        let share =
-            |k: Strategy| scored.iter().find(|s| s.outcome.strategy == k).map(|s| s.share_of_flexibility).expect("ran");
+        let shares = table(&tl, &SiteConfig::single(model, 100));
+        let share = |k: Strategy| shares.iter().find(|(s, _)| *s == k).map(|(_, v)| *v).expect("ran");
         assert!((share(Strategy::Hindsight) - 1.0).abs() < 1e-9);
         assert_eq!(share(Strategy::AlwaysOn), 0.0);
         assert!(share(Strategy::StrikeLastRealTime) > 0.5, "{model}: strike on the last price captures most");
