@@ -46,13 +46,14 @@ macro_rules! select_events {
     };
 }
 
+/// A UUID column, read from the row's own bytes (no allocation per event).
 fn uuid_col(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
-    let bytes: Option<Vec<u8>> = row.get(i)?;
-    match bytes {
+    let conversion = |e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, e)
+    };
+    match row.get_ref(i)?.as_blob_or_null().map_err(|e| conversion(Box::new(e)))? {
         None => Ok(None),
-        Some(b) => Uuid::from_slice(&b)
-            .map(Some)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e))),
+        Some(b) => Uuid::from_slice(b).map(Some).map_err(|e| conversion(Box::new(e))),
     }
 }
 
