@@ -181,6 +181,11 @@ pub struct UpArgs {
     /// Daily Bitcoin price and difficulty to replay.
     #[arg(long, default_value = "data/bitcoin/btc_daily_2020-04_2024-12.csv")]
     pub btc: std::path::PathBuf,
+    /// Where prices come from: `replay` (the --prices series), `simulated` (a stochastic
+    /// series calibrated to it, continuing where it ends) or `http://...` (a feed polled
+    /// every 15 s that serves the same CSV).
+    #[arg(long, default_value = "replay")]
+    pub price_source: String,
     /// Simulated market seconds per real second (60: a 15-minute interval every 15 s).
     #[arg(long, default_value_t = 60.0)]
     pub price_speed: f64,

@@ -11,7 +11,9 @@ use hcp_eventstore::EventStore;
 use hcp_optimization::grpc::OptimizationService;
 use hcp_optimization::{Optimizer, SitePolicy};
 use hcp_pricing::grpc::PricingService;
+use hcp_pricing::source::http::HttpPoller;
 use hcp_pricing::source::replay::Replay;
+use hcp_pricing::source::simulate::{Calibration, Simulator};
 use hcp_pricing::{Recorder, SiteMarket};
 use hcp_proto::mux::Mux;
 use hcp_proto::v1 as pb;
@@ -33,6 +35,8 @@ pub struct MarketSite {
 
 /// What to replay and where to serve.
 pub struct MarketArgs<'a> {
+    /// `replay`, `simulated` or an `http://` URL.
+    pub source: &'a str,
     /// ERCOT prices.
     pub prices: &'a Path,
     /// Bitcoin days.
@@ -62,12 +66,33 @@ pub async fn start<S: EventStore>(
         sites.iter().map(|s| s.policy.clone()).collect(),
     ));
     let mut tasks = Vec::new();
+    let (series, source) = match args.source {
+        "replay" => (intervals, "replay"),
+        "simulated" => {
+            let cal = Calibration::fit(&intervals).context("the price series is too short to calibrate a simulator")?;
+            let last = intervals[intervals.len() - 1];
+            (Simulator::new(cal, &last, 42).take(intervals.len()).collect(), "simulated")
+        }
+        url if url.starts_with("http://") => (Vec::new(), "http"),
+        other => anyhow::bail!("unknown price source {other:?}: replay, simulated or an http:// URL"),
+    };
+    if source == "http" {
+        // Hashprice still comes from the Bitcoin series: all of it is history.
+        for d in &days {
+            recorder.bitcoin(d).await?;
+        }
+    }
     for (k, market) in markets.into_iter().enumerate() {
+        let recorder = Arc::clone(&recorder);
+        if source == "http" {
+            let poller = HttpPoller { market, url: args.source.to_owned(), timeout: Duration::from_secs(5) };
+            tasks.push(tokio::spawn(async move { poller.run(&recorder, Duration::from_secs(15)).await }));
+            continue;
+        }
         // One replay carries the Bitcoin days; every site's carries its prices.
         let days = if k == 0 { days.clone() } else { Vec::new() };
         let replay =
-            Replay { market, intervals: intervals.clone(), days, speed: args.speed, skip: 0, source: "replay".into() };
-        let recorder = Arc::clone(&recorder);
+            Replay { market, intervals: series.clone(), days, speed: args.speed, skip: 0, source: source.into() };
         tasks.push(tokio::spawn(async move {
             if let Err(e) = replay.run(&recorder).await {
                 tracing::error!(error = %e, "price replay stopped");
@@ -87,12 +112,7 @@ pub async fn start<S: EventStore>(
             tracing::error!(error = %e, "API server stopped");
         }
     }));
-    eprintln!(
-        "pricing and optimization: gRPC on http://{}; replaying {} at {}x",
-        args.api,
-        args.prices.display(),
-        args.speed
-    );
+    eprintln!("pricing and optimization: gRPC on http://{}; prices: {} at {}x", args.api, args.source, args.speed);
     let sites: Vec<String> = sites.into_iter().map(|s| s.policy.site).collect();
     let book = Arc::clone(&recorder.book);
     let resources = Arc::clone(&discovery.recorder);

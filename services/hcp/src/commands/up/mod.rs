@@ -103,8 +103,13 @@ pub async fn run(store_url: &str, args: UpArgs) -> anyhow::Result<()> {
                 },
             })
             .collect();
-        let market_args =
-            market::MarketArgs { prices: &args.prices, btc: &args.btc, speed: args.price_speed, api: args.api };
+        let market_args = market::MarketArgs {
+            source: &args.price_source,
+            prices: &args.prices,
+            btc: &args.btc,
+            speed: args.price_speed,
+            api: args.api,
+        };
         match market::start(Arc::clone(&store), &discovery, sites, market_args).await {
             Ok(tasks) => market_tasks = tasks,
             Err(e) => eprintln!("pricing and optimization not started: {e:#}"),
