@@ -34,7 +34,7 @@ pub fn svg(tl: &Timeline, breakeven: &[f64], running: &[f64], title: &str) -> St
         let _ = write!(area, " L{:.1},{:.1}", x(i), y_share(avg(running, i)));
     }
     let _ = write!(area, " L{:.1},{:.1} Z", x(hours), y_share(0.0));
-    let _ = write!(s, r##"<path d="{area}" fill="#9ecae1" fill-opacity="0.6" stroke="none"/>"##);
+    let _ = write!(s, r##"<path d="{area}" fill="#9ecae1" fill-opacity="0.45" stroke="none"/>"##);
     for (series, style) in [
         (&prices, r##"stroke="#d62728" stroke-width="0.8""##),
         (&breakeven.to_vec(), r##"stroke="#333" stroke-dasharray="4 3""##),
@@ -62,11 +62,20 @@ pub fn svg(tl: &Timeline, breakeven: &[f64], running: &[f64], title: &str) -> St
             H - 18.0
         );
     }
-    let _ = write!(
-        s,
-        r##"<text x="{:.1}" y="24" text-anchor="end"><tspan fill="#d62728">real-time $/MWh (clipped at ${PRICE_TOP:.0})</tspan>  <tspan fill="#333">- - breakeven</tspan>  <tspan fill="#3182bd">share of mining power running</tspan></text>"##,
-        W - PAD
-    );
+    let legend = [
+        ("#d62728", format!("real-time $/MWh (clipped at ${PRICE_TOP:.0})")),
+        ("#333333", "breakeven (dashed)".to_owned()),
+        ("#3182bd", "share of mining power running".to_owned()),
+    ];
+    for (k, (colour, label)) in legend.iter().enumerate() {
+        let x0 = W - PAD - 760.0 + k as f64 * 260.0;
+        let _ = write!(
+            s,
+            r#"<rect x="{x0:.1}" y="14" width="14" height="10" fill="{colour}"/><text x="{:.1}" y="24">{}</text>"#,
+            x0 + 20.0,
+            escape(label)
+        );
+    }
     s.push_str("</svg>\n");
     s
 }
