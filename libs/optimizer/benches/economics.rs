@@ -56,6 +56,7 @@ fn main() {
     for i in 0..200 {
         let c = Conditions {
             price_usd_mwh: 20.0 + (i % 40) as f64 * 5.0,
+            dwell_price_usd_mwh: 20.0 + (i % 40) as f64 * 5.0,
             hashprice: 50.0,
             cap_kw: 200_000.0,
             hysteresis_usd_mwh: 5.0,

@@ -53,10 +53,10 @@ impl SpreadModel {
         self.mean = (self.mean.0 * k + next, self.mean.1 * k + 1.0);
     }
 
-    /// (φ, c).
+    /// (φ, c); with too little seen to fit, pure persistence (1, 0).
     pub fn coefficients(&self) -> (f64, f64) {
         if self.w < 2.0 {
-            return (0.0, 0.0);
+            return (1.0, 0.0);
         }
         let (mx, my) = (self.sx / self.w, self.sy / self.w);
         let var = self.sxx / self.w - mx * mx;

@@ -67,6 +67,9 @@ pub struct Device {
 pub struct Conditions {
     /// Expected power price for the interval, $/MWh.
     pub price_usd_mwh: f64,
+    /// Expected mean price over the minimum dwell, $/MWh: what a decision to switch
+    /// commits to (equal to `price_usd_mwh` when the dwell is one interval).
+    pub dwell_price_usd_mwh: f64,
     /// Hashprice, $/PH/day.
     pub hashprice: f64,
     /// The site's cap, kW.
@@ -129,7 +132,7 @@ pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, crate::knapsack:
         let key = (d.model.as_str(), fixed_on || d.running);
         let k = *index.entry(key).or_insert_with(|| {
             let kw = d.economics.kilowatts();
-            let per_mwh = d.economics.value_usd_per_mwh(c.hashprice) - c.price_usd_mwh;
+            let per_mwh = d.economics.value_usd_per_mwh(c.hashprice) - c.dwell_price_usd_mwh;
             let bias = if d.running { c.hysteresis_usd_mwh } else { -c.hysteresis_usd_mwh };
             keys.push(key);
             members.push(Vec::new());
@@ -201,15 +204,21 @@ fn summarise(devices: &[Device], running: &[bool], c: &Conditions) -> Plan {
             let t = &tallies[model];
             let d0 = &devices[t.first];
             let value = d0.economics.value_usd_per_mwh(c.hashprice);
-            let per_mwh = value - c.price_usd_mwh;
+            let per_mwh = value - c.dwell_price_usd_mwh;
             let (on, total, held, committed) = (t.on, t.total, t.held, t.committed);
             margin_usd_per_hour += on as f64 * per_mwh * d0.economics.kilowatts() / 1000.0;
             let gpu = matches!(d0.economics, Economics::Gpu { .. });
             let verb = if gpu { "serving AI" } else { "mining" };
             let mut why = format!(
                 "{on} of {total} {verb}: they earn ${value:.2}/MWh against ${:.2}/MWh power, margin ${per_mwh:+.2}/MWh",
-                c.price_usd_mwh
+                c.dwell_price_usd_mwh
             );
+            if (c.dwell_price_usd_mwh - c.price_usd_mwh).abs() > 0.005 {
+                why.push_str(&format!(
+                    " (power expected at ${:.2}/MWh over the dwell, ${:.2} now)",
+                    c.dwell_price_usd_mwh, c.price_usd_mwh
+                ));
+            }
             if on < total && per_mwh > c.hysteresis_usd_mwh {
                 why.push_str(&format!(
                     "; {} left off by the {:.0} kW cap or the wake ramp, as the least valuable per MW",
@@ -257,7 +266,14 @@ mod tests {
     }
 
     fn conditions(price: f64) -> Conditions {
-        Conditions { price_usd_mwh: price, hashprice: 53.5, cap_kw: 1e9, hysteresis_usd_mwh: 5.0, max_wake_kw: 1e9 }
+        Conditions {
+            price_usd_mwh: price,
+            dwell_price_usd_mwh: price,
+            hashprice: 53.5,
+            cap_kw: 1e9,
+            hysteresis_usd_mwh: 5.0,
+            max_wake_kw: 1e9,
+        }
     }
 
     #[test]
@@ -268,6 +284,16 @@ mod tests {
         assert_eq!(p.running, vec![true, false]);
         assert!(p.groups[1].why.starts_with("0 of 1 mining"), "{}", p.groups[1].why);
         assert_eq!(plan(&devices, &conditions(200.0)).expect("plan").running, vec![false, false]);
+    }
+
+    #[test]
+    fn a_dwell_commits_to_the_window_not_the_instant() {
+        let devices = vec![asic(0, "Antminer S19j Pro", true)];
+        // Cheap now, but a spike is expected within the dwell: curtail now rather than be stuck.
+        let c = Conditions { dwell_price_usd_mwh: 400.0, ..conditions(20.0) };
+        let p = plan(&devices, &c).expect("plan");
+        assert_eq!(p.running, vec![false]);
+        assert!(p.groups[0].why.contains("expected at $400.00/MWh over the dwell, $20.00 now"), "{}", p.groups[0].why);
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! record the plan as an `allocation.planned` event in `plans-<site>` with its
 //! explanation, and serve plan and explain over gRPC.
 //!
-//! The expected price is the last real-time price: on the shipped ERCOT data nothing
-//! known before an interval predicted its price better (BENCHMARKS.md). Plans are
-//! decisions; switching the hardware to them is the switcher's job.
+//! The expected price for the coming interval is the last real-time price: on the
+//! shipped ERCOT data nothing known before an interval predicted its price better
+//! (BENCHMARKS.md). A switch commits a device for the minimum dwell, so decisions weigh
+//! the mean expected price over it: day-ahead prices (published the day before) plus
+//! the real-time spread, decaying as learned over the last week. Plans are decisions;
+//! switching the hardware to them is the switcher's job.
 
 #![forbid(unsafe_code)]
 

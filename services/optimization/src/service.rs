@@ -4,6 +4,7 @@ use hcp_discovery::Inventory;
 use hcp_domain::resource::{Health, Mode, ResourceKind};
 use hcp_economics::MinerEconomics;
 use hcp_eventstore::{Direction, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoreError};
+use hcp_optimizer::forecast::SpreadModel;
 use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
 use hcp_pricing::Book;
 use hcp_pricing::book::BookError;
@@ -89,8 +90,11 @@ impl<S: EventStore> Optimizer<S> {
         if devices.is_empty() {
             return Err(PlanError::NoDevices(site.to_owned()));
         }
+        let window = self.forecast(site, &quote, policy);
+        let dwell_price = window.iter().sum::<f64>() / window.len().max(1) as f64;
         let conditions = Conditions {
             price_usd_mwh: quote.real_time_usd_mwh,
+            dwell_price_usd_mwh: dwell_price,
             hashprice: hashprice.usd_per_ph_day,
             cap_kw: policy.cap_kw,
             hysteresis_usd_mwh: policy.hysteresis_usd_mwh,
@@ -133,7 +137,13 @@ impl<S: EventStore> Optimizer<S> {
             site: site.to_owned(),
             planned_unix_micros: now,
             price_usd_mwh: quote.real_time_usd_mwh,
-            price_basis: format!("last real-time price at {} ({})", quote.settlement_point, quote.source),
+            price_basis: format!(
+                "last real-time price at {} ({}); over the {}-interval dwell, day-ahead plus the decaying spread",
+                quote.settlement_point,
+                quote.source,
+                window.len()
+            ),
+            dwell_price_usd_mwh: dwell_price,
             hashprice_usd_per_ph_day: hashprice.usd_per_ph_day,
             cap_kw: policy.cap_kw,
             planned_kw: planned.kw,
@@ -173,6 +183,27 @@ impl<S: EventStore> Optimizer<S> {
             }
         }
         Err(PlanError::UnknownPlan(plan_id.to_owned()))
+    }
+
+    /// Expected real-time prices for the intervals of the minimum dwell, from the last
+    /// real-time price, published day-ahead prices and the spread's persistence learned
+    /// over the last week (the same forecast the backtest's HCP strategy uses).
+    fn forecast(&self, site: &str, quote: &pb::Quote, policy: &SitePolicy) -> Vec<f64> {
+        const INTERVAL: i64 = 15 * 60 * 1_000_000;
+        let dwell = ((policy.min_dwell_micros as f64 / INTERVAL as f64).ceil() as usize).max(1);
+        let start = quote.interval_start_unix_micros;
+        let mut model = SpreadModel::default();
+        if let Ok(week) = self.book.history(site, start - 7 * 96 * INTERVAL, start + 1) {
+            let spreads: Vec<f64> = week.iter().map(|q| q.real_time_usd_mwh - q.day_ahead_usd_mwh).collect();
+            spreads.windows(2).for_each(|w| model.observe(w[0], w[1]));
+        }
+        (0..dwell)
+            .map(|h| {
+                let at = start + (h as i64 + 1) * INTERVAL;
+                let day_ahead = self.book.day_ahead(site, at).unwrap_or(quote.day_ahead_usd_mwh);
+                model.price(quote.real_time_usd_mwh, day_ahead, h)
+            })
+            .collect()
     }
 
     fn devices(&self, policy: &SitePolicy, now: i64) -> (Vec<Device>, Vec<bool>) {

@@ -16,6 +16,7 @@ use hcp_proto::v1 as pb;
 use std::sync::Arc;
 
 const BTC: &str = include_str!("../../../data/bitcoin/btc_daily_2020-04_2024-12.csv");
+const ERCOT: &str = include_str!("../../../data/ercot/hb_south_15min_2024-06_2024-12.csv");
 
 async fn miner(rec: &ResourceRecorder<SqliteStore>, n: usize, model: &str) {
     let m = asic_model(model).expect("model");
@@ -88,4 +89,46 @@ async fn plans_are_events_with_explanations() {
     assert_eq!(fresh.explain(&plan.plan_id).await.expect("explain"), plan);
     assert!(matches!(fresh.explain("nope").await, Err(PlanError::UnknownPlan(_))));
     assert!(matches!(fresh.plan("mars-1").await, Err(PlanError::UnknownSite(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_weigh_the_forecast_over_the_dwell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let resources = ResourceRecorder::new(Arc::clone(&store), "test");
+    miner(&resources, 1, "Antminer S21").await;
+    let inv = Arc::new(Inventory::default());
+    tokio::spawn(inventory::follow(Arc::clone(&store), Arc::clone(&inv)));
+    inv.caught_up(store.head().await.expect("head")).await;
+
+    let market = SiteMarket { site: "tx-south-1".into(), settlement_point: "HB_SOUTH".into() };
+    let prices = PriceRecorder::load(Arc::clone(&store), std::slice::from_ref(&market)).await.expect("prices");
+    prices.bitcoin(parse_btc_daily("btc", BTC).expect("btc").last().expect("day")).await.expect("bitcoin");
+    // Three real days: a history to learn the spread from, and the next day's day-ahead prices.
+    let real = hcp_economics::series::parse_ercot("ercot", ERCOT).expect("ercot");
+    for day in real[..96 * 3].chunk_by(|a, b| a.date == b.date) {
+        prices.day_ahead(&market, day).await.expect("day-ahead");
+    }
+    for p in &real[..96 * 2 + 40] {
+        prices.price(&market, p, "test").await.expect("price");
+    }
+    let policy = SitePolicy {
+        site: "tx-south-1".into(),
+        cap_kw: 100.0,
+        min_dwell_micros: 3_600_000_000,
+        hysteresis_usd_mwh: 5.0,
+        max_wake_kw: 100.0,
+        gpu_usd_per_hour: 2.0,
+    };
+    let optimizer = Optimizer::new(Arc::clone(&store), inv, Arc::clone(&prices.book), vec![policy]);
+    let plan = optimizer.plan("tx-south-1").await.expect("plan");
+    assert!(plan.price_basis.contains("4-interval dwell"), "{}", plan.price_basis);
+    assert!(plan.dwell_price_usd_mwh.is_finite() && plan.dwell_price_usd_mwh != plan.price_usd_mwh, "{plan:#?}");
+    let next_da: Vec<f64> = real[96 * 2 + 40..96 * 2 + 44].iter().map(|p| p.day_ahead).collect();
+    let (lo, hi) =
+        next_da.iter().chain([&plan.price_usd_mwh]).fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+    assert!(
+        plan.dwell_price_usd_mwh > lo - 20.0 && plan.dwell_price_usd_mwh < hi + 20.0,
+        "between now and day-ahead: {plan:#?}"
+    );
 }

@@ -3,7 +3,7 @@
 
 use hcp_economics::{hashprice_usd_per_ph_day, subsidy_btc};
 use hcp_proto::v1 as pb;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Why a book query has no answer.
@@ -39,6 +39,7 @@ const Y2100: i64 = 4_102_444_800_000_000;
 pub struct Book {
     sites: RwLock<HashMap<String, Vec<pb::Quote>>>,
     bitcoin: RwLock<Option<pb::BitcoinDayObserved>>,
+    day_ahead: RwLock<HashMap<String, (String, BTreeMap<i64, f64>)>>,
 }
 
 impl Book {
@@ -63,6 +64,28 @@ impl Book {
     /// Sets the latest Bitcoin day.
     pub fn record_bitcoin(&self, day: pb::BitcoinDayObserved) {
         *self.bitcoin.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(day);
+    }
+
+    /// Adds a published day of day-ahead prices.
+    pub fn record_day_ahead(&self, d: &pb::DayAheadPublished) {
+        let mut all = self.day_ahead.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (last_day, prices) = all.entry(d.site.clone()).or_default();
+        prices.extend(d.interval_start_unix_micros.iter().copied().zip(d.usd_mwh.iter().copied()));
+        if d.day > *last_day {
+            last_day.clone_from(&d.day);
+        }
+    }
+
+    /// The latest day whose day-ahead prices are published for a site.
+    pub fn last_day_ahead_day(&self, site: &str) -> Option<String> {
+        let all = self.day_ahead.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.get(site).map(|(d, _)| d.clone()).filter(|d| !d.is_empty())
+    }
+
+    /// The published day-ahead price of the interval starting at `start`, if any.
+    pub fn day_ahead(&self, site: &str, start: i64) -> Option<f64> {
+        let all = self.day_ahead.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.get(site)?.1.get(&start).copied()
     }
 
     /// The start of a site's latest recorded interval, if any.

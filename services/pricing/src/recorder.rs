@@ -15,6 +15,11 @@ pub fn prices_stream(site: &str) -> String {
     format!("prices-{site}")
 }
 
+/// The stream of a site's published day-ahead prices.
+pub fn day_ahead_stream(site: &str) -> String {
+    format!("day-ahead-{site}")
+}
+
 /// The stream of Bitcoin days.
 pub const BITCOIN_STREAM: &str = "bitcoin";
 
@@ -46,6 +51,13 @@ impl<S: EventStore> Recorder<S> {
                 }
             }
         }
+        for s in sites {
+            for e in store.read_stream(&day_ahead_stream(&s.site), 1, Direction::Forwards, usize::MAX).await? {
+                if let Ok(d) = pb::DayAheadPublished::decode(e.payload.as_ref()) {
+                    book.record_day_ahead(&d);
+                }
+            }
+        }
         if let Some(e) = store.read_stream(BITCOIN_STREAM, u64::MAX, Direction::Backwards, 1).await?.first()
             && let Ok(d) = pb::BitcoinDayObserved::decode(e.payload.as_ref())
         {
@@ -72,6 +84,29 @@ impl<S: EventStore> Recorder<S> {
         self.append(&prices_stream(&market.site), "price.observed", event.encode_to_vec(), start + 15 * 60_000_000)
             .await?;
         self.book.record(quote(event));
+        Ok(true)
+    }
+
+    /// Publishes a day's day-ahead prices (`day` is the delivery day; `intervals` its
+    /// quarter hours) unless that day or a later one is published.
+    pub async fn day_ahead(&self, market: &SiteMarket, intervals: &[PriceInterval]) -> Result<bool, StoreError> {
+        let Some(first) = intervals.first() else { return Ok(false) };
+        let day = first.date.to_string();
+        if self.book.last_day_ahead_day(&market.site).is_some_and(|last| last >= day) {
+            return Ok(false);
+        }
+        let start = interval_start_micros(first);
+        let event = pb::DayAheadPublished {
+            site: market.site.clone(),
+            settlement_point: market.settlement_point.clone(),
+            day,
+            interval_start_unix_micros: intervals.iter().map(interval_start_micros).collect(),
+            usd_mwh: intervals.iter().map(|p| p.day_ahead).collect(),
+        };
+        // Published at 13:30 the day before: 10 h 30 min before the day starts.
+        let at = start - (10 * 60 + 30) * 60_000_000;
+        self.append(&day_ahead_stream(&market.site), "day_ahead.published", event.encode_to_vec(), at).await?;
+        self.book.record_day_ahead(&event);
         Ok(true)
     }
 

@@ -55,12 +55,16 @@ async fn replay_records_the_real_series_as_events_once() {
     assert_eq!(events[0].event_type, "price.observed");
     let last = recorder.book.quote("tx-south-1").expect("quote");
     assert_eq!(last.real_time_usd_mwh, intervals[96 * 3 - 1].real_time);
+    let start = hcp_pricing::clock::interval_start_micros(&intervals[200]);
+    assert_eq!(recorder.book.day_ahead("tx-south-1", start), Some(intervals[200].day_ahead), "day-ahead published");
+    assert_eq!(recorder.book.last_day_ahead_day("tx-south-1").as_deref(), Some("2024-06-03"));
     let hp = recorder.book.hashprice().expect("a Bitcoin day has ended");
     assert!(hp.usd_per_ph_day > 30.0 && hp.usd_per_ph_day < 80.0, "{hp:?}");
 
     // A restarted pricing service rebuilds its book and records nothing twice.
     let again = Recorder::load(Arc::clone(&store), &[market()]).await.expect("reload");
     assert_eq!(again.book.quote("tx-south-1").expect("quote"), last);
+    assert_eq!(again.book.day_ahead("tx-south-1", start), Some(intervals[200].day_ahead), "rebuilt from events");
     tokio::time::timeout(Duration::from_secs(10), replay.run(&again)).await.expect("in time").expect("replayed");
     let events = store
         .read_stream(&prices_stream("tx-south-1"), 1, hcp_eventstore::Direction::Forwards, 1000)

@@ -8,6 +8,8 @@ use hcp_eventstore::{EventStore, StoreError};
 use std::time::{Duration, Instant};
 
 const INTERVAL_MICROS: i64 = 15 * 60 * 1_000_000;
+/// Day-ahead prices for a day are published this long before it starts (13:30 the day before).
+const DA_LEAD_MICROS: i64 = (10 * 60 + 30) * 60 * 1_000_000;
 
 /// What to replay and how fast.
 #[derive(Debug, Clone)]
@@ -37,8 +39,17 @@ impl Replay {
         // Everything before the skip point is history: publish it at once.
         let mut next = 0usize;
         let mut next_day = 0usize;
+        let days_of_prices: Vec<&[PriceInterval]> = self.intervals.chunk_by(|a, b| a.date == b.date).collect();
+        let mut next_da = 0usize;
         loop {
             let sim_now = sim_start + (started.elapsed().as_secs_f64() * speed * 1e6) as i64;
+            while let Some(day) = days_of_prices.get(next_da) {
+                if interval_start_micros(&day[0]) - DA_LEAD_MICROS > sim_now {
+                    break;
+                }
+                recorder.day_ahead(&self.market, day).await?;
+                next_da += 1;
+            }
             while let Some(p) = self.intervals.get(next) {
                 if interval_start_micros(p) + INTERVAL_MICROS > sim_now {
                     break;
