@@ -39,8 +39,11 @@ const Y2100: i64 = 4_102_444_800_000_000;
 pub struct Book {
     sites: RwLock<HashMap<String, Vec<pb::Quote>>>,
     bitcoin: RwLock<Option<pb::BitcoinDayObserved>>,
-    day_ahead: RwLock<HashMap<String, (String, BTreeMap<i64, f64>)>>,
+    day_ahead: RwLock<HashMap<String, DayAhead>>,
 }
+
+/// A site's published day-ahead prices: the latest delivery day, and price by interval start.
+type DayAhead = (String, BTreeMap<i64, f64>);
 
 impl Book {
     fn sites(&self) -> RwLockReadGuard<'_, HashMap<String, Vec<pb::Quote>>> {
