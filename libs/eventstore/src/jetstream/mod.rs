@@ -332,28 +332,36 @@ impl EventStore for JetStreamStore {
     }
 
     async fn subscribe(&self, from: Position) -> Result<Subscription> {
+        /// Most consumer messages decoded into one batch.
+        const READY_MESSAGES: usize = 512;
         let (tx, rx) = tokio::sync::mpsc::channel(Subscription::BUFFER);
-        let mut messages = read::ordered_from(&self.inner.stream, sequence_of(from).max(1)).await?;
+        let messages = read::ordered_from(&self.inner.stream, sequence_of(from).max(1)).await?;
         let store = self.clone();
         let task = tokio::spawn(async move {
             use futures_util::StreamExt;
-            while let Some(msg) = messages.next().await {
-                let decoded = msg.map_err(StoreError::nats).and_then(|m| {
-                    let info = m.info().map_err(StoreError::nats)?;
-                    let recorded = (info.published.unix_timestamp_nanos() / 1_000) as i64;
-                    decode_batch(info.stream_sequence, recorded, &m.payload)
-                });
-                let events = match decoded.and_then(|e| store.inner.config.upcasters.apply_all(e)) {
-                    Ok(events) => events,
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
+            // Every message the consumer has ready, decoded into one batch.
+            let mut ready = messages.ready_chunks(READY_MESSAGES);
+            while let Some(msgs) = ready.next().await {
+                let mut batch = Vec::with_capacity(msgs.len());
+                for msg in msgs {
+                    let decoded = msg.map_err(StoreError::nats).and_then(|m| {
+                        let info = m.info().map_err(StoreError::nats)?;
+                        let recorded = (info.published.unix_timestamp_nanos() / 1_000) as i64;
+                        decode_batch(info.stream_sequence, recorded, &m.payload)
+                    });
+                    match decoded.and_then(|e| store.inner.config.upcasters.apply_all(e)) {
+                        Ok(events) => batch.extend(events.into_iter().filter(|e| e.position >= from)),
+                        Err(e) => {
+                            if !batch.is_empty() {
+                                let _ = tx.send(Ok(batch)).await;
+                            }
+                            let _ = tx.send(Err(e)).await;
+                            return;
+                        }
                     }
-                };
-                for e in events.into_iter().filter(|e| e.position >= from) {
-                    if tx.send(Ok(e)).await.is_err() {
-                        return;
-                    }
+                }
+                if !batch.is_empty() && tx.send(Ok(batch)).await.is_err() {
+                    return;
                 }
             }
             let _ = tx.send(Err(StoreError::Nats("the subscription's consumer ended".into()))).await;

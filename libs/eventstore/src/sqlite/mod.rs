@@ -172,11 +172,9 @@ impl EventStore for SqliteStore {
                         }
                     }
                     Ok(events) => {
-                        for e in events {
-                            next = e.position + 1;
-                            if tx.send(Ok(e)).await.is_err() {
-                                return;
-                            }
+                        next = events.last().map_or(next, |e| e.position + 1);
+                        if tx.send(Ok(events)).await.is_err() {
+                            return;
                         }
                     }
                 }
