@@ -1,4 +1,5 @@
-//! Several gRPC services on one listener without tonic's axum-based router: requests
+//! Serving gRPC: [`serve`] on a bound listener, and several services on one listener
+//! without tonic's axum-based router ([`Mux`]): requests
 //! whose path starts with `prefix` (e.g. `/hcp.v1.Agents/`) go to `matched`, the rest to
 //! `rest`; nest to serve more. (The generated services are always ready, so dispatch
 //! needs no readiness juggling.)
@@ -7,6 +8,18 @@ use std::convert::Infallible;
 use std::task::{Context, Poll};
 use tonic::body::Body;
 use tonic::codegen::{BoxFuture, Service, http};
+
+/// Serves `svc` on `listener` until it fails, with TCP_NODELAY on every connection:
+/// tonic ignores its own nodelay setting when given an incoming stream, and small unary
+/// replies would otherwise wait out delayed ACKs (~40 ms each).
+pub async fn serve<S>(listener: tokio::net::TcpListener, svc: S) -> Result<(), tonic::transport::Error>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    tonic::transport::Server::builder().serve_with_incoming(svc, incoming).await
+}
 
 /// Routes by path prefix.
 #[derive(Clone)]

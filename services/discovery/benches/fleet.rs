@@ -29,7 +29,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tonic::transport::server::TcpIncoming;
 
 const OCTET: u8 = 240;
 const CONCURRENCY: usize = 512;
@@ -166,9 +165,8 @@ async fn main() {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let service = InventoryServer::new(InventoryService(Arc::clone(&rebuilt)));
-    tokio::spawn(tonic::transport::Server::builder().serve_with_incoming(service, incoming));
+    tokio::spawn(hcp_proto::mux::serve(listener, service));
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .expect("uri")
         .connect()

@@ -19,7 +19,6 @@ use hcp_proto::v1::inventory_server::InventoryServer;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
 
 /// A running discovery service; dropping it stops every task.
 pub struct Discovery<S> {
@@ -103,11 +102,8 @@ impl<S: EventStore> Discovery<S> {
             AgentsServer::new(AgentsService(Arc::clone(&agents))),
             InventoryServer::new(InventoryService(Arc::clone(&inventory))),
         );
-        // Small unary replies: without TCP_NODELAY each waits out delayed ACKs (~40 ms).
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        let server = tonic::transport::Server::builder().serve_with_incoming(mux, incoming);
         let grpc = tokio::spawn(async move {
-            if let Err(e) = server.await {
+            if let Err(e) = hcp_proto::mux::serve(listener, mux).await {
                 tracing::error!(error = %e, "gRPC server stopped");
             }
         });

@@ -35,6 +35,17 @@ async fn miner(rec: &ResourceRecorder<SqliteStore>, n: usize, model: &str) {
     rec.execute(&id, ResourceCommand::SetMode { mode: Mode::Mining, at }).await.expect("mining");
 }
 
+fn policy() -> SitePolicy {
+    SitePolicy {
+        site: "tx-south-1".into(),
+        cap_kw: 100.0,
+        min_dwell_micros: 3_600_000_000,
+        hysteresis_usd_mwh: 5.0,
+        max_wake_kw: 100.0,
+        gpu_usd_per_hour: 2.0,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plans_are_events_with_explanations() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -59,14 +70,7 @@ async fn plans_are_events_with_explanations() {
         PriceInterval { date: Date { year: 2024, month: 12, day: 31 }, minute: 600, day_ahead: 40.0, real_time: 100.0 };
     prices.price(&market, &interval, "test").await.expect("price");
 
-    let policy = SitePolicy {
-        site: "tx-south-1".into(),
-        cap_kw: 100.0,
-        min_dwell_micros: 3_600_000_000,
-        hysteresis_usd_mwh: 5.0,
-        max_wake_kw: 100.0,
-        gpu_usd_per_hour: 2.0,
-    };
+    let policy = policy();
     let optimizer =
         Optimizer::new(Arc::clone(&store), Arc::clone(&inv), Arc::clone(&prices.book), vec![policy.clone()]);
     let plan = optimizer.plan("tx-south-1").await.expect("plan");
@@ -112,14 +116,7 @@ async fn decisions_weigh_the_forecast_over_the_dwell() {
     for p in &real[..96 * 2 + 40] {
         prices.price(&market, p, "test").await.expect("price");
     }
-    let policy = SitePolicy {
-        site: "tx-south-1".into(),
-        cap_kw: 100.0,
-        min_dwell_micros: 3_600_000_000,
-        hysteresis_usd_mwh: 5.0,
-        max_wake_kw: 100.0,
-        gpu_usd_per_hour: 2.0,
-    };
+    let policy = policy();
     let optimizer = Optimizer::new(Arc::clone(&store), inv, Arc::clone(&prices.book), vec![policy]);
     let plan = optimizer.plan("tx-south-1").await.expect("plan");
     assert!(plan.price_basis.contains("4-interval dwell"), "{}", plan.price_basis);

@@ -128,9 +128,8 @@ async fn grpc_quotes_history_hashprice_and_clear_errors() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let service = PricingServer::new(PricingService(Arc::clone(&recorder.book)));
-    tokio::spawn(tonic::transport::Server::builder().serve_with_incoming(service, incoming));
+    tokio::spawn(hcp_proto::mux::serve(listener, service));
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .expect("uri")
         .connect()

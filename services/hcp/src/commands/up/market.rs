@@ -101,14 +101,13 @@ pub async fn start<S: EventStore>(
     }
     let listener =
         tokio::net::TcpListener::bind(args.api).await.with_context(|| format!("binding the API on {}", args.api))?;
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let mux = Mux::new(
         "/hcp.v1.Pricing/",
         PricingServer::new(PricingService(Arc::clone(&recorder.book))),
         OptimizationServer::new(OptimizationService(Arc::clone(&optimizer))),
     );
     tasks.push(tokio::spawn(async move {
-        if let Err(e) = tonic::transport::Server::builder().serve_with_incoming(mux, incoming).await {
+        if let Err(e) = hcp_proto::mux::serve(listener, mux).await {
             tracing::error!(error = %e, "API server stopped");
         }
     }));
