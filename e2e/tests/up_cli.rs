@@ -93,5 +93,5 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown site \"mars-1\""), "{unknown:?}");
 
     let nowhere = hcp(&store, &["resources", "list", "--discovery", "http://127.0.0.1:1"]);
-    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot reach discovery"), "{nowhere:?}");
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot reach http://127.0.0.1:1"), "{nowhere:?}");
 }

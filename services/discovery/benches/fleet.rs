@@ -167,11 +167,7 @@ async fn main() {
     let addr = listener.local_addr().expect("addr");
     let service = InventoryServer::new(InventoryService(Arc::clone(&rebuilt)));
     tokio::spawn(hcp_proto::mux::serve(listener, service));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = hcp_proto::mux::connect(&format!("http://{addr}")).await.expect("connect");
     let mut client = InventoryClient::new(channel);
     let ids: Vec<String> = rebuilt.snapshot().into_iter().map(|(id, _)| id).collect();
     let mut latencies = Vec::with_capacity(5_000);

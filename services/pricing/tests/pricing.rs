@@ -130,11 +130,7 @@ async fn grpc_quotes_history_hashprice_and_clear_errors() {
     let addr = listener.local_addr().expect("addr");
     let service = PricingServer::new(PricingService(Arc::clone(&recorder.book)));
     tokio::spawn(hcp_proto::mux::serve(listener, service));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = hcp_proto::mux::connect(&format!("http://{addr}")).await.expect("connect");
     let mut client = PricingClient::new(channel);
 
     let q = client.get_quote(pb::GetQuoteRequest { site: "tx-south-1".into() }).await.expect("quote").into_inner();

@@ -9,11 +9,7 @@ use prost::Message;
 use tonic::transport::Channel;
 
 async fn client(at: &ApiAddr) -> anyhow::Result<OptimizationClient<Channel>> {
-    let channel = Channel::from_shared(at.api.clone())
-        .with_context(|| format!("bad API address {:?}", at.api))?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach the optimization API at {} (is `hcp up` running?)", at.api))?;
+    let channel = hcp_proto::mux::connect(&at.api).await.context("the optimization API (is `hcp up` running?)")?;
     Ok(OptimizationClient::new(channel))
 }
 

@@ -17,11 +17,7 @@ pub async fn run(command: ResourcesCommand) -> anyhow::Result<()> {
 }
 
 async fn client(at: &DiscoveryAddr) -> anyhow::Result<InventoryClient<Channel>> {
-    let channel = Channel::from_shared(at.discovery.clone())
-        .with_context(|| format!("bad discovery address {:?}", at.discovery))?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach discovery at {} (is `hcp up` running?)", at.discovery))?;
+    let channel = hcp_proto::mux::connect(&at.discovery).await.context("discovery (is `hcp up` running?)")?;
     Ok(InventoryClient::new(channel))
 }
 
