@@ -1,7 +1,7 @@
 //! One append as one JetStream message, and the position scheme that goes with it.
 
 use crate::{EventMetadata, NewEvent, Position, RecordedEvent, Result, StoreError};
-use hcp_proto::v1::{EventBatch, EventEnvelope};
+use hcp_proto::v1::{EventBatch, EventBatchEvents, EventEnvelope};
 use prost::Message;
 use uuid::Uuid;
 
@@ -62,30 +62,50 @@ pub(super) fn encode_batch(stream: &str, first_version: u64, previous: Vec<u64>,
     .encode_to_vec()
 }
 
+/// The events of a stored batch (its back-pointers are skipped, not decoded).
 pub(super) fn decode_batch(sequence: u64, recorded_unix_micros: i64, bytes: &[u8]) -> Result<Vec<RecordedEvent>> {
-    decode_with_pointers(sequence, recorded_unix_micros, bytes).map(|d| d.events)
+    let batch = EventBatchEvents::decode(bytes).map_err(|e| corrupt(sequence, format!("not an event batch: {e}")))?;
+    events_of(sequence, recorded_unix_micros, batch.stream, batch.first_version, batch.events)
 }
 
+/// The events of a stored batch and its back-pointers.
 pub(super) fn decode_with_pointers(sequence: u64, recorded_unix_micros: i64, bytes: &[u8]) -> Result<Decoded> {
-    let corrupt = |what: String| StoreError::Corrupt(format!("message {sequence}: {what}"));
-    let batch = EventBatch::decode(bytes).map_err(|e| corrupt(format!("not an event batch: {e}")))?;
+    let batch = EventBatch::decode(bytes).map_err(|e| corrupt(sequence, format!("not an event batch: {e}")))?;
+    let events = events_of(sequence, recorded_unix_micros, batch.stream, batch.first_version, batch.events)?;
+    Ok(Decoded { events, previous: batch.previous_sequences })
+}
+
+fn corrupt(sequence: u64, what: String) -> StoreError {
+    StoreError::Corrupt(format!("message {sequence}: {what}"))
+}
+
+fn events_of(
+    sequence: u64,
+    recorded_unix_micros: i64,
+    stream: String,
+    first_version: u64,
+    envelopes: Vec<EventEnvelope>,
+) -> Result<Vec<RecordedEvent>> {
     let uuid = |s: &str, field: &str| -> Result<Option<Uuid>> {
         if s.is_empty() {
             return Ok(None);
         }
-        Uuid::parse_str(s).map(Some).map_err(|_| corrupt(format!("{field} {s:?} is not a UUID")))
+        Uuid::parse_str(s).map(Some).map_err(|_| corrupt(sequence, format!("{field} {s:?} is not a UUID")))
     };
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
-    let previous = batch.previous_sequences;
-    let events = batch
-        .events
+    let count = envelopes.len();
+    let mut stream = Some(stream);
+    envelopes
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
+            // The last event takes the stream name; the others copy it.
+            let stream =
+                if i + 1 == count { stream.take().unwrap_or_default() } else { stream.clone().unwrap_or_default() };
             Ok(RecordedEvent {
-                id: uuid(&e.id, "id")?.ok_or_else(|| corrupt("event without id".into()))?,
-                stream: batch.stream.clone(),
-                version: batch.first_version + i as u64,
+                id: uuid(&e.id, "id")?.ok_or_else(|| corrupt(sequence, "event without id".into()))?,
+                stream,
+                version: first_version + i as u64,
                 position: position_of(sequence, i as u64),
                 event_type: e.r#type,
                 schema_version: e.schema_version,
@@ -100,6 +120,5 @@ pub(super) fn decode_with_pointers(sequence: u64, recorded_unix_micros: i64, byt
                 payload: e.payload.into(),
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Decoded { events, previous })
+        .collect()
 }
