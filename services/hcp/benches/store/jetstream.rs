@@ -2,7 +2,10 @@
 //! raw ordered consumer, aggregate load latency at the full store size.
 
 use crate::report::{figure, percentiles, rate};
-use crate::workload::{APPENDERS, Appends, LIFE, fold_into, life, load_latencies, seed};
+use crate::workload::{APPENDERS, Appends, LIFE, fold_into, life, load_latencies, seed, seed_with};
+
+/// Concurrent appenders in the wide append measurement.
+const WIDE_APPENDERS: usize = 512;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
 use hcp_eventstore::jetstream::{JetStreamConfig, JetStreamStore};
@@ -17,6 +20,16 @@ pub async fn run(total_events: usize) -> anyhow::Result<()> {
     let result = measure(&store, total_events).await;
     let raw = raw_engine(&store, &ns).await;
     store.destroy().await?;
+    // The same appends from many more concurrent writers (distinct aggregates), as a
+    // busy platform issues them: how much of the pipelined raw rate the store reaches.
+    let wide_ns = format!("bench{}", uuid::Uuid::new_v4().simple());
+    let wide_store = JetStreamStore::connect(JetStreamConfig::namespaced(&url, &wide_ns)).await?;
+    let wide_events = (total_events / 5).max(LIFE * WIDE_APPENDERS);
+    let started = Instant::now();
+    let wide = seed_with(&wide_store, (wide_events / LIFE) as u64, Appends::OneEventEach, WIDE_APPENDERS).await;
+    let wide_rate = rate(wide_events / LIFE * LIFE, started.elapsed());
+    wide_store.destroy().await?;
+    wide?;
     let (appends, replay) = result?;
     let (raw_pipelined, raw_awaited, raw_read) = raw?;
     figure("jetstream_append_64_concurrent", appends, "appends/s");
@@ -24,6 +37,8 @@ pub async fn run(total_events: usize) -> anyhow::Result<()> {
     figure("jetstream_raw_publish_64_concurrent_awaited", raw_awaited, "msgs/s");
     figure("jetstream_append_vs_raw_pipelined", appends / raw_pipelined, "ratio");
     figure("jetstream_append_vs_raw_same_concurrency", appends / raw_awaited, "ratio");
+    figure("jetstream_append_512_concurrent", wide_rate, "appends/s");
+    figure("jetstream_append_512_vs_raw_pipelined", wide_rate / raw_pipelined, "ratio");
     // One event per message in this store, so events/s compares with the raw msgs/s.
     figure("jetstream_replay_decode_fold", replay, "events/s");
     figure("jetstream_raw_ordered_consumer_read", raw_read, "msgs/s");

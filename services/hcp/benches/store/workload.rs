@@ -93,8 +93,18 @@ pub enum Appends {
 
 /// Writes `workloads` lives from [`APPENDERS`] concurrent tasks.
 pub async fn seed<S: EventStore + Clone>(store: &S, workloads: u64, appends: Appends) -> anyhow::Result<()> {
+    seed_with(store, workloads, appends, APPENDERS).await
+}
+
+/// Writes `workloads` lives from `appenders` concurrent tasks.
+pub async fn seed_with<S: EventStore + Clone>(
+    store: &S,
+    workloads: u64,
+    appends: Appends,
+    appenders: usize,
+) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
-    for t in 0..APPENDERS as u64 {
+    for t in 0..appenders as u64 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let mut n = t;
@@ -110,7 +120,7 @@ pub async fn seed<S: EventStore + Clone>(store: &S, workloads: u64, appends: App
                         }
                     }
                 }
-                n += APPENDERS as u64;
+                n += appenders as u64;
             }
             anyhow::Ok(())
         }));
