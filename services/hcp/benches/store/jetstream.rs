@@ -31,7 +31,7 @@ pub async fn run(total_events: usize) -> anyhow::Result<()> {
     wide_store.destroy().await?;
     wide?;
     let (appends, replay) = result?;
-    let (raw_pipelined, raw_awaited, raw_read) = raw?;
+    let (raw_pipelined, raw_headers, raw_awaited, raw_read) = raw?;
     figure("jetstream_append_64_concurrent", appends, "appends/s");
     figure("jetstream_raw_publish_pipelined", raw_pipelined, "msgs/s");
     figure("jetstream_raw_publish_64_concurrent_awaited", raw_awaited, "msgs/s");
@@ -39,6 +39,8 @@ pub async fn run(total_events: usize) -> anyhow::Result<()> {
     figure("jetstream_append_vs_raw_same_concurrency", appends / raw_awaited, "ratio");
     figure("jetstream_append_512_concurrent", wide_rate, "appends/s");
     figure("jetstream_append_512_vs_raw_pipelined", wide_rate / raw_pipelined, "ratio");
+    figure("jetstream_raw_publish_pipelined_with_headers", raw_headers, "msgs/s");
+    figure("jetstream_append_512_vs_raw_with_headers", wide_rate / raw_headers, "ratio");
     // One event per message in this store, so events/s compares with the raw msgs/s.
     figure("jetstream_replay_decode_fold", replay, "events/s");
     figure("jetstream_raw_ordered_consumer_read", raw_read, "msgs/s");
@@ -86,9 +88,10 @@ async fn measure(store: &JetStreamStore, total: usize) -> anyhow::Result<(f64, f
     Ok((appends, replay))
 }
 
-/// The raw engine on a scratch stream: pipelined publish, 64 concurrent awaited
+/// The raw engine on a scratch stream: pipelined publish (bare, and with the headers
+/// our appends carry), 64 concurrent awaited
 /// publishers, and an ordered consumer reading everything back.
-async fn raw_engine(store: &JetStreamStore, ns: &str) -> anyhow::Result<(f64, f64, f64)> {
+async fn raw_engine(store: &JetStreamStore, ns: &str) -> anyhow::Result<(f64, f64, f64, f64)> {
     const N: usize = 100_000;
     let js = jetstream::new(store.client().clone());
     let name = format!("RAW_{}", ns.to_ascii_uppercase());
@@ -117,6 +120,24 @@ async fn raw_engine(store: &JetStreamStore, ns: &str) -> anyhow::Result<(f64, f6
         }
     }
     let pipelined = rate(N, started.elapsed());
+
+    // The same pipelining with the headers every append of ours carries: a message id
+    // for de-duplication and an expected last subject sequence (0: one new subject each,
+    // as a new aggregate's first append). What the server's checks cost, without us.
+    let started = Instant::now();
+    for i in 0..N {
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(payload.clone())
+            .message_id(uuid::Uuid::now_v7().to_string())
+            .expected_last_subject_sequence(0);
+        acks.push(js.send_publish(format!("{subject}.h{i}"), publish).await?);
+        if acks.len() == WINDOW || i == N - 1 {
+            for a in acks.drain(..) {
+                a.await?;
+            }
+        }
+    }
+    let with_headers = rate(N, started.elapsed());
 
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -147,7 +168,7 @@ async fn raw_engine(store: &JetStreamStore, ns: &str) -> anyhow::Result<(f64, f6
     }
     let read = rate(n, started.elapsed());
     js.delete_stream(&name).await?;
-    Ok((pipelined, awaited, read))
+    Ok((pipelined, with_headers, awaited, read))
 }
 
 /// A payload the size of one stored single-event append.
