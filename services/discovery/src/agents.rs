@@ -76,7 +76,7 @@ impl<S: EventStore> Agents<S> {
                 return Err(AgentError::Missing("a GPU has no UUID"));
             }
             let id = gpu_id(&g.uuid)?;
-            let known = self.recorder.known(&id).await.or_else(|| self.inventory.state(id.as_str()));
+            let known = self.recorder.known(&id).or_else(|| self.inventory.state(id.as_str()));
             if known.as_ref().is_none_or(|r| r.id.is_none()) {
                 let spec = ResourceSpec {
                     site: site.clone(),

@@ -137,6 +137,16 @@ impl Inventory {
         self.read().iter().filter(|(_, e)| e.resource.id.is_some()).map(|(k, e)| (k.clone(), e.clone())).collect()
     }
 
+    /// The registered resources at a site, without telemetry (what a planner needs,
+    /// without copying every reading).
+    pub fn at_site(&self, site: &str) -> Vec<(String, Resource)> {
+        self.read()
+            .iter()
+            .filter(|(_, e)| e.resource.spec.as_ref().is_some_and(|s| s.site.as_str() == site))
+            .map(|(k, e)| (k.clone(), e.resource.clone()))
+            .collect()
+    }
+
     /// How many resources are registered.
     pub fn len(&self) -> usize {
         self.read().values().filter(|e| e.resource.id.is_some()).count()

@@ -111,12 +111,12 @@ impl<S: EventStore> Recorder<S> {
     }
 
     /// The state as last recorded by or loaded into this recorder, if any.
-    pub async fn known(&self, id: &ResourceId) -> Option<Resource> {
+    pub fn known(&self, id: &ResourceId) -> Option<Resource> {
         self.lock().get(id).cloned()
     }
 
     /// Takes a state folded elsewhere (the inventory's catch-up) as current.
-    pub async fn adopt(&self, id: ResourceId, state: Resource) {
+    pub fn adopt(&self, id: ResourceId, state: Resource) {
         self.lock().insert(id, state);
     }
 

@@ -73,7 +73,7 @@ impl<S: EventStore> Discovery<S> {
         let polled = Arc::new(PollSet::default());
         for (id, entry) in inventory.snapshot() {
             let Some(rid) = entry.resource.id.clone() else { continue };
-            recorder.adopt(rid.clone(), entry.resource.clone()).await;
+            recorder.adopt(rid.clone(), entry.resource.clone());
             // Miners recorded before a restart are polled at their address until a scan
             // identifies them again.
             if let (Some(ResourceKind::AsicMiner { nominal_hashrate, .. }), Some(ip)) =
@@ -219,7 +219,7 @@ async fn register_one<S: EventStore>(
         ResourceKind::Gpu { .. } => 0.0,
     };
     let mut new = false;
-    let state = match recorder.known(&id).await.or_else(|| inventory.state(id.as_str())) {
+    let state = match recorder.known(&id).or_else(|| inventory.state(id.as_str())) {
         Some(s) if s.id.is_some() => s,
         _ => {
             let command = ResourceCommand::Register { id: id.clone(), spec, at: crate::clock::now() };

@@ -3,7 +3,7 @@
 use hcp_discovery::Inventory;
 use hcp_domain::resource::{Health, Mode, ResourceKind};
 use hcp_economics::MinerEconomics;
-use hcp_eventstore::{Direction, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoreError};
+use hcp_eventstore::{Direction, EventMetadata, EventStore, NewEvent, StoreError, append_at_tail};
 use hcp_optimizer::forecast::SpreadModel;
 use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
 use hcp_pricing::Book;
@@ -12,7 +12,6 @@ use hcp_proto::v1 as pb;
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How a site is run.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,10 +68,6 @@ pub struct Optimizer<S> {
     plans: Mutex<HashMap<String, pb::AllocationPlanned>>,
 }
 
-fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
-}
-
 impl<S: EventStore> Optimizer<S> {
     /// An optimizer for these sites.
     pub fn new(store: Arc<S>, inventory: Arc<Inventory>, book: Arc<Book>, policies: Vec<SitePolicy>) -> Self {
@@ -85,7 +80,7 @@ impl<S: EventStore> Optimizer<S> {
             self.policies.iter().find(|p| p.site == site).ok_or_else(|| PlanError::UnknownSite(site.to_owned()))?;
         let quote = self.book.quote(site)?;
         let hashprice = self.book.hashprice()?;
-        let now = now_micros();
+        let now = hcp_discovery::clock::now().unix_micros();
         let (devices, modes) = self.devices(policy, now);
         if devices.is_empty() {
             return Err(PlanError::NoDevices(site.to_owned()));
@@ -210,9 +205,8 @@ impl<S: EventStore> Optimizer<S> {
         let last = self.last_change.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut devices = Vec::new();
         let mut gpus = Vec::new();
-        for (id, entry) in self.inventory.snapshot() {
-            let r = &entry.resource;
-            let Some(spec) = r.spec.as_ref().filter(|s| s.site.as_str() == policy.site) else { continue };
+        for (id, r) in self.inventory.at_site(&policy.site) {
+            let Some(spec) = r.spec.as_ref() else { continue };
             if !matches!(r.health, Health::Healthy | Health::Degraded) {
                 continue;
             }
@@ -249,16 +243,12 @@ impl<S: EventStore> Optimizer<S> {
     }
 
     async fn record(&self, plan: &pb::AllocationPlanned) -> Result<(), StoreError> {
-        let stream = plans_stream(&plan.site);
-        let version =
-            self.store.read_stream(&stream, u64::MAX, Direction::Backwards, 1).await?.first().map(|e| e.version);
-        let expected = version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
         let metadata = EventMetadata {
             time_unix_micros: plan.planned_unix_micros,
             actor: Some("optimizer".into()),
             ..EventMetadata::default()
         };
         let event = NewEvent::new("allocation.planned", 1, plan.encode_to_vec()).with_metadata(metadata);
-        self.store.append(&stream, expected, vec![event]).await.map(|_| ())
+        append_at_tail(self.store.as_ref(), &plans_stream(&plan.site), event).await.map(|_| ())
     }
 }

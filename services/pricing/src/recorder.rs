@@ -5,7 +5,7 @@
 use crate::book::Book;
 use crate::clock::interval_start_micros;
 use hcp_economics::series::{BtcDay, PriceInterval};
-use hcp_eventstore::{Direction, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoreError};
+use hcp_eventstore::{Direction, EventMetadata, EventStore, NewEvent, StoreError, append_at_tail};
 use hcp_proto::v1 as pb;
 use prost::Message;
 use std::sync::Arc;
@@ -138,13 +138,10 @@ impl<S: EventStore> Recorder<S> {
     }
 
     async fn append(&self, stream: &str, event_type: &str, payload: Vec<u8>, at_micros: i64) -> Result<(), StoreError> {
-        let version =
-            self.store.read_stream(stream, u64::MAX, Direction::Backwards, 1).await?.first().map(|e| e.version);
-        let expected = version.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
         let metadata =
             EventMetadata { time_unix_micros: at_micros, actor: Some("pricing".into()), ..EventMetadata::default() };
         let event = NewEvent::new(event_type, 1, payload).with_metadata(metadata);
-        self.store.append(stream, expected, vec![event]).await.map(|_| ())
+        append_at_tail(self.store.as_ref(), stream, event).await.map(|_| ())
     }
 }
 
