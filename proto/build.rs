@@ -21,6 +21,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     fs::write(out.join("hcp_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
 
     let grpc = env::var_os("CARGO_FEATURE_GRPC").is_some();
-    tonic_prost_build::configure().build_client(grpc).build_server(grpc).compile_fds(fds)?;
+    // Stored payloads as `Bytes`: decoding a message read from the store slices them out
+    // of the message instead of copying each one.
+    tonic_prost_build::configure()
+        .bytes(".hcp.v1.EventEnvelope.payload")
+        .build_client(grpc)
+        .build_server(grpc)
+        .compile_fds(fds)?;
     Ok(())
 }

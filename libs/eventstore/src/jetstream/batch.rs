@@ -1,6 +1,7 @@
 //! One append as one JetStream message, and the position scheme that goes with it.
 
 use crate::{EventMetadata, NewEvent, Position, RecordedEvent, Result, StoreError};
+use bytes::Bytes;
 use hcp_proto::v1::{EventBatch, EventBatchEvents, EventEnvelope};
 use prost::Message;
 use uuid::Uuid;
@@ -53,7 +54,7 @@ pub(super) fn encode_batch(stream: &str, first_version: u64, previous: Vec<u64>,
                 causation_id: opt(e.metadata.causation_id),
                 tenant: e.metadata.tenant.clone().unwrap_or_default(),
                 actor: e.metadata.actor.clone().unwrap_or_default(),
-                payload: e.payload.to_vec(),
+                payload: e.payload.clone(),
                 ..Default::default()
             })
             .collect(),
@@ -62,15 +63,17 @@ pub(super) fn encode_batch(stream: &str, first_version: u64, previous: Vec<u64>,
     .encode_to_vec()
 }
 
-/// The events of a stored batch (its back-pointers are skipped, not decoded).
-pub(super) fn decode_batch(sequence: u64, recorded_unix_micros: i64, bytes: &[u8]) -> Result<Vec<RecordedEvent>> {
-    let batch = EventBatchEvents::decode(bytes).map_err(|e| corrupt(sequence, format!("not an event batch: {e}")))?;
+/// The events of a stored batch (its back-pointers are skipped, not decoded). Their
+/// payloads share the message's buffer.
+pub(super) fn decode_batch(sequence: u64, recorded_unix_micros: i64, bytes: &Bytes) -> Result<Vec<RecordedEvent>> {
+    let batch =
+        EventBatchEvents::decode(bytes.clone()).map_err(|e| corrupt(sequence, format!("not an event batch: {e}")))?;
     events_of(sequence, recorded_unix_micros, batch.stream, batch.first_version, batch.events)
 }
 
 /// The events of a stored batch and its back-pointers.
-pub(super) fn decode_with_pointers(sequence: u64, recorded_unix_micros: i64, bytes: &[u8]) -> Result<Decoded> {
-    let batch = EventBatch::decode(bytes).map_err(|e| corrupt(sequence, format!("not an event batch: {e}")))?;
+pub(super) fn decode_with_pointers(sequence: u64, recorded_unix_micros: i64, bytes: &Bytes) -> Result<Decoded> {
+    let batch = EventBatch::decode(bytes.clone()).map_err(|e| corrupt(sequence, format!("not an event batch: {e}")))?;
     let events = events_of(sequence, recorded_unix_micros, batch.stream, batch.first_version, batch.events)?;
     Ok(Decoded { events, previous: batch.previous_sequences })
 }
@@ -117,7 +120,7 @@ fn events_of(
                     actor: non_empty(e.actor),
                 },
                 recorded_unix_micros,
-                payload: e.payload.into(),
+                payload: e.payload,
             })
         })
         .collect()
