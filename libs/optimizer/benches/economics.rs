@@ -14,6 +14,7 @@ use hcp_optimizer::backtest::compare;
 use hcp_optimizer::market::Timeline;
 use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
 use hcp_optimizer::site::{MinerClass, SiteConfig};
+use hcp_optimizer::strategy::LOOKAHEAD;
 use std::time::{Duration, Instant};
 
 const BTC: &str = include_str!("../../../data/bitcoin/btc_daily_2020-04_2024-12.csv");
@@ -56,7 +57,13 @@ fn main() {
     for i in 0..200 {
         let c = Conditions {
             price_usd_mwh: 20.0 + (i % 40) as f64 * 5.0,
-            dwell_price_usd_mwh: 20.0 + (i % 40) as f64 * 5.0,
+            // A full lookahead horizon: a spike ahead, then back to the price now.
+            horizon_usd_mwh: (0..LOOKAHEAD)
+                .map(|h| if (4..8).contains(&h) { 300.0 } else { 20.0 + (i % 40) as f64 * 5.0 })
+                .collect(),
+            interval_hours: 0.25,
+            min_dwell: 4,
+            switch_cost_usd: 0.05,
             hashprice: 50.0,
             cap_kw: 200_000.0,
             hysteresis_usd_mwh: 5.0,

@@ -1,14 +1,20 @@
 //! One site, the coming interval: every healthy device to running (mining for ASICs,
 //! serving AI for GPUs) or curtailed, under the power cap, with
 //! - committed GPUs (customers hold them) always running;
+//! - a lookahead: what running now is worth is the best path over the forecast horizon
+//!   that starts running, less the best one that starts curtailed, under the minimum
+//!   dwell and the switching cost ([`crate::schedule`], the rule the backtest's HCP
+//!   strategy follows);
 //! - a minimum dwell: a device that changed mode recently keeps it;
-//! - hysteresis: a running device stays unless its margin falls below −h $/MWh, an idle
+//! - hysteresis: a running device stays unless its value falls below −h $/MWh, an idle
 //!   one wakes only above +h;
 //! - a ramp limit on how much load may wake at once;
 //!
-//! solved exactly with the knapsack by margin per MW, and explained per model in $/MWh.
+//! solved exactly with the knapsack by that value per MW, and explained per model in
+//! $/MWh.
 
 use crate::knapsack::{Group, allocate};
+use crate::schedule::{Limits, best_value_starting_at};
 use hcp_economics::MinerEconomics;
 use std::collections::HashMap;
 
@@ -65,11 +71,17 @@ pub struct Device {
 /// The market and the site's limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conditions {
-    /// Expected power price for the interval, $/MWh.
+    /// The last known power price, $/MWh (for the explanation).
     pub price_usd_mwh: f64,
-    /// Expected mean price over the minimum dwell, $/MWh: what a decision to switch
-    /// commits to (equal to `price_usd_mwh` when the dwell is one interval).
-    pub dwell_price_usd_mwh: f64,
+    /// Expected power price of each interval ahead, $/MWh, the first being the one
+    /// planned; at least one.
+    pub horizon_usd_mwh: Vec<f64>,
+    /// Hours per interval.
+    pub interval_hours: f64,
+    /// Intervals a device holds a mode after changing it (1 = no dwell).
+    pub min_dwell: u32,
+    /// Cost of one device switching mode, $.
+    pub switch_cost_usd: f64,
     /// Hashprice, $/PH/day.
     pub hashprice: f64,
     /// The site's cap, kW.
@@ -95,8 +107,11 @@ pub struct GroupPlan {
     pub held: u32,
     /// Committed to customers.
     pub committed: u32,
-    /// Margin per MWh of a running device.
+    /// Margin per MWh of a running device this interval.
     pub margin_usd_per_mwh: f64,
+    /// What running now is worth over the horizon against curtailing, per MWh drawn
+    /// this interval, from where the model's devices are.
+    pub lookahead_usd_per_mwh: f64,
     /// Why.
     pub why: String,
 }
@@ -114,8 +129,46 @@ pub struct Plan {
     pub margin_usd_per_hour: f64,
 }
 
+/// Why a plan could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// The conditions carry no price forecast.
+    #[error("no price forecast for the interval to plan")]
+    NoForecast,
+    /// Committed load alone is over the cap.
+    #[error(transparent)]
+    Infeasible(#[from] crate::knapsack::AllocateError),
+}
+
+/// What running a device this interval is worth against curtailing it, per MWh it
+/// would draw this interval: the best path over the horizon that starts running less
+/// the best that starts curtailed, each with its dwell and switching costs, from where
+/// the device is (`running`, free to change).
+pub fn lookahead_usd_per_mwh(d: &Device, c: &Conditions, running: bool) -> f64 {
+    let mw = d.economics.kilowatts() / 1000.0;
+    let value = d.economics.value_usd_per_mwh(c.hashprice);
+    let margins: Vec<f64> = c.horizon_usd_mwh.iter().map(|p| (value - p) * mw * c.interval_hours).collect();
+    let limits = Limits {
+        levels: 1,
+        max_step: 1,
+        min_dwell: c.min_dwell.max(1),
+        max_level: 1,
+        switch_cost_per_level: c.switch_cost_usd,
+    };
+    let start = limits.settled(u32::from(running));
+    let best = |first| best_value_starting_at(&margins, start, &limits, first).unwrap_or(f64::NEG_INFINITY);
+    let energy = mw * c.interval_hours;
+    if energy <= 0.0 {
+        return 0.0;
+    }
+    (best(1) - best(0)) / energy
+}
+
 /// Plans the interval.
-pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, crate::knapsack::AllocateError> {
+pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, PlanError> {
+    if c.horizon_usd_mwh.is_empty() {
+        return Err(PlanError::NoForecast);
+    }
     // Subgroups by (model, running now). Committed devices and held running ones join
     // their model's running subgroup as fixed (the knapsack's `committed`); held idle ones
     // stay out.
@@ -132,8 +185,8 @@ pub fn plan(devices: &[Device], c: &Conditions) -> Result<Plan, crate::knapsack:
         let key = (d.model.as_str(), fixed_on || d.running);
         let k = *index.entry(key).or_insert_with(|| {
             let kw = d.economics.kilowatts();
-            let per_mwh = d.economics.value_usd_per_mwh(c.hashprice) - c.dwell_price_usd_mwh;
-            let bias = if d.running { c.hysteresis_usd_mwh } else { -c.hysteresis_usd_mwh };
+            let per_mwh = lookahead_usd_per_mwh(d, c, key.1);
+            let bias = if key.1 { c.hysteresis_usd_mwh } else { -c.hysteresis_usd_mwh };
             keys.push(key);
             members.push(Vec::new());
             groups.push(Group { count: 0, kw_each: kw, margin_each: (per_mwh + bias) * kw / 1000.0, committed: 0 });
@@ -204,28 +257,33 @@ fn summarise(devices: &[Device], running: &[bool], c: &Conditions) -> Plan {
             let t = &tallies[model];
             let d0 = &devices[t.first];
             let value = d0.economics.value_usd_per_mwh(c.hashprice);
-            let per_mwh = value - c.dwell_price_usd_mwh;
+            let now = c.horizon_usd_mwh[0];
+            let per_mwh = value - now;
+            let ahead = lookahead_usd_per_mwh(d0, c, d0.running);
             let (on, total, held, committed) = (t.on, t.total, t.held, t.committed);
             margin_usd_per_hour += on as f64 * per_mwh * d0.economics.kilowatts() / 1000.0;
             let gpu = matches!(d0.economics, Economics::Gpu { .. });
             let verb = if gpu { "serving AI" } else { "mining" };
             let mut why = format!(
-                "{on} of {total} {verb}: they earn ${value:.2}/MWh against ${:.2}/MWh power, margin ${per_mwh:+.2}/MWh",
-                c.dwell_price_usd_mwh
+                "{on} of {total} {verb}: they earn ${value:.2}/MWh against ${now:.2}/MWh expected power, margin \
+                 ${per_mwh:+.2}/MWh"
             );
-            if (c.dwell_price_usd_mwh - c.price_usd_mwh).abs() > 0.005 {
+            if c.horizon_usd_mwh.len() > 1 {
                 why.push_str(&format!(
-                    " (power expected at ${:.2}/MWh over the dwell, ${:.2} now)",
-                    c.dwell_price_usd_mwh, c.price_usd_mwh
+                    "; over the next {} intervals ({}-interval dwell, ${:.2} a switch) running now is worth \
+                     ${ahead:+.2}/MWh",
+                    c.horizon_usd_mwh.len(),
+                    c.min_dwell.max(1),
+                    c.switch_cost_usd
                 ));
             }
-            if on < total && per_mwh > c.hysteresis_usd_mwh {
+            if on < total && ahead > c.hysteresis_usd_mwh {
                 why.push_str(&format!(
                     "; {} left off by the {:.0} kW cap or the wake ramp, as the least valuable per MW",
                     total - on,
                     c.cap_kw
                 ));
-            } else if on > 0 && per_mwh < 0.0 {
+            } else if on > 0 && ahead < 0.0 {
                 why.push_str(&format!("; kept running within the ${:.2}/MWh hysteresis or held", c.hysteresis_usd_mwh));
             }
             if committed > 0 {
@@ -242,6 +300,7 @@ fn summarise(devices: &[Device], running: &[bool], c: &Conditions) -> Plan {
                 held,
                 committed,
                 margin_usd_per_mwh: per_mwh,
+                lookahead_usd_per_mwh: ahead,
                 why,
             }
         })
@@ -268,7 +327,10 @@ mod tests {
     fn conditions(price: f64) -> Conditions {
         Conditions {
             price_usd_mwh: price,
-            dwell_price_usd_mwh: price,
+            horizon_usd_mwh: vec![price],
+            interval_hours: 0.25,
+            min_dwell: 1,
+            switch_cost_usd: 0.0,
             hashprice: 53.5,
             cap_kw: 1e9,
             hysteresis_usd_mwh: 5.0,
@@ -287,13 +349,33 @@ mod tests {
     }
 
     #[test]
-    fn a_dwell_commits_to_the_window_not_the_instant() {
-        let devices = vec![asic(0, "Antminer S19j Pro", true)];
-        // Cheap now, but a spike is expected within the dwell: curtail now rather than be stuck.
-        let c = Conditions { dwell_price_usd_mwh: 400.0, ..conditions(20.0) };
+    fn a_wake_commits_to_the_dwell_not_the_instant() {
+        let devices = vec![asic(0, "Antminer S19j Pro", false), asic(1, "Antminer S19j Pro", true)];
+        // Cheap now, a spike expected within the hour-long dwell: waking now would be stuck
+        // through it, so the idle miner stays off; the running one earns the cheap
+        // interval, as it can still curtail before the spike.
+        let c = Conditions { horizon_usd_mwh: vec![20.0, 400.0, 400.0, 400.0], min_dwell: 4, ..conditions(20.0) };
         let p = plan(&devices, &c).expect("plan");
-        assert_eq!(p.running, vec![false]);
-        assert!(p.groups[0].why.contains("expected at $400.00/MWh over the dwell, $20.00 now"), "{}", p.groups[0].why);
+        assert_eq!(p.running, vec![false, true]);
+        assert!(p.groups[0].why.contains("over the next 4 intervals (4-interval dwell"), "{}", p.groups[0].why);
+        // Without the spike ahead, both run.
+        let c = Conditions { horizon_usd_mwh: vec![20.0; 4], min_dwell: 4, ..conditions(20.0) };
+        assert_eq!(plan(&devices, &c).expect("plan").running, vec![true, true]);
+    }
+
+    #[test]
+    fn switching_costs_are_weighed_over_the_horizon() {
+        let devices = vec![asic(0, "Antminer S19j Pro", true)];
+        // One interval at $90 (about $14/MWh above its ~$76 breakeven: $10.70 lost over
+        // 15 min at 3 MW) then cheap again. Free to switch, it curtails for it; at $10 a
+        // switch, off and on again costs $20, so it rides it.
+        let dip = vec![90.0, 20.0, 20.0];
+        let free = Conditions { horizon_usd_mwh: dip.clone(), ..conditions(90.0) };
+        assert_eq!(plan(&devices, &free).expect("plan").running, vec![false], "free to switch: curtail");
+        let costly = Conditions { switch_cost_usd: 10.0, ..free };
+        assert_eq!(plan(&devices, &costly).expect("plan").running, vec![true], "switches cost more than the dip");
+        let empty = Conditions { horizon_usd_mwh: vec![], ..conditions(90.0) };
+        assert_eq!(plan(&devices, &empty), Err(PlanError::NoForecast));
     }
 
     #[test]

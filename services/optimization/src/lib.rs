@@ -5,10 +5,12 @@
 //!
 //! The expected price for the coming interval is the last real-time price: on the
 //! shipped ERCOT data nothing known before an interval predicted its price better
-//! (BENCHMARKS.md). A switch commits a device for the minimum dwell, so decisions weigh
-//! the mean expected price over it: day-ahead prices (published the day before) plus
-//! the real-time spread, decaying as learned over the last week. Plans are decisions;
-//! switching the hardware to them is the switcher's job.
+//! (BENCHMARKS.md). Further ahead it moves toward the day-ahead prices (published the
+//! day before) plus the real-time spread, decaying as learned over the last week. Each
+//! model's devices run now if the best path over that horizon that starts running beats
+//! the best that starts curtailed, under the minimum dwell and the switching cost: the
+//! rule the backtest's HCP strategy follows. Plans are decisions; switching the hardware
+//! to them is the switcher's job.
 
 #![forbid(unsafe_code)]
 

@@ -6,12 +6,16 @@ use hcp_economics::MinerEconomics;
 use hcp_eventstore::{Direction, EventMetadata, EventStore, NewEvent, StoreError, append_at_tail};
 use hcp_optimizer::forecast::SpreadModel;
 use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
+use hcp_optimizer::strategy::LOOKAHEAD;
 use hcp_pricing::Book;
 use hcp_pricing::book::BookError;
 use hcp_proto::v1 as pb;
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// A market interval, µs.
+const INTERVAL_MICROS: i64 = 15 * 60 * 1_000_000;
 
 /// How a site is run.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +32,8 @@ pub struct SitePolicy {
     pub max_wake_kw: f64,
     /// What a GPU-hour earns serving AI, $ (the spot or contract price).
     pub gpu_usd_per_hour: f64,
+    /// Cost of one device switching mode (wear, lost work while ramping), $.
+    pub switch_cost_usd: f64,
 }
 
 /// Why a plan could not be made.
@@ -42,9 +48,9 @@ pub enum PlanError {
     /// The site has no healthy devices.
     #[error("site {0:?} has no healthy devices to plan")]
     NoDevices(String),
-    /// Committed load alone is over the cap.
+    /// The planner refused (no forecast, or committed load alone over the cap).
     #[error(transparent)]
-    Infeasible(#[from] hcp_optimizer::knapsack::AllocateError),
+    Infeasible(#[from] hcp_optimizer::planner::PlanError),
     /// The store refused.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -85,11 +91,15 @@ impl<S: EventStore> Optimizer<S> {
         if devices.is_empty() {
             return Err(PlanError::NoDevices(site.to_owned()));
         }
-        let window = self.forecast(site, &quote, policy);
-        let dwell_price = window.iter().sum::<f64>() / window.len().max(1) as f64;
+        let dwell = ((policy.min_dwell_micros as f64 / INTERVAL_MICROS as f64).ceil() as usize).max(1);
+        let horizon = self.forecast(site, &quote, LOOKAHEAD.max(dwell));
+        let dwell_price = horizon[..dwell].iter().sum::<f64>() / dwell as f64;
         let conditions = Conditions {
             price_usd_mwh: quote.real_time_usd_mwh,
-            dwell_price_usd_mwh: dwell_price,
+            horizon_usd_mwh: horizon.clone(),
+            interval_hours: INTERVAL_MICROS as f64 / 3.6e9,
+            min_dwell: dwell as u32,
+            switch_cost_usd: policy.switch_cost_usd,
             hashprice: hashprice.usd_per_ph_day,
             cap_kw: policy.cap_kw,
             hysteresis_usd_mwh: policy.hysteresis_usd_mwh,
@@ -123,6 +133,7 @@ impl<S: EventStore> Optimizer<S> {
                 held: g.held,
                 committed: g.committed,
                 margin_usd_per_mwh: g.margin_usd_per_mwh,
+                lookahead_usd_per_mwh: g.lookahead_usd_per_mwh,
                 why: g.why.clone(),
             })
             .collect();
@@ -133,12 +144,13 @@ impl<S: EventStore> Optimizer<S> {
             planned_unix_micros: now,
             price_usd_mwh: quote.real_time_usd_mwh,
             price_basis: format!(
-                "last real-time price at {} ({}); over the {}-interval dwell, day-ahead plus the decaying spread",
+                "last real-time price at {} ({}); over the next {} intervals, day-ahead plus the decaying spread",
                 quote.settlement_point,
                 quote.source,
-                window.len()
+                horizon.len()
             ),
             dwell_price_usd_mwh: dwell_price,
+            forecast_usd_mwh: horizon,
             hashprice_usd_per_ph_day: hashprice.usd_per_ph_day,
             cap_kw: policy.cap_kw,
             planned_kw: planned.kw,
@@ -180,19 +192,18 @@ impl<S: EventStore> Optimizer<S> {
         Err(PlanError::UnknownPlan(plan_id.to_owned()))
     }
 
-    /// Expected real-time prices for the intervals of the minimum dwell, from the last
+    /// Expected real-time prices for the next `intervals` intervals, from the last
     /// real-time price, published day-ahead prices and the spread's persistence learned
     /// over the last week (the same forecast the backtest's HCP strategy uses).
-    fn forecast(&self, site: &str, quote: &pb::Quote, policy: &SitePolicy) -> Vec<f64> {
-        const INTERVAL: i64 = 15 * 60 * 1_000_000;
-        let dwell = ((policy.min_dwell_micros as f64 / INTERVAL as f64).ceil() as usize).max(1);
+    fn forecast(&self, site: &str, quote: &pb::Quote, intervals: usize) -> Vec<f64> {
+        const INTERVAL: i64 = INTERVAL_MICROS;
         let start = quote.interval_start_unix_micros;
         let mut model = SpreadModel::default();
         if let Ok(week) = self.book.history(site, start - 7 * 96 * INTERVAL, start + 1) {
             let spreads: Vec<f64> = week.iter().map(|q| q.real_time_usd_mwh - q.day_ahead_usd_mwh).collect();
             spreads.windows(2).for_each(|w| model.observe(w[0], w[1]));
         }
-        (0..dwell)
+        (0..intervals)
             .map(|h| {
                 let at = start + (h as i64 + 1) * INTERVAL;
                 let day_ahead = self.book.day_ahead(site, at).unwrap_or(quote.day_ahead_usd_mwh);

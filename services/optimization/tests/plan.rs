@@ -43,6 +43,7 @@ fn policy() -> SitePolicy {
         hysteresis_usd_mwh: 5.0,
         max_wake_kw: 100.0,
         gpu_usd_per_hour: 2.0,
+        switch_cost_usd: 0.05,
     }
 }
 
@@ -96,7 +97,7 @@ async fn plans_are_events_with_explanations() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn decisions_weigh_the_forecast_over_the_dwell() {
+async fn decisions_weigh_the_forecast_over_the_horizon() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let resources = ResourceRecorder::new(Arc::clone(&store), "test");
@@ -119,7 +120,12 @@ async fn decisions_weigh_the_forecast_over_the_dwell() {
     let policy = policy();
     let optimizer = Optimizer::new(Arc::clone(&store), inv, Arc::clone(&prices.book), vec![policy]);
     let plan = optimizer.plan("tx-south-1").await.expect("plan");
-    assert!(plan.price_basis.contains("4-interval dwell"), "{}", plan.price_basis);
+    assert!(plan.price_basis.contains("over the next 16 intervals"), "{}", plan.price_basis);
+    assert_eq!(plan.forecast_usd_mwh.len(), 16, "{plan:#?}");
+    assert_eq!(plan.forecast_usd_mwh[0], plan.price_usd_mwh, "the interval planned: the last real-time price");
+    let group = &plan.groups[0];
+    assert!(group.lookahead_usd_per_mwh.is_finite(), "{group:#?}");
+    assert!(group.why.contains("over the next 16 intervals (4-interval dwell, $0.05 a switch)"), "{}", group.why);
     assert!(plan.dwell_price_usd_mwh.is_finite() && plan.dwell_price_usd_mwh != plan.price_usd_mwh, "{plan:#?}");
     let next_da: Vec<f64> = real[96 * 2 + 40..96 * 2 + 44].iter().map(|p| p.day_ahead).collect();
     let (lo, hi) =

@@ -100,6 +100,7 @@ pub async fn run(store_url: &str, args: UpArgs) -> anyhow::Result<()> {
                     hysteresis_usd_mwh: 5.0,
                     max_wake_kw: s.power_cap_w as f64 / 1000.0,
                     gpu_usd_per_hour: 2.0,
+                    switch_cost_usd: 0.05,
                 },
             })
             .collect();
