@@ -133,10 +133,15 @@ async fn measure(store: &JetStreamStore, total: usize) -> anyhow::Result<(u64, f
     let appends = rate(workloads as usize * LIFE, started.elapsed());
     figure("jetstream_store_events", (workloads as usize * LIFE) as f64, "events");
 
-    // Aggregate load from a fresh handle (nothing remembered).
+    // Aggregate load from a fresh handle (nothing remembered): the first 1,000 right
+    // after seeding, when the server has most of the log's blocks to load from disk
+    // again, then 4,000 more, once it serves them from memory as a running platform's
+    // server does.
     let fresh = JetStreamStore::connect(store.config().clone()).await?;
     let samples = load_latencies(&fresh, workloads, 1_000, 0x2545_f491_4f6c_dd1d).await?;
     percentiles("jetstream_load_20_event_aggregate", samples);
+    let samples = load_latencies(&fresh, workloads, 4_000, 0x9e37_79b9_7f4a_7c15).await?;
+    percentiles("jetstream_load_20_event_aggregate_steady", samples);
     Ok((workloads, appends))
 }
 
