@@ -2,15 +2,14 @@
 //! raw ordered consumer, aggregate load latency at the full store size.
 
 use crate::report::{figure, percentiles, rate};
-use crate::workload::{APPENDERS, Appends, LIFE, fold_into, life, load_latencies, seed, seed_with};
+use crate::workload::{APPENDERS, Appends, LIFE, life, load_latencies, replay, seed, seed_with};
 
 /// Concurrent appenders in the wide append measurement.
 const WIDE_APPENDERS: usize = 512;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
+use hcp_eventstore::NewEvent;
 use hcp_eventstore::jetstream::{JetStreamConfig, JetStreamStore};
-use hcp_eventstore::{EventStore, NewEvent};
-use std::collections::HashMap;
 use std::time::Instant;
 
 pub async fn run(total_events: usize) -> anyhow::Result<()> {
@@ -69,7 +68,7 @@ async fn replay_rounds(
 ) -> anyhow::Result<(f64, f64, f64)> {
     let (mut replays, mut reads, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        let replay = replay_once(store, workloads).await?;
+        let replay = replay(store, workloads).await?;
         let read = raw_read(raw).await?;
         replays.push(replay);
         reads.push(read);
@@ -81,32 +80,6 @@ async fn replay_rounds(
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-/// Replays the whole store through a subscription, decoding and folding every event.
-async fn replay_once(store: &JetStreamStore, workloads: u64) -> anyhow::Result<f64> {
-    let head = store.head().await?;
-    let started = Instant::now();
-    let mut sub = store.subscribe(0).await?;
-    let mut states = HashMap::with_capacity(workloads as usize);
-    let mut page = Vec::with_capacity(1024);
-    let mut n = 0usize;
-    while let Some(e) = sub.next().await {
-        let e = e?;
-        let done = e.position >= head;
-        page.push(e);
-        if page.len() == 1024 || done {
-            n += page.len();
-            fold_into(&mut states, &page)?;
-            page.clear();
-        }
-        if done {
-            break;
-        }
-    }
-    let elapsed = started.elapsed();
-    anyhow::ensure!(states.len() as u64 == workloads, "folded {} workloads", states.len());
-    Ok(rate(n, elapsed))
 }
 
 /// Reads every message of the raw stream through an ordered consumer.

@@ -2,10 +2,9 @@
 //! and fold vs a raw table scan, aggregate load latency.
 
 use crate::report::{figure, percentiles, rate};
-use crate::workload::{APPENDERS, Appends, LIFE, fold_into, load_latencies, seed};
+use crate::workload::{APPENDERS, Appends, LIFE, load_latencies, replay, seed};
 use hcp_eventstore::sqlite::{SqliteConfig, SqliteStore};
 use hcp_eventstore::{EventStore, ExpectedVersion, NewEvent};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 pub async fn run(total_events: usize) -> anyhow::Result<()> {
@@ -78,26 +77,7 @@ async fn replay_and_load(dir: &std::path::Path, total: usize) -> anyhow::Result<
     // Replay: the whole log through a subscription (as a projection rebuilds: its feeder
     // reads the next page while this task folds the last), decode, fold into workload
     // states.
-    let started = Instant::now();
-    let mut states = HashMap::with_capacity(workloads as usize);
-    let mut sub = store.subscribe(0).await?;
-    let mut page = Vec::with_capacity(1024);
-    let mut n = 0usize;
-    while let Some(e) = sub.next().await {
-        let e = e?;
-        let done = e.position >= head;
-        page.push(e);
-        if page.len() == 1024 || done {
-            n += page.len();
-            fold_into(&mut states, &page)?;
-            page.clear();
-        }
-        if done {
-            break;
-        }
-    }
-    let ours = rate(n, started.elapsed());
-    anyhow::ensure!(states.len() as u64 == workloads, "folded {} workloads, expected {workloads}", states.len());
+    let ours = replay(&store, workloads).await?;
     let raw = raw_scan(&path)?;
     figure("sqlite_replay_decode_fold", ours, "events/s");
     figure("sqlite_raw_scan", raw, "rows/s");

@@ -69,6 +69,34 @@ pub fn fold_into(states: &mut HashMap<String, Workload>, events: &[RecordedEvent
     Ok(())
 }
 
+/// Replays the whole store through a subscription (as a projection rebuilds: the
+/// source reads ahead while this task folds), decoding and folding every event into
+/// workload states; the rate, events/s.
+pub async fn replay<S: EventStore>(store: &S, workloads: u64) -> anyhow::Result<f64> {
+    let head = store.head().await?;
+    let started = Instant::now();
+    let mut sub = store.subscribe(0).await?;
+    let mut states = HashMap::with_capacity(workloads as usize);
+    let mut page = Vec::with_capacity(1024);
+    let mut n = 0usize;
+    while let Some(e) = sub.next().await {
+        let e = e?;
+        let done = e.position >= head;
+        page.push(e);
+        if page.len() == 1024 || done {
+            n += page.len();
+            fold_into(&mut states, &page)?;
+            page.clear();
+        }
+        if done {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    anyhow::ensure!(states.len() as u64 == workloads, "folded {} workloads, expected {workloads}", states.len());
+    Ok(n as f64 / elapsed.as_secs_f64())
+}
+
 /// Folds one aggregate's events.
 pub fn fold_one(events: &[RecordedEvent]) -> anyhow::Result<Workload> {
     let mut w = Workload::default();
