@@ -7,7 +7,6 @@ use hcp_domain::resource::{Mode, ResourceEvent, ResourceKind, ResourceSpec};
 use hcp_domain::units::{Hashrate, Power, Timestamp};
 use hcp_domain::workload::{GpuModel, Priority, WorkloadEvent, WorkloadKind, WorkloadSpec};
 use hcp_e2e::{hcp, hcp_bin, stdout_ok};
-use hcp_eventstore::jetstream::{JetStreamConfig, JetStreamStore};
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{AnyStore, EventMetadata, EventStore, ExpectedVersion, NewEvent};
 use serde_json::Value;
@@ -51,7 +50,7 @@ async fn seed(store: &AnyStore) -> String {
     });
     store.append(&id.stream(), ExpectedVersion::NoStream, events.collect()).await.expect("append workload");
 
-    // Unique per run: the JetStream case writes to the shared server's default stream.
+    // Unique per run, so that runs never collide on a shared server.
     let miner = ResourceId::new(format!("asic-s21-{}", &Uuid::new_v4().simple().to_string()[..12])).expect("valid");
     let reg = [
         ResourceEvent::Registered {
@@ -155,35 +154,16 @@ async fn events_cli_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_cli_on_jetstream() {
-    // The CLI uses the default stream names, so this test writes into the shared
-    // server's default namespace and checks only what it wrote itself.
-    let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-    let js = JetStreamStore::connect(JetStreamConfig::new(&url))
+    // A private namespace on the shared server (`?namespace=`), so the log holds only
+    // what this test wrote and every check is exact; deleted afterwards.
+    let server = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let url = format!("{server}?namespace=e2e{}", Uuid::new_v4().simple());
+    let store = AnyStore::open(&url)
         .await
-        .unwrap_or_else(|e| panic!("NATS JetStream is required at {url} ({e}); `make nats` starts one"));
-    check_cli_shared(&url, &AnyStore::JetStream(js)).await;
-}
-
-/// On a shared server other writers may append concurrently, so only stream
-/// reads and the follow/tail of our own events are checked exactly.
-async fn check_cli_shared(url: &str, store: &AnyStore) {
-    let stream = seed(store).await;
-    let lines = json_lines(&stdout_ok(&hcp(url, &["events", "read", &stream, "--json"])));
-    assert_eq!(lines.len(), 3);
-    assert_eq!(lines[0]["payload"]["spec"]["tenant"], "acme");
-    let pos = lines[0]["position"].as_u64().expect("position");
-    assert_eq!(pos % 1000, 0, "a batch starts at index 0 of its sequence");
-    let out = hcp(url, &["events", "replay", "--from", &pos.to_string(), "--limit", "3", "--json"]);
-    let replayed = json_lines(&stdout_ok(&out));
-    assert_eq!(
-        replayed.iter().map(|l| l["id"].clone()).collect::<Vec<_>>(),
-        lines.iter().map(|l| l["id"].clone()).collect::<Vec<_>>()
-    );
-    let text = stdout_ok(&hcp(url, &["events", "tail", "-n", "5"]));
-    assert!(text.lines().count() == 5, "{text}");
-    let out = hcp(url, &["events", "read", "bad..name"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid stream name"));
+        .unwrap_or_else(|e| panic!("NATS JetStream is required at {server} ({e}); `make nats` starts one"));
+    check_cli(&url, &store).await;
+    let AnyStore::JetStream(js) = store else { unreachable!("a nats:// URL opens JetStream") };
+    js.destroy().await.expect("delete the test namespace");
 }
 
 #[test]
@@ -192,6 +172,9 @@ fn a_bad_store_url_is_a_clear_error() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("expected sqlite:PATH or nats://HOST:PORT"), "{err}");
+    let out = hcp("nats://127.0.0.1:4222?namespace=a.b", &["events", "tail"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be 1-64 letters"), "{:?}", out);
     let out = hcp("nats://127.0.0.1:1", &["events", "tail"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"), "{:?}", out);

@@ -17,7 +17,9 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// Opens `sqlite:PATH` (or `sqlite://PATH`) or connects to `nats://HOST:PORT`.
+    /// Opens `sqlite:PATH` (or `sqlite://PATH`) or connects to `nats://HOST:PORT`;
+    /// `nats://HOST:PORT?namespace=NAME` uses a private namespace of streams and subjects
+    /// on that server (see [`JetStreamConfig::namespaced`]).
     pub async fn open(url: &str) -> Result<Self> {
         if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if path.is_empty() {
@@ -26,10 +28,28 @@ impl AnyStore {
             return Ok(AnyStore::Sqlite(SqliteStore::open_path(path).await?));
         }
         if url.starts_with("nats://") || url.starts_with("tls://") {
-            return Ok(AnyStore::JetStream(JetStreamStore::connect(JetStreamConfig::new(url)).await?));
+            let config = match url.split_once('?') {
+                None => JetStreamConfig::new(url),
+                Some((server, options)) => JetStreamConfig::namespaced(server, namespace(url, options)?),
+            };
+            return Ok(AnyStore::JetStream(JetStreamStore::connect(config).await?));
         }
         Err(StoreError::InvalidUrl { url: url.into(), reason: "expected sqlite:PATH or nats://HOST:PORT".into() })
     }
+}
+
+/// The namespace of `namespace=NAME`, the one option a JetStream URL takes.
+fn namespace<'a>(url: &str, options: &'a str) -> Result<&'a str> {
+    let invalid = |reason: String| StoreError::InvalidUrl { url: url.into(), reason };
+    let name = options
+        .strip_prefix("namespace=")
+        .ok_or_else(|| invalid(format!("unknown option {options:?}; the one option is namespace=NAME")))?;
+    let valid =
+        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(invalid(format!("namespace {name:?} must be 1-64 letters, digits, '_' or '-'")));
+    }
+    Ok(name)
 }
 
 macro_rules! each {
@@ -68,5 +88,20 @@ impl EventStore for AnyStore {
     }
     async fn save_checkpoint(&self, consumer: &str, position: Position) -> Result<()> {
         each!(self, s => s.save_checkpoint(consumer, position).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jetstream_url_may_name_a_namespace_and_nothing_else() {
+        let url = "nats://h:4222?x";
+        assert_eq!(namespace(url, "namespace=e2e-1_a").expect("valid"), "e2e-1_a");
+        for bad in ["namespace=", "namespace=a.b", "namespace=a b", "ns=a", "namespace=a&x=1"] {
+            let e = namespace(url, bad).expect_err(bad).to_string();
+            assert!(e.contains("namespace"), "{bad}: {e}");
+        }
     }
 }

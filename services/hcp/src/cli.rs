@@ -9,7 +9,8 @@ pub const DEFAULT_STORE: &str = "sqlite:data/local/events.db";
 #[derive(Debug, Parser)]
 #[command(name = "hcp", version, about)]
 pub struct Cli {
-    /// The event store: `sqlite:PATH` (embedded) or `nats://HOST:PORT` (JetStream).
+    /// The event store: `sqlite:PATH` (embedded) or `nats://HOST:PORT` (JetStream; add
+    /// `?namespace=NAME` for a private set of streams on a shared server).
     #[arg(long, global = true, env = "HCP_STORE", default_value = DEFAULT_STORE)]
     pub store: String,
     /// What to do.
