@@ -72,18 +72,23 @@ pub struct Optimizer<S> {
     policies: Vec<SitePolicy>,
     last_change: Mutex<HashMap<String, i64>>,
     plans: Mutex<HashMap<String, pb::AllocationPlanned>>,
+    /// One plan at a time per site: a plan reads the dwell bookkeeping and the plan
+    /// stream's tail that the one before it writes.
+    turns: HashMap<String, tokio::sync::Mutex<()>>,
 }
 
 impl<S: EventStore> Optimizer<S> {
     /// An optimizer for these sites.
     pub fn new(store: Arc<S>, inventory: Arc<Inventory>, book: Arc<Book>, policies: Vec<SitePolicy>) -> Self {
-        Optimizer { store, inventory, book, policies, last_change: Mutex::default(), plans: Mutex::default() }
+        let turns = policies.iter().map(|p| (p.site.clone(), tokio::sync::Mutex::new(()))).collect();
+        Optimizer { store, inventory, book, policies, last_change: Mutex::default(), plans: Mutex::default(), turns }
     }
 
     /// Plans a site's coming interval, records it, and returns it.
     pub async fn plan(&self, site: &str) -> Result<pb::AllocationPlanned, PlanError> {
         let policy =
             self.policies.iter().find(|p| p.site == site).ok_or_else(|| PlanError::UnknownSite(site.to_owned()))?;
+        let _turn = self.turns[site].lock().await;
         let quote = self.book.quote(site)?;
         let hashprice = self.book.hashprice()?;
         let now = hcp_discovery::clock::now().unix_micros();

@@ -94,6 +94,14 @@ async fn plans_are_events_with_explanations() {
     assert_eq!(fresh.explain(&plan.plan_id).await.expect("explain"), plan);
     assert!(matches!(fresh.explain("nope").await, Err(PlanError::UnknownPlan(_))));
     assert!(matches!(fresh.plan("mars-1").await, Err(PlanError::UnknownSite(_))));
+
+    // Plans for one site asked at once (the live loop and an operator's `hcp plan`) take
+    // turns: both land, one after the other, instead of one failing on the plan stream.
+    let site = "tx-south-1";
+    let plans = tokio::join!(optimizer.plan(site), optimizer.plan(site), optimizer.plan(site));
+    assert!(plans.0.is_ok() && plans.1.is_ok() && plans.2.is_ok(), "{plans:?}");
+    let events = store.read_stream("plans-tx-south-1", 1, hcp_eventstore::Direction::Forwards, 10).await.expect("read");
+    assert_eq!(events.len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
