@@ -34,10 +34,12 @@ nats:
 	@scripts/ensure-nats.sh
 
 ## bench: every benchmark, one `bench: <name> = <value> <unit>` line per figure.
+# The store bench runs last: right after it, the fleet bench's list latency was 2-3x its
+# figure alone (likely nats-server still deleting the store bench's large streams).
 bench: nats
-	$(CARGO) bench -p hcp --bench store
-	$(CARGO) bench -p hcp-discovery --bench fleet
 	$(CARGO) bench -p hcp-optimizer --bench economics
+	$(CARGO) bench -p hcp-discovery --bench fleet
+	$(CARGO) bench -p hcp --bench store
 
 fmt:
 	$(CARGO) fmt --all
