@@ -144,29 +144,27 @@ struct Raw {
     awaited: f64,
 }
 
-/// The raw engine on a scratch stream: pipelined publish (bare, and with the headers
+/// A scratch stream `<KIND>_<NS>` on subjects `<kind>.<ns>.>`: its name, subject prefix
+/// and handle.
+async fn scratch_stream(
+    js: &jetstream::Context,
+    kind: &str,
+    ns: &str,
+) -> anyhow::Result<(String, String, stream::Stream)> {
+    let name = format!("{}_{}", kind.to_ascii_uppercase(), ns.to_ascii_uppercase());
+    let subject = format!("{kind}.{ns}");
+    let config = stream::Config { name: name.clone(), subjects: vec![format!("{subject}.>")], ..Default::default() };
+    let handle = js.create_stream(config).await?;
+    Ok((name, subject, handle))
+}
+
+/// The raw engine on scratch streams: pipelined publish (bare, and with the headers
 /// our appends carry) and 64 concurrent awaited publishers.
 async fn raw_engine(store: &JetStreamStore, ns: &str) -> anyhow::Result<Raw> {
     const N: usize = 100_000;
     let js = jetstream::new(store.client().clone());
-    let name = format!("RAW_{}", ns.to_ascii_uppercase());
-    let subject = format!("raw.{ns}");
-    let raw = js
-        .create_stream(stream::Config {
-            name: name.clone(),
-            subjects: vec![format!("{subject}.>")],
-            ..Default::default()
-        })
-        .await?;
-    let headers_name = format!("RAWH_{}", ns.to_ascii_uppercase());
-    let headers_subject = format!("rawh.{ns}");
-    let headers_stream = js
-        .create_stream(stream::Config {
-            name: headers_name.clone(),
-            subjects: vec![format!("{headers_subject}.>")],
-            ..Default::default()
-        })
-        .await?;
+    let (name, subject, raw) = scratch_stream(&js, "raw", ns).await?;
+    let (headers_name, headers_subject, headers_stream) = scratch_stream(&js, "rawh", ns).await?;
     let (_, events) = life(0);
     let payload: bytes::Bytes = raw_payload(&events[2]).into();
 
