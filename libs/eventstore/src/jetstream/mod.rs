@@ -16,6 +16,7 @@
 
 mod batch;
 mod checkpoint;
+mod feed;
 mod read;
 
 use crate::subscription::Subscription;
@@ -25,7 +26,7 @@ use crate::{
     Result, StoreError, Upcasters, validate_consumer, validate_stream,
 };
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
-use batch::{decode_batch, decode_with_pointers, encode_batch, next_pointers};
+use batch::{decode_with_pointers, encode_batch, next_pointers};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -332,41 +333,11 @@ impl EventStore for JetStreamStore {
     }
 
     async fn subscribe(&self, from: Position) -> Result<Subscription> {
-        /// Most consumer messages decoded into one batch.
-        const READY_MESSAGES: usize = 512;
         let (tx, rx) = tokio::sync::mpsc::channel(Subscription::BUFFER);
-        let messages = read::ordered_from(&self.inner.stream, sequence_of(from).max(1)).await?;
-        let store = self.clone();
-        let task = tokio::spawn(async move {
-            use futures_util::StreamExt;
-            // Every message the consumer has ready, decoded into one batch.
-            let mut ready = messages.ready_chunks(READY_MESSAGES);
-            while let Some(msgs) = ready.next().await {
-                let mut batch = Vec::with_capacity(msgs.len());
-                for msg in msgs {
-                    let decoded = msg.map_err(StoreError::nats).and_then(|m| {
-                        let info = m.info().map_err(StoreError::nats)?;
-                        let recorded = (info.published.unix_timestamp_nanos() / 1_000) as i64;
-                        decode_batch(info.stream_sequence, recorded, &m.payload)
-                    });
-                    match decoded.and_then(|e| store.inner.config.upcasters.apply_all(e)) {
-                        Ok(events) => batch.extend(events.into_iter().filter(|e| e.position >= from)),
-                        Err(e) => {
-                            if !batch.is_empty() {
-                                let _ = tx.send(Ok(batch)).await;
-                            }
-                            let _ = tx.send(Err(e)).await;
-                            return;
-                        }
-                    }
-                }
-                if !batch.is_empty() && tx.send(Ok(batch)).await.is_err() {
-                    return;
-                }
-            }
-            let _ = tx.send(Err(StoreError::Nats("the subscription's consumer ended".into()))).await;
-        });
-        Ok(Subscription::new(rx, task))
+        // The first consumer is made here, so that an unreachable server is this call's error.
+        let first = read::ordered_from(&self.inner.stream, sequence_of(from).max(1)).await?;
+        let (stream, upcasters) = (self.inner.stream.clone(), self.inner.config.upcasters.clone());
+        Ok(Subscription::new(rx, tokio::spawn(feed::run(stream, upcasters, from, first, tx))))
     }
 
     async fn load_checkpoint(&self, consumer: &str) -> Result<Option<Position>> {
