@@ -56,7 +56,6 @@ fn main() {
     let mut times = Vec::new();
     for i in 0..200 {
         let c = Conditions {
-            price_usd_mwh: 20.0 + (i % 40) as f64 * 5.0,
             // A full lookahead horizon: a spike ahead, then back to the price now.
             horizon_usd_mwh: (0..LOOKAHEAD)
                 .map(|h| if (4..8).contains(&h) { 300.0 } else { 20.0 + (i % 40) as f64 * 5.0 })

@@ -71,8 +71,6 @@ pub struct Device {
 /// The market and the site's limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conditions {
-    /// The last known power price, $/MWh (for the explanation).
-    pub price_usd_mwh: f64,
     /// Expected power price of each interval ahead, $/MWh, the first being the one
     /// planned; at least one.
     pub horizon_usd_mwh: Vec<f64>,
@@ -146,6 +144,10 @@ pub enum PlanError {
 /// the device is (`running`, free to change).
 pub fn lookahead_usd_per_mwh(d: &Device, c: &Conditions, running: bool) -> f64 {
     let mw = d.economics.kilowatts() / 1000.0;
+    let energy = mw * c.interval_hours;
+    if energy <= 0.0 {
+        return 0.0;
+    }
     let value = d.economics.value_usd_per_mwh(c.hashprice);
     let margins: Vec<f64> = c.horizon_usd_mwh.iter().map(|p| (value - p) * mw * c.interval_hours).collect();
     let limits = Limits {
@@ -157,10 +159,6 @@ pub fn lookahead_usd_per_mwh(d: &Device, c: &Conditions, running: bool) -> f64 {
     };
     let start = limits.settled(u32::from(running));
     let best = |first| best_value_starting_at(&margins, start, &limits, first).unwrap_or(f64::NEG_INFINITY);
-    let energy = mw * c.interval_hours;
-    if energy <= 0.0 {
-        return 0.0;
-    }
     (best(1) - best(0)) / energy
 }
 
@@ -326,7 +324,6 @@ mod tests {
 
     fn conditions(price: f64) -> Conditions {
         Conditions {
-            price_usd_mwh: price,
             horizon_usd_mwh: vec![price],
             interval_hours: 0.25,
             min_dwell: 1,

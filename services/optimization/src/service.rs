@@ -9,13 +9,11 @@ use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
 use hcp_optimizer::strategy::LOOKAHEAD;
 use hcp_pricing::Book;
 use hcp_pricing::book::BookError;
+use hcp_pricing::clock::INTERVAL_MICROS;
 use hcp_proto::v1 as pb;
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-/// A market interval, µs.
-const INTERVAL_MICROS: i64 = 15 * 60 * 1_000_000;
 
 /// How a site is run.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +98,6 @@ impl<S: EventStore> Optimizer<S> {
         let horizon = self.forecast(site, &quote, LOOKAHEAD.max(dwell));
         let dwell_price = horizon[..dwell].iter().sum::<f64>() / dwell as f64;
         let conditions = Conditions {
-            price_usd_mwh: quote.real_time_usd_mwh,
             horizon_usd_mwh: horizon.clone(),
             interval_hours: INTERVAL_MICROS as f64 / 3.6e9,
             min_dwell: dwell as u32,
@@ -201,16 +198,15 @@ impl<S: EventStore> Optimizer<S> {
     /// real-time price, published day-ahead prices and the spread's persistence learned
     /// over the last week (the same forecast the backtest's HCP strategy uses).
     fn forecast(&self, site: &str, quote: &pb::Quote, intervals: usize) -> Vec<f64> {
-        const INTERVAL: i64 = INTERVAL_MICROS;
         let start = quote.interval_start_unix_micros;
         let mut model = SpreadModel::default();
-        if let Ok(week) = self.book.history(site, start - 7 * 96 * INTERVAL, start + 1) {
+        if let Ok(week) = self.book.history(site, start - 7 * 96 * INTERVAL_MICROS, start + 1) {
             let spreads: Vec<f64> = week.iter().map(|q| q.real_time_usd_mwh - q.day_ahead_usd_mwh).collect();
             spreads.windows(2).for_each(|w| model.observe(w[0], w[1]));
         }
         (0..intervals)
             .map(|h| {
-                let at = start + (h as i64 + 1) * INTERVAL;
+                let at = start + (h as i64 + 1) * INTERVAL_MICROS;
                 let day_ahead = self.book.day_ahead(site, at).unwrap_or(quote.day_ahead_usd_mwh);
                 model.price(quote.real_time_usd_mwh, day_ahead, h)
             })

@@ -2,6 +2,9 @@
 
 use hcp_economics::series::{Date, PriceInterval};
 
+/// The length of a market interval, µs (ERCOT settles real-time prices every 15 minutes).
+pub const INTERVAL_MICROS: i64 = 15 * 60 * 1_000_000;
+
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 pub fn days_from_civil(d: Date) -> i64 {
     let (y, m, day) = (d.year as i64 - i64::from(d.month <= 2), d.month as i64, d.day as i64);

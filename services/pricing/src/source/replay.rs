@@ -1,13 +1,12 @@
 //! Replay of a real series on an accelerated clock: an interval is published once it has
 //! ended in simulated time, a Bitcoin day once that day has ended.
 
-use crate::clock::{interval_start_micros, utc_date};
+use crate::clock::{INTERVAL_MICROS, interval_start_micros, utc_date};
 use crate::recorder::{Recorder, SiteMarket};
 use hcp_economics::series::{BtcDay, PriceInterval};
 use hcp_eventstore::{EventStore, StoreError};
 use std::time::{Duration, Instant};
 
-const INTERVAL_MICROS: i64 = 15 * 60 * 1_000_000;
 /// Day-ahead prices for a day are published this long before it starts (13:30 the day before).
 const DA_LEAD_MICROS: i64 = (10 * 60 + 30) * 60 * 1_000_000;
 
