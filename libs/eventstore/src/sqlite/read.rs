@@ -77,6 +77,12 @@ fn event(row: &Row<'_>) -> rusqlite::Result<RecordedEvent> {
     })
 }
 
+/// A stream's events from a version up.
+pub(super) const STREAM_FORWARDS: &str =
+    select_events!("WHERE stream = ?1 AND version >= ?2 ORDER BY version ASC LIMIT ?3");
+/// A stream's events from a version down.
+const STREAM_BACKWARDS: &str = select_events!("WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT ?3");
+
 fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -89,12 +95,8 @@ pub(super) fn stream(
     limit: usize,
 ) -> Result<Vec<RecordedEvent>> {
     let sql = match dir {
-        Direction::Forwards => {
-            select_events!("WHERE stream = ?1 AND version >= ?2 ORDER BY version ASC LIMIT ?3")
-        }
-        Direction::Backwards => {
-            select_events!("WHERE stream = ?1 AND version <= ?2 ORDER BY version DESC LIMIT ?3")
-        }
+        Direction::Forwards => STREAM_FORWARDS,
+        Direction::Backwards => STREAM_BACKWARDS,
     };
     let mut stmt = c.prepare_cached(sql)?;
     let rows = stmt.query_map(params![stream, clamp(from), clamp(limit as u64)], event)?;
