@@ -8,6 +8,7 @@
 //! reader snapshot is a prefix of it. Reads use a small pool of read connections on
 //! blocking threads.
 
+mod feed;
 mod read;
 mod schema;
 mod writer;
@@ -113,6 +114,21 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Up to `limit` events of the global log from `from`, upcast.
+    async fn read_page(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
+        let events = self.read(move |c| read::all(c, from, limit)).await?;
+        self.inner.upcasters.apply_all(events)
+    }
+
+    /// Starts reading positions `first..=last` of the global log (upcast) on a blocking thread.
+    fn spawn_range(&self, first: Position, last: Position) -> tokio::task::JoinHandle<Result<Vec<RecordedEvent>>> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let events = store.inner.reads.with(|c| read::range(c, first, last))?;
+            store.inner.upcasters.apply_all(events)
+        })
+    }
+
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
@@ -145,8 +161,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_all(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
-        let events = self.read(move |c| read::all(c, from, limit)).await?;
-        self.inner.upcasters.apply_all(events)
+        self.read_page(from, limit).await
     }
 
     async fn head(&self) -> Result<Position> {
@@ -155,31 +170,7 @@ impl EventStore for SqliteStore {
 
     async fn subscribe(&self, from: Position) -> Result<Subscription> {
         let (tx, rx) = mpsc::channel(Subscription::BUFFER);
-        let store = self.clone();
-        let task = tokio::spawn(async move {
-            let mut next = from;
-            let mut head = store.inner.head.clone();
-            loop {
-                match store.read_all(next, 1024).await {
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                    Ok(events) if events.is_empty() => {
-                        let wake = head.wait_for(|h| *h >= next);
-                        if let Ok(Err(_)) = tokio::time::timeout(store.inner.poll_interval, wake).await {
-                            return; // the store closed
-                        }
-                    }
-                    Ok(events) => {
-                        next = events.last().map_or(next, |e| e.position + 1);
-                        if tx.send(Ok(events)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
+        let task = tokio::spawn(feed::feed(self.clone(), from, tx));
         Ok(Subscription::new(rx, task))
     }
 

@@ -57,6 +57,32 @@ fn uuid_col(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
     }
 }
 
+/// Reads every row of a query into events. The payloads share one buffer per
+/// call (one allocation for a page, not one per event); an event kept alive keeps
+/// its page's payloads alive too.
+fn events(mut rows: rusqlite::Rows<'_>) -> rusqlite::Result<Vec<RecordedEvent>> {
+    let mut events = Vec::new();
+    let mut payloads = Vec::new();
+    let mut ends = Vec::new();
+    while let Some(row) = rows.next()? {
+        payloads.extend_from_slice(
+            row.get_ref(12)?
+                .as_blob()
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(12, rusqlite::types::Type::Blob, Box::new(e)))?,
+        );
+        ends.push(payloads.len());
+        events.push(event(row)?);
+    }
+    let payloads = Bytes::from(payloads);
+    let mut start = 0;
+    for (e, end) in events.iter_mut().zip(ends) {
+        e.payload = payloads.slice(start..end);
+        start = end;
+    }
+    Ok(events)
+}
+
+/// One row, but its payload (see [`events`]).
 fn event(row: &Row<'_>) -> rusqlite::Result<RecordedEvent> {
     Ok(RecordedEvent {
         position: row.get::<_, i64>(0)? as u64,
@@ -73,7 +99,7 @@ fn event(row: &Row<'_>) -> rusqlite::Result<RecordedEvent> {
             actor: row.get(11)?,
         },
         recorded_unix_micros: row.get(7)?,
-        payload: Bytes::from(row.get::<_, Vec<u8>>(12)?),
+        payload: Bytes::new(),
     })
 }
 
@@ -99,14 +125,18 @@ pub(super) fn stream(
         Direction::Backwards => STREAM_BACKWARDS,
     };
     let mut stmt = c.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![stream, clamp(from), clamp(limit as u64)], event)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(events(stmt.query(params![stream, clamp(from), clamp(limit as u64)])?)?)
 }
 
 pub(super) fn all(c: &Connection, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
     let mut stmt = c.prepare_cached(select_events!("WHERE position >= ?1 ORDER BY position LIMIT ?2"))?;
-    let rows = stmt.query_map(params![clamp(from), clamp(limit as u64)], event)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(events(stmt.query(params![clamp(from), clamp(limit as u64)])?)?)
+}
+
+/// Positions `first..=last` of the global log.
+pub(super) fn range(c: &Connection, first: Position, last: Position) -> Result<Vec<RecordedEvent>> {
+    let mut stmt = c.prepare_cached(select_events!("WHERE position BETWEEN ?1 AND ?2 ORDER BY position"))?;
+    Ok(events(stmt.query(params![clamp(first), clamp(last)])?)?)
 }
 
 pub(super) fn head(c: &Connection) -> Result<Position> {
