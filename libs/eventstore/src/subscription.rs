@@ -35,6 +35,23 @@ impl Subscription {
             }
         }
     }
+
+    /// The next events, as many as arrived together (at least one); `None` once the
+    /// feeder has stopped. A projection folding a batch at a time moves each event
+    /// once, not twice.
+    pub async fn next_batch(&mut self) -> Option<Result<Vec<RecordedEvent>>> {
+        let pending: Vec<RecordedEvent> = std::mem::take(&mut self.pending).collect();
+        if !pending.is_empty() {
+            return Some(Ok(pending));
+        }
+        loop {
+            match self.rx.recv().await? {
+                Ok(batch) if batch.is_empty() => continue,
+                Ok(batch) => return Some(Ok(batch)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
 }
 
 impl Drop for Subscription {

@@ -31,6 +31,7 @@ macro_rules! conformance {
             case!(the_global_log_is_totally_ordered_across_streams);
             case!(subscription_catches_up_then_goes_live_without_gap_or_repeat);
             case!(subscriber_restarted_from_its_checkpoint_sees_every_event_exactly_once);
+            case!(batched_subscription_over_many_pages_sees_every_event_once_in_order);
             case!(old_schema_versions_are_upcast_on_read);
             case!(bad_input_is_refused_and_nothing_is_written);
             case!(checkpoints_are_durable_and_validated);

@@ -187,10 +187,11 @@ fn to_pb(id: &str, e: &Entry) -> pb::Resource {
 /// only when the subscription ends or fails.
 pub async fn follow<S: EventStore>(store: Arc<S>, inventory: Arc<Inventory>) -> Result<(), StoreError> {
     let mut sub = store.subscribe(0).await?;
-    while let Some(event) = sub.next().await {
-        let event = event?;
-        if let Err(e) = inventory.apply(&event) {
-            tracing::warn!(error = %e, "skipping an unreadable resource event");
+    while let Some(batch) = sub.next_batch().await {
+        for event in batch? {
+            if let Err(e) = inventory.apply(&event) {
+                tracing::warn!(error = %e, "skipping an unreadable resource event");
+            }
         }
     }
     Ok(())

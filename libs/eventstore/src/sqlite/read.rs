@@ -57,13 +57,21 @@ fn uuid_col(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
     }
 }
 
-/// Reads every row of a query into events. The payloads share one buffer per
+/// The most events a read reserves room for before it sees them.
+const MAX_PAGE_HINT: usize = 4096;
+/// Events a stream read reserves room for (most aggregates are shorter; more still fit).
+const STREAM_HINT: usize = 64;
+/// Payload bytes reserved per expected event (a workload event is 20-200 bytes).
+const PAYLOAD_HINT: usize = 96;
+
+/// Reads every row of a query (`expected` of them, or about) into events. The payloads share one buffer per
 /// call (one allocation for a page, not one per event); an event kept alive keeps
 /// its page's payloads alive too.
-fn events(mut rows: rusqlite::Rows<'_>) -> rusqlite::Result<Vec<RecordedEvent>> {
-    let mut events = Vec::new();
-    let mut payloads = Vec::new();
-    let mut ends = Vec::new();
+fn events(mut rows: rusqlite::Rows<'_>, expected: usize) -> rusqlite::Result<Vec<RecordedEvent>> {
+    let expected = expected.min(MAX_PAGE_HINT);
+    let mut events = Vec::with_capacity(expected);
+    let mut payloads = Vec::with_capacity(expected * PAYLOAD_HINT);
+    let mut ends = Vec::with_capacity(expected);
     while let Some(row) = rows.next()? {
         payloads.extend_from_slice(
             row.get_ref(12)?
@@ -125,18 +133,19 @@ pub(super) fn stream(
         Direction::Backwards => STREAM_BACKWARDS,
     };
     let mut stmt = c.prepare_cached(sql)?;
-    Ok(events(stmt.query(params![stream, clamp(from), clamp(limit as u64)])?)?)
+    Ok(events(stmt.query(params![stream, clamp(from), clamp(limit as u64)])?, limit.min(STREAM_HINT))?)
 }
 
 pub(super) fn all(c: &Connection, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
     let mut stmt = c.prepare_cached(select_events!("WHERE position >= ?1 ORDER BY position LIMIT ?2"))?;
-    Ok(events(stmt.query(params![clamp(from), clamp(limit as u64)])?)?)
+    Ok(events(stmt.query(params![clamp(from), clamp(limit as u64)])?, limit)?)
 }
 
 /// Positions `first..=last` of the global log.
 pub(super) fn range(c: &Connection, first: Position, last: Position) -> Result<Vec<RecordedEvent>> {
     let mut stmt = c.prepare_cached(select_events!("WHERE position BETWEEN ?1 AND ?2 ORDER BY position"))?;
-    Ok(events(stmt.query(params![clamp(first), clamp(last)])?)?)
+    let expected = usize::try_from(last.saturating_sub(first) + 1).unwrap_or(usize::MAX);
+    Ok(events(stmt.query(params![clamp(first), clamp(last)])?, expected)?)
 }
 
 pub(super) fn head(c: &Connection) -> Result<Position> {

@@ -228,6 +228,43 @@ pub async fn subscription_catches_up_then_goes_live_without_gap_or_repeat<H: Har
     assert_eq!(next_event(&mut sub).await.id, all[70].id);
 }
 
+/// Several pages of catch-up while appends continue, read one event and then a
+/// batch at a time: every event once, in the log's order.
+pub async fn batched_subscription_over_many_pages_sees_every_event_once_in_order<H: Harness>(h: &H) {
+    let s = h.store();
+    for i in 0..30 {
+        s.append(&format!("pages-{}", i % 4), ExpectedVersion::Any, evs(100, &format!("old{i}")))
+            .await
+            .expect("append");
+    }
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            for i in 0..20 {
+                s.append(&format!("pages-{}", i % 4), ExpectedVersion::Any, evs(50, &format!("new{i}")))
+                    .await
+                    .expect("append");
+            }
+        })
+    };
+    let mut sub = s.subscribe(0).await.expect("subscribe");
+    let mut seen = vec![next_event(&mut sub).await];
+    while seen.len() < 4_000 {
+        let batch = tokio::time::timeout(Duration::from_secs(10), sub.next_batch())
+            .await
+            .expect("a batch within 10 s")
+            .expect("subscription open")
+            .expect("no error");
+        assert!(!batch.is_empty(), "a batch holds at least one event");
+        seen.extend(batch);
+    }
+    writer.await.expect("writer");
+    let all = s.read_all(0, 10_000).await.expect("read all");
+    assert_eq!(seen.len(), all.len(), "as many events as the log holds");
+    assert!(seen.iter().zip(&all).all(|(a, b)| a.id == b.id && a.position == b.position), "the log, in order");
+    assert!(tokio::time::timeout(Duration::from_millis(300), sub.next_batch()).await.is_err(), "and nothing more");
+}
+
 pub async fn subscriber_restarted_from_its_checkpoint_sees_every_event_exactly_once<H: Harness>(h: &H) {
     let s = h.store();
     for i in 0..100 {

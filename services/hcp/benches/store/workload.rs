@@ -77,18 +77,12 @@ pub async fn replay<S: EventStore>(store: &S, workloads: u64) -> anyhow::Result<
     let started = Instant::now();
     let mut sub = store.subscribe(0).await?;
     let mut states = HashMap::with_capacity(workloads as usize);
-    let mut page = Vec::with_capacity(1024);
     let mut n = 0usize;
-    while let Some(e) = sub.next().await {
-        let e = e?;
-        let done = e.position >= head;
-        page.push(e);
-        if page.len() == 1024 || done {
-            n += page.len();
-            fold_into(&mut states, &page)?;
-            page.clear();
-        }
-        if done {
+    while let Some(batch) = sub.next_batch().await {
+        let batch = batch?;
+        n += batch.len();
+        fold_into(&mut states, &batch)?;
+        if batch.last().is_some_and(|e| e.position >= head) {
             break;
         }
     }
