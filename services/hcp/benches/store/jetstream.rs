@@ -51,6 +51,8 @@ pub async fn run(total_events: usize) -> anyhow::Result<()> {
     // subject sequence), stored with them and parsed again by the client on delivery.
     figure("jetstream_raw_ordered_consumer_read_with_headers", reads.headers, "msgs/s");
     figure("jetstream_replay_vs_raw_with_headers", reads.vs_headers, "ratio");
+    figure("jetstream_raw_ordered_consumer_read_of_the_store_stream", reads.same, "msgs/s");
+    figure("jetstream_replay_vs_raw_read_of_the_store_stream", reads.vs_same, "ratio");
     Ok(())
 }
 
@@ -62,24 +64,31 @@ struct Reads {
     replay: f64,
     bare: f64,
     headers: f64,
+    /// The raw read of the store's own stream: the same messages, as many, as stored.
+    same: f64,
     vs_bare: f64,
     vs_headers: f64,
+    vs_same: f64,
 }
 
-/// Replay, the raw read of bare messages and the raw read of messages with our
-/// headers, alternating, ROUNDS times.
+/// Replay, and raw ordered-consumer reads of bare messages, of messages with our
+/// headers, and of the store's own stream (the same messages, as many of them, in
+/// the same blocks: the fairest of the three), alternating, ROUNDS times.
 async fn replay_rounds(store: &JetStreamStore, workloads: u64, raw: &Raw) -> anyhow::Result<Reads> {
-    let mut rounds: [Vec<f64>; 5] = Default::default();
+    let ours = jetstream::new(store.client().clone()).get_stream(&store.config().stream_name).await?;
+    let mut rounds: [Vec<f64>; 7] = Default::default();
     for _ in 0..ROUNDS {
         let replay = replay(store, workloads).await?;
         let bare = raw_read(&raw.stream).await?;
         let headers = raw_read(&raw.headers_stream).await?;
-        for (v, x) in rounds.iter_mut().zip([replay, bare, headers, replay / bare, replay / headers]) {
+        let same = raw_read(&ours).await?;
+        let measured = [replay, bare, headers, same, replay / bare, replay / headers, replay / same];
+        for (v, x) in rounds.iter_mut().zip(measured) {
             v.push(x);
         }
     }
-    let [replay, bare, headers, vs_bare, vs_headers] = rounds.map(median);
-    Ok(Reads { replay, bare, headers, vs_bare, vs_headers })
+    let [replay, bare, headers, same, vs_bare, vs_headers, vs_same] = rounds.map(median);
+    Ok(Reads { replay, bare, headers, same, vs_bare, vs_headers, vs_same })
 }
 
 /// Medians over the rounds of wide appends against the raw publish with the same headers.
