@@ -1,7 +1,7 @@
 //! JetStream figures: concurrent appends vs raw async-nats publish, replay vs a
 //! raw ordered consumer, aggregate load latency at the full store size.
 
-use crate::report::{figure, percentiles, rate};
+use crate::report::{ROUNDS, figure, median, percentiles, rate};
 use crate::workload::{APPENDERS, Appends, LIFE, life, load_latencies, replay, seed, seed_with};
 
 /// Concurrent appenders in the wide append measurement.
@@ -55,9 +55,6 @@ pub async fn run(total_events: usize) -> anyhow::Result<()> {
     figure("jetstream_replay_vs_raw_read_of_the_store_stream", reads.vs_same, "ratio");
     Ok(())
 }
-
-/// Rounds of replay against raw read.
-const ROUNDS: usize = 3;
 
 /// Medians over the rounds: rates, and the rounds' ratios.
 struct Reads {
@@ -126,11 +123,6 @@ async fn append_rounds(url: &str, total_events: usize) -> anyhow::Result<Wide> {
     }
     let [ours, raw, vs_raw] = rounds.map(median);
     Ok(Wide { ours, raw, vs_raw })
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Reads every message of the raw stream through an ordered consumer.

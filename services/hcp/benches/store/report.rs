@@ -19,3 +19,12 @@ pub fn percentiles(name: &str, mut samples: Vec<Duration>) {
 pub fn rate(n: usize, elapsed: Duration) -> f64 {
     n as f64 / elapsed.as_secs_f64()
 }
+
+/// Rounds of a measurement alternated with its raw engine's.
+pub const ROUNDS: usize = 3;
+
+/// The median of a round's figures.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
