@@ -27,6 +27,24 @@ fn bodies(events: &[RecordedEvent]) -> Vec<String> {
     events.iter().map(|e| String::from_utf8_lossy(&e.payload).into_owned()).collect()
 }
 
+/// Appends `appends` batches of `size` events in the background, round-robin over
+/// streams `<prefix>-0` .. `<prefix>-<streams - 1>`, with bodies `new<i>-<j>`.
+fn spawn_appends<S: EventStore + Send + Sync + 'static>(
+    s: S,
+    prefix: &'static str,
+    streams: usize,
+    appends: usize,
+    size: usize,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        for i in 0..appends {
+            s.append(&format!("{prefix}-{}", i % streams), ExpectedVersion::Any, evs(size, &format!("new{i}")))
+                .await
+                .expect("append");
+        }
+    })
+}
+
 async fn next_event(sub: &mut hcp_eventstore::Subscription) -> RecordedEvent {
     tokio::time::timeout(Duration::from_secs(10), sub.next())
         .await
@@ -205,16 +223,7 @@ pub async fn subscription_catches_up_then_goes_live_without_gap_or_repeat<H: Har
     for _ in 0..50 {
         seen.push(next_event(&mut sub).await);
     }
-    let writer = {
-        let s = s.clone();
-        tokio::spawn(async move {
-            for i in 0..50 {
-                s.append(&format!("live-{}", i % 5), ExpectedVersion::Any, evs(1, &format!("new{i}")))
-                    .await
-                    .expect("append");
-            }
-        })
-    };
+    let writer = spawn_appends(s.clone(), "live", 5, 50, 1);
     for _ in 0..50 {
         seen.push(next_event(&mut sub).await);
     }
@@ -237,16 +246,7 @@ pub async fn batched_subscription_over_many_pages_sees_every_event_once_in_order
             .await
             .expect("append");
     }
-    let writer = {
-        let s = s.clone();
-        tokio::spawn(async move {
-            for i in 0..20 {
-                s.append(&format!("pages-{}", i % 4), ExpectedVersion::Any, evs(50, &format!("new{i}")))
-                    .await
-                    .expect("append");
-            }
-        })
-    };
+    let writer = spawn_appends(s.clone(), "pages", 4, 20, 50);
     let mut sub = s.subscribe(0).await.expect("subscribe");
     let mut seen = vec![next_event(&mut sub).await];
     while seen.len() < 4_000 {
