@@ -9,8 +9,8 @@
 //! share the file) and, finding nothing, waits for the head to move or for the
 //! poll interval.
 
-use super::SqliteStore;
-use crate::{Position, RecordedEvent, Result, StoreError};
+use super::{SqliteStore, finish, read};
+use crate::{EventStore, Position, RecordedEvent, Result};
 use std::collections::VecDeque;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
@@ -33,12 +33,13 @@ pub(super) async fn feed(store: SqliteStore, from: Position, tx: Sender<Result<V
         let committed = *head.borrow();
         while reads.len() < READ_AHEAD && issued <= committed {
             let last = (issued + PAGE - 1).min(committed);
-            reads.push_back(store.spawn_range(issued, last));
+            let first = issued;
+            reads.push_back(store.spawn_read(move |c| read::range(c, first, last)));
             issued = last + 1;
         }
         let page = match reads.pop_front() {
-            Some(read) => read.await.unwrap_or_else(|e| Err(StoreError::Corrupt(format!("read task failed: {e}")))),
-            None => match store.read_page(issued, PAGE as usize).await {
+            Some(page) => finish(page).await.and_then(|events| store.inner.upcasters.apply_all(events)),
+            None => match store.read_all(issued, PAGE as usize).await {
                 Ok(events) if events.is_empty() => {
                     let moved = head.wait_for(|h| *h >= issued);
                     if let Ok(Err(_)) = tokio::time::timeout(store.inner.poll_interval, moved).await {

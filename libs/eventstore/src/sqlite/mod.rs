@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
 use writer::WriteRequest;
 
 /// How hard SQLite syncs at commit.
@@ -114,30 +115,26 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Up to `limit` events of the global log from `from`, upcast.
-    async fn read_page(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
-        let events = self.read(move |c| read::all(c, from, limit)).await?;
-        self.inner.upcasters.apply_all(events)
-    }
-
-    /// Starts reading positions `first..=last` of the global log (upcast) on a blocking thread.
-    fn spawn_range(&self, first: Position, last: Position) -> tokio::task::JoinHandle<Result<Vec<RecordedEvent>>> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let events = store.inner.reads.with(|c| read::range(c, first, last))?;
-            store.inner.upcasters.apply_all(events)
-        })
+    /// Starts `f` on a pooled read connection, on a blocking thread; [`finish`] waits for it.
+    fn spawn_read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    ) -> JoinHandle<Result<T>> {
+        let pool = self.inner.reads.clone();
+        tokio::task::spawn_blocking(move || pool.with(f))
     }
 
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let pool = self.inner.reads.clone();
-        tokio::task::spawn_blocking(move || pool.with(f))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("read task failed: {e}")))?
+        finish(self.spawn_read(f)).await
     }
+}
+
+/// The result of a read started by [`SqliteStore::spawn_read`].
+async fn finish<T>(read: JoinHandle<Result<T>>) -> Result<T> {
+    read.await.map_err(|e| StoreError::Corrupt(format!("read task failed: {e}")))?
 }
 
 impl EventStore for SqliteStore {
@@ -161,7 +158,8 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_all(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
-        self.read_page(from, limit).await
+        let events = self.read(move |c| read::all(c, from, limit)).await?;
+        self.inner.upcasters.apply_all(events)
     }
 
     async fn head(&self) -> Result<Position> {

@@ -64,9 +64,9 @@ const STREAM_HINT: usize = 64;
 /// Payload bytes reserved per expected event (a workload event is 20-200 bytes).
 const PAYLOAD_HINT: usize = 96;
 
-/// Reads every row of a query (`expected` of them, or about) into events. The payloads share one buffer per
-/// call (one allocation for a page, not one per event); an event kept alive keeps
-/// its page's payloads alive too.
+/// Reads every row of a query (`expected` of them, or about) into events. The
+/// payloads share one buffer per call (one allocation for a page, not one per
+/// event); an event kept alive keeps its page's payloads alive too.
 fn events(mut rows: rusqlite::Rows<'_>, expected: usize) -> rusqlite::Result<Vec<RecordedEvent>> {
     let expected = expected.min(MAX_PAGE_HINT);
     let mut events = Vec::with_capacity(expected);

@@ -100,8 +100,6 @@ mod tests {
     use crate::Direction;
     use rusqlite::StatementStatus;
 
-    /// A cached statement must run again without being recompiled: the writer's
-    /// version lookup and an aggregate load, each used three times.
     #[test]
     fn a_new_store_uses_small_pages_and_a_long_wal() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -111,13 +109,15 @@ mod tests {
         assert_eq!((page, checkpoint), (super::PAGE_SIZE, super::CHECKPOINT_PAGES));
     }
 
+    /// A cached statement must run again without being recompiled: the writer's
+    /// version lookup and an aggregate load, each used three times.
     #[test]
     fn cached_statements_are_not_recompiled() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("plans.db");
         let (writer, _) = open_writer(&path, Durability::Normal).expect("writer");
         let reader = open_reader(&path).expect("reader");
-        let version = "SELECT MAX(version) FROM events WHERE stream = ?1";
+        let version = super::super::writer::STREAM_VERSION;
         for stream in ["a", "b", "c"] {
             let mut stmt = writer.prepare_cached(version).expect("prepare");
             stmt.query_row([stream], |r| r.get::<_, Option<i64>>(0)).expect("query");

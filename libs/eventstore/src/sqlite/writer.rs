@@ -153,6 +153,9 @@ fn now_micros() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
+/// A stream's version: its highest, from the `(stream, version)` index.
+pub(super) const STREAM_VERSION: &str = "SELECT MAX(version) FROM events WHERE stream = ?1";
+
 /// Appends one request inside the group's transaction. The stream's version is
 /// read from the index inside the write lock, so it is right even when another
 /// process shares the file, and sees earlier appends of the same group.
@@ -161,7 +164,7 @@ fn append(c: &Connection, stream: &str, expected: ExpectedVersion, events: &[New
         return Ok(original);
     }
     let current = c
-        .prepare_cached("SELECT MAX(version) FROM events WHERE stream = ?1")?
+        .prepare_cached(STREAM_VERSION)?
         .query_row(params![stream], |r| r.get::<_, Option<i64>>(0))?
         .map_or(0, |v| v as u64);
     if !expected.admits(current) {

@@ -1,16 +1,16 @@
 //! JetStream figures: concurrent appends vs raw async-nats publish, replay vs a
 //! raw ordered consumer, aggregate load latency at the full store size.
 
-use crate::report::{ROUNDS, figure, median, percentiles, rate};
+use crate::report::{ROUNDS, Rounds, figure, percentiles, rate};
 use crate::workload::{APPENDERS, Appends, LIFE, life, load_latencies, replay, seed, seed_with};
-
-/// Concurrent appenders in the wide append measurement.
-const WIDE_APPENDERS: usize = 512;
 use async_nats::jetstream::{self, consumer::pull, stream};
 use futures_util::StreamExt;
 use hcp_eventstore::NewEvent;
 use hcp_eventstore::jetstream::{JetStreamConfig, JetStreamStore};
 use std::time::Instant;
+
+/// Concurrent appenders in the wide append measurement.
+const WIDE_APPENDERS: usize = 512;
 
 pub async fn run(total_events: usize) -> anyhow::Result<()> {
     let url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
@@ -73,18 +73,15 @@ struct Reads {
 /// the same blocks: the fairest of the three), alternating, ROUNDS times.
 async fn replay_rounds(store: &JetStreamStore, workloads: u64, raw: &Raw) -> anyhow::Result<Reads> {
     let ours = jetstream::new(store.client().clone()).get_stream(&store.config().stream_name).await?;
-    let mut rounds: [Vec<f64>; 7] = Default::default();
+    let mut rounds = Rounds::new();
     for _ in 0..ROUNDS {
         let replay = replay(store, workloads).await?;
         let bare = raw_read(&raw.stream).await?;
         let headers = raw_read(&raw.headers_stream).await?;
         let same = raw_read(&ours).await?;
-        let measured = [replay, bare, headers, same, replay / bare, replay / headers, replay / same];
-        for (v, x) in rounds.iter_mut().zip(measured) {
-            v.push(x);
-        }
+        rounds.push([replay, bare, headers, same, replay / bare, replay / headers, replay / same]);
     }
-    let [replay, bare, headers, same, vs_bare, vs_headers, vs_same] = rounds.map(median);
+    let [replay, bare, headers, same, vs_bare, vs_headers, vs_same] = rounds.medians();
     Ok(Reads { replay, bare, headers, same, vs_bare, vs_headers, vs_same })
 }
 
@@ -103,7 +100,7 @@ struct Wide {
 async fn append_rounds(url: &str, total_events: usize) -> anyhow::Result<Wide> {
     let events = (total_events / 5).max(LIFE * WIDE_APPENDERS);
     let payload: bytes::Bytes = raw_payload(&life(0).1[2]).into();
-    let mut rounds: [Vec<f64>; 3] = Default::default();
+    let mut rounds = Rounds::new();
     for _ in 0..ROUNDS {
         let ns = format!("bench{}", uuid::Uuid::new_v4().simple());
         let store = JetStreamStore::connect(JetStreamConfig::namespaced(url, &ns)).await?;
@@ -117,11 +114,9 @@ async fn append_rounds(url: &str, total_events: usize) -> anyhow::Result<Wide> {
         let raw = publish_with_headers(&js, &subject, &payload).await;
         js.delete_stream(&name).await?;
         let raw = raw?;
-        for (v, x) in rounds.iter_mut().zip([ours, raw, ours / raw]) {
-            v.push(x);
-        }
+        rounds.push([ours, raw, ours / raw]);
     }
-    let [ours, raw, vs_raw] = rounds.map(median);
+    let [ours, raw, vs_raw] = rounds.medians();
     Ok(Wide { ours, raw, vs_raw })
 }
 

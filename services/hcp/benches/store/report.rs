@@ -23,8 +23,27 @@ pub fn rate(n: usize, elapsed: Duration) -> f64 {
 /// Rounds of a measurement alternated with its raw engine's.
 pub const ROUNDS: usize = 3;
 
-/// The median of a round's figures.
-pub fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// N figures measured in each of several rounds (ours alternating with a raw
+/// engine's, so both see the same moods of the box); their medians.
+pub struct Rounds<const N: usize>([Vec<f64>; N]);
+
+impl<const N: usize> Rounds<N> {
+    pub fn new() -> Self {
+        Rounds(std::array::from_fn(|_| Vec::with_capacity(ROUNDS)))
+    }
+
+    /// One round's figures.
+    pub fn push(&mut self, round: [f64; N]) {
+        for (v, x) in self.0.iter_mut().zip(round) {
+            v.push(x);
+        }
+    }
+
+    /// Each figure's median over the rounds.
+    pub fn medians(self) -> [f64; N] {
+        self.0.map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        })
+    }
 }

@@ -1,8 +1,8 @@
 //! SQLite figures: concurrent appends vs raw batched inserts (bare, and into the
-//! store's own schema), replay with decode
-//! and fold vs a raw table scan, aggregate load latency.
+//! store's own schema), replay with decode and fold vs a raw table scan, aggregate
+//! load latency.
 
-use crate::report::{ROUNDS, figure, median, percentiles, rate};
+use crate::report::{ROUNDS, Rounds, figure, percentiles, rate};
 use crate::workload::{APPENDERS, Appends, LIFE, load_latencies, replay, seed};
 use hcp_eventstore::sqlite::{SqliteConfig, SqliteStore};
 use hcp_eventstore::{EventStore, ExpectedVersion, NewEvent};
@@ -20,16 +20,14 @@ pub async fn run(total_events: usize) -> anyhow::Result<()> {
 async fn appends(dir: &std::path::Path) -> anyhow::Result<()> {
     const ROWS: usize = APPENDERS * PER_TASK;
     let payload = crate::workload::life(0).1[2].payload.clone();
-    let mut rounds: [Vec<f64>; 5] = Default::default();
+    let mut rounds = Rounds::new();
     for round in 0..ROUNDS {
         let ours = concurrent_appends(&dir.join(format!("appends-{round}.db")), &payload).await?;
         let raw = raw_batched_inserts(&dir.join(format!("raw-{round}.db")), ROWS, APPENDERS, payload.len())?;
         let same = raw_store_inserts(&dir.join(format!("raw-events-{round}.db")), ROWS, APPENDERS, &payload).await?;
-        for (v, x) in rounds.iter_mut().zip([ours, raw, same, ours / raw, ours / same]) {
-            v.push(x);
-        }
+        rounds.push([ours, raw, same, ours / raw, ours / same]);
     }
-    let [ours, raw, same, vs_raw, vs_same] = rounds.map(median);
+    let [ours, raw, same, vs_raw, vs_same] = rounds.medians();
     figure("sqlite_append_64_concurrent", ours, "appends/s");
     figure("sqlite_raw_batched_insert_64_per_commit", raw, "rows/s");
     figure("sqlite_append_vs_raw", vs_raw, "ratio");
@@ -134,15 +132,13 @@ async fn replay_and_load(dir: &std::path::Path, total: usize) -> anyhow::Result<
     // states.
     // Alternating with the raw scan, ROUNDS times (a replay here has measured from
     // 0.6 to 1.4M events/s minutes apart); the medians.
-    let mut rounds: [Vec<f64>; 3] = Default::default();
+    let mut rounds = Rounds::new();
     for _ in 0..ROUNDS {
         let ours = replay(&store, workloads).await?;
         let raw = raw_scan(&path)?;
-        for (v, x) in rounds.iter_mut().zip([ours, raw, ours / raw]) {
-            v.push(x);
-        }
+        rounds.push([ours, raw, ours / raw]);
     }
-    let [ours, raw, ratio] = rounds.map(median);
+    let [ours, raw, ratio] = rounds.medians();
     figure("sqlite_replay_decode_fold", ours, "events/s");
     figure("sqlite_raw_scan", raw, "rows/s");
     figure("sqlite_replay_vs_raw_scan", ratio, "ratio");
