@@ -1,7 +1,7 @@
 //! Where GPUs come from: NVML on a real host (feature `nvml`), or a simulated host.
 
 use hcp_proto::v1 as pb;
-use hcp_simulator::gpu::SimGpuHost;
+use hcp_sim::gpu::SimGpuHost;
 
 /// Why the GPUs could not be read.
 #[derive(Debug, thiserror::Error)]

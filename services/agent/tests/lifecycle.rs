@@ -7,7 +7,7 @@ use hcp_discovery::{Discovery, DiscoveryConfig};
 use hcp_domain::catalogue::GPU_MODELS;
 use hcp_domain::resource::Health;
 use hcp_eventstore::sqlite::SqliteStore;
-use hcp_simulator::gpu::SimGpuHost;
+use hcp_sim::gpu::SimGpuHost;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -6,22 +6,12 @@ use crate::book::Book;
 use crate::clock::interval_start_micros;
 use hcp_economics::series::{BtcDay, PriceInterval};
 use hcp_eventstore::{Direction, EventMetadata, EventStore, NewEvent, StoreError, append_at_tail};
+use hcp_market::streams::quote;
 use hcp_proto::v1 as pb;
 use prost::Message;
 use std::sync::Arc;
 
-/// The stream of a site's prices.
-pub fn prices_stream(site: &str) -> String {
-    format!("prices-{site}")
-}
-
-/// The stream of a site's published day-ahead prices.
-pub fn day_ahead_stream(site: &str) -> String {
-    format!("day-ahead-{site}")
-}
-
-/// The stream of Bitcoin days.
-pub const BITCOIN_STREAM: &str = "bitcoin";
+pub use hcp_market::streams::{BITCOIN_STREAM, day_ahead_stream, prices_stream};
 
 /// Where a site buys power.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,16 +132,5 @@ impl<S: EventStore> Recorder<S> {
             EventMetadata { time_unix_micros: at_micros, actor: Some("pricing".into()), ..EventMetadata::default() };
         let event = NewEvent::new(event_type, 1, payload).with_metadata(metadata);
         append_at_tail(self.store.as_ref(), stream, event).await.map(|_| ())
-    }
-}
-
-fn quote(p: pb::PriceObserved) -> pb::Quote {
-    pb::Quote {
-        site: p.site,
-        settlement_point: p.settlement_point,
-        interval_start_unix_micros: p.interval_start_unix_micros,
-        day_ahead_usd_mwh: p.day_ahead_usd_mwh,
-        real_time_usd_mwh: p.real_time_usd_mwh,
-        source: p.source,
     }
 }

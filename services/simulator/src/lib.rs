@@ -5,16 +5,14 @@
 //!   (malformed JSON, slow or hung replies, garbage, refused connections, reboots).
 //! - [`dialect`]: what bmminer, LuxOS and btminer answer.
 //! - [`physics`]: power ramps (curtail ~5 s, wake ~10 s), heat, fans, board failures.
-//! - [`gpu`]: simulated GPU hosts for the agent's default backend.
 
 #![forbid(unsafe_code)]
 
 pub mod dialect;
 pub mod fleet;
-pub mod gpu;
 pub mod miner;
 pub mod physics;
-pub mod rng;
+pub use hcp_sim::rng;
 mod server;
 
 pub use dialect::SimFirmware;

@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
     match args.backend.as_str() {
         "simulated" => {
             let model = &hcp_domain::catalogue::GPU_MODELS[0];
-            let host = hcp_simulator::gpu::SimGpuHost::new(&args.host, model, args.gpus);
+            let host = hcp_sim::gpu::SimGpuHost::new(&args.host, model, args.gpus);
             go(backend::Simulated(host), config, args.list).await
         }
         #[cfg(feature = "nvml")]

@@ -12,7 +12,7 @@ use hcp_discovery::{Discovery, DiscoveryConfig, ScanTarget};
 use hcp_domain::ids::SiteId;
 use hcp_domain::resource::Health;
 use hcp_eventstore::AnyStore;
-use hcp_simulator::gpu::SimGpuHost;
+use hcp_sim::gpu::SimGpuHost;
 use hcp_simulator::{Fleet, FleetSpec};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

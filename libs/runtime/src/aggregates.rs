@@ -1,0 +1,24 @@
+//! The domain's aggregates as stored streams: their prefix and codec.
+
+use crate::repository::EventSourced;
+use hcp_domain::codec::{decode_resource_event, encode_resource_event};
+use hcp_domain::resource::{Resource, ResourceEvent};
+use hcp_domain::units::Timestamp;
+use hcp_eventstore::RecordedEvent;
+
+impl EventSourced for Resource {
+    const STREAM_PREFIX: &'static str = "resource-";
+
+    fn encode(event: &ResourceEvent) -> (&'static str, Vec<u8>) {
+        encode_resource_event(event)
+    }
+
+    fn decode(recorded: &RecordedEvent) -> Result<ResourceEvent, String> {
+        let at = Timestamp::from_unix_micros(recorded.metadata.time_unix_micros);
+        decode_resource_event(&recorded.event_type, &recorded.payload, at).map_err(|e| e.to_string())
+    }
+
+    fn time_unix_micros(event: &ResourceEvent) -> i64 {
+        event.at().unix_micros()
+    }
+}

@@ -1,0 +1,178 @@
+//! Checks on a decoded [`Config`]: ranges, formats, unique ids and listening addresses, and
+//! files that must exist. Each failure names the dotted key and the layer that set it.
+
+use std::collections::HashSet;
+use std::fmt::Display;
+use std::net::SocketAddr;
+
+use crate::config::Config;
+use crate::config::error::{ConfigError, ErrorKind};
+use crate::config::origins::Origins;
+use crate::config::secret::REDACTED;
+
+type Checked = Result<(), ConfigError>;
+
+/// Builds validation errors with the origin of each key.
+struct Check<'a>(&'a Origins);
+
+impl Check<'_> {
+    fn fail(&self, key: &str, value: impl Display, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(ErrorKind::Invalid, key, self.0.get(key), message).with_value(value.to_string())
+    }
+
+    fn that(&self, ok: bool, key: &str, value: impl Display, message: &str) -> Checked {
+        if ok { Ok(()) } else { Err(self.fail(key, value, message)) }
+    }
+
+    fn positive(&self, key: &str, value: f64) -> Checked {
+        self.that(value.is_finite() && value > 0.0, key, value, "must be a positive number")
+    }
+
+    fn non_negative(&self, key: &str, value: f64) -> Checked {
+        self.that(value.is_finite() && value >= 0.0, key, value, "must be zero or a positive number")
+    }
+
+    fn range<T: PartialOrd + Display + Copy>(&self, key: &str, value: T, low: T, high: T) -> Checked {
+        self.that(low <= value && value <= high, key, value, &format!("must be from {low} to {high}"))
+    }
+
+    fn prefixed(&self, key: &str, value: &str, prefixes: &[&str]) -> Checked {
+        let ok = prefixes.iter().any(|p| value.len() > p.len() && value.starts_with(p));
+        self.that(ok, key, quoted(value), &format!("must start with {}", prefixes.join(" or ")))
+    }
+}
+
+fn quoted(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
+}
+
+/// Checks every rule of the schema; returns the first failure.
+pub(crate) fn validate(config: &Config, origins: &Origins) -> Checked {
+    let check = Check(origins);
+    let dir = config.data.dir.to_string_lossy();
+    check.that(!dir.trim().is_empty(), "data.dir", quoted(&dir), "must not be empty")?;
+    if let Some(url) = &config.store.url {
+        check.prefixed("store.url", url, &["sqlite:", "nats://", "tls://"])?;
+    }
+    let telemetry = &config.telemetry;
+    check.that(!telemetry.log.trim().is_empty(), "telemetry.log", quoted(&telemetry.log), "must not be empty")?;
+    if let Some(endpoint) = &telemetry.otlp_endpoint {
+        check.prefixed("telemetry.otlp_endpoint", endpoint, &["http://", "https://"])?;
+    }
+    if let Some(token) = &telemetry.otlp_token {
+        let ok = token.expose() != REDACTED;
+        check.that(
+            ok,
+            "telemetry.otlp_token",
+            REDACTED,
+            "is the placeholder printed for secrets; set the real value",
+        )?;
+    }
+    let grace = config.shutdown.grace_seconds;
+    let ok = grace.is_finite() && grace > 0.0 && grace <= 600.0;
+    check.that(ok, "shutdown.grace_seconds", grace, "must be a positive number of seconds, at most 600")?;
+    addresses(config, &check)?;
+    discovery(config, &check)?;
+    pricing(config, &check)?;
+    simulator(config, &check)?;
+    sites(config, &check)
+}
+
+/// No two listening addresses may overlap (port 0, "any free port", excepted).
+fn addresses(config: &Config, check: &Check<'_>) -> Checked {
+    let mut all: Vec<(String, SocketAddr)> = Vec::new();
+    for (name, addrs) in config.services.iter() {
+        all.push((format!("services.{name}.grpc"), addrs.grpc));
+        all.push((format!("services.{name}.http"), addrs.http));
+    }
+    all.push(("up.metrics".to_owned(), config.up.metrics));
+    for (index, (key, addr)) in all.iter().enumerate() {
+        let earlier = all.iter().take(index).find(|(_, other)| overlaps(addr, other));
+        if let Some((other_key, other)) = earlier {
+            // Blame the key set by the later layer: that is the one the user just changed.
+            let (key, addr, other_key, other) = if check.0.get(other_key).rank() > check.0.get(key).rank() {
+                (other_key, other, key, addr)
+            } else {
+                (key, addr, other_key, other)
+            };
+            return Err(check.fail(key, addr, format!("collides with {other_key} = {other}")));
+        }
+    }
+    Ok(())
+}
+
+/// Same port (not 0) and the same IP, or either IP unspecified (which binds every interface).
+fn overlaps(a: &SocketAddr, b: &SocketAddr) -> bool {
+    a.port() != 0 && a.port() == b.port() && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
+fn discovery(config: &Config, check: &Check<'_>) -> Checked {
+    let d = &config.discovery;
+    check.positive("discovery.poll_seconds", d.poll_seconds)?;
+    check.positive("discovery.rescan_seconds", d.rescan_seconds)?;
+    check.range("discovery.scan_timeout_ms", d.scan_timeout_ms, 1, u64::MAX)?;
+    check.range("discovery.scan_concurrency", d.scan_concurrency, 1, 65536)?;
+    check.positive("discovery.agent_timeout_seconds", d.agent_timeout_seconds)?;
+    for (index, target) in d.targets.iter().enumerate() {
+        let key = format!("discovery.targets[{index}]");
+        let known = config.sites.iter().any(|site| site.id == target.site);
+        let ids: Vec<&str> = config.sites.iter().map(|site| site.id.as_str()).collect();
+        let message = format!("names no configured site (sites: {})", ids.join(", "));
+        check.that(known, &format!("{key}.site"), quoted(&target.site), &message)?;
+        let message = format!("must not be below first = {}", target.first);
+        check.that(target.first <= target.last, &format!("{key}.last"), target.last, &message)?;
+    }
+    Ok(())
+}
+
+fn pricing(config: &Config, check: &Check<'_>) -> Checked {
+    let p = &config.pricing;
+    let source = p.source.as_str();
+    if !matches!(source, "replay" | "simulated") {
+        check.prefixed("pricing.source", source, &["http://", "https://"]).map_err(|mut err| {
+            err.message = r#"must be "replay", "simulated", or an http:// or https:// URL"#.to_owned();
+            err
+        })?;
+    }
+    if let Some(btc) = &p.btc {
+        let shown = quoted(&btc.to_string_lossy());
+        match std::fs::metadata(btc) {
+            Ok(meta) => check.that(!meta.is_dir(), "pricing.btc", shown, "is a directory, not a file")?,
+            Err(err) => return Err(check.fail("pricing.btc", shown, format!("cannot read: {err}"))),
+        }
+    }
+    check.positive("pricing.speed", p.speed)?;
+    check.positive("pricing.poll_seconds", p.poll_seconds)
+}
+
+fn simulator(config: &Config, check: &Check<'_>) -> Checked {
+    let s = &config.simulator;
+    check.range("simulator.sites", s.sites, 0, 200)?;
+    check.range("simulator.miners_per_site", s.miners_per_site, 0, 65025)?;
+    check.range("simulator.first_octet", s.first_octet, 1, 255)?;
+    check.range("simulator.gpus_per_host", s.gpus_per_host, 1, 16)?;
+    check.positive("simulator.time_factor", s.time_factor)?;
+    check.non_negative("simulator.board_failures_per_hour", s.board_failures_per_hour)
+}
+
+fn sites(config: &Config, check: &Check<'_>) -> Checked {
+    let mut seen = HashSet::new();
+    for (index, site) in config.sites.iter().enumerate() {
+        let key = |name: &str| format!("sites[{index}].{name}");
+        let id = site.id.as_str();
+        let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'));
+        check.that(ok, &key("id"), quoted(id), "must be 1 to 64 characters of a-z, 0-9 and -")?;
+        check.that(seen.insert(id), &key("id"), quoted(id), "is the id of an earlier site; ids must be unique")?;
+        let point = &site.settlement_point;
+        check.that(!point.trim().is_empty(), &key("settlement_point"), quoted(point), "must not be empty")?;
+        check.positive(&key("cap_kw"), site.cap_kw)?;
+        check.non_negative(&key("min_dwell_seconds"), site.min_dwell_seconds)?;
+        check.non_negative(&key("hysteresis_usd_mwh"), site.hysteresis_usd_mwh)?;
+        if let Some(wake) = site.max_wake_kw {
+            check.positive(&key("max_wake_kw"), wake)?;
+        }
+        check.non_negative(&key("gpu_usd_per_hour"), site.gpu_usd_per_hour)?;
+        check.non_negative(&key("switch_cost_usd"), site.switch_cost_usd)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The process's Prometheus metrics: one registry, the families every service shares,
+//! and their text encoding for `/metrics`.
+//!
+//! Names follow Prometheus practice: the `hcp_` prefix, base units in the name
+//! (seconds, events), counters ending in `_total`, labels of bounded cardinality (the
+//! gRPC method is its path, the projection its consumer name).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::{Arc, Mutex};
+
+/// Labels of a gRPC call's outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GrpcLabels {
+    /// The service that served it.
+    pub service: String,
+    /// `/package.Service/Method`.
+    pub method: String,
+    /// The gRPC status code's name, e.g. `Ok`, `InvalidArgument`.
+    pub code: String,
+}
+
+/// Labels of a gRPC call's duration.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MethodLabels {
+    /// The service that served it.
+    pub service: String,
+    /// `/package.Service/Method`.
+    pub method: String,
+}
+
+/// Labels of a store operation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StoreLabels {
+    /// `append`, `read_stream`, `read_all`, `head`, `checkpoint`.
+    pub operation: String,
+}
+
+/// Labels of a projection or reactor.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProjectionLabels {
+    /// Its consumer name.
+    pub projection: String,
+}
+
+/// Labels of the service info metric.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InfoLabels {
+    /// The service.
+    pub service: String,
+    /// The build's version.
+    pub version: String,
+}
+
+/// A latency histogram: 50 µs to ~13 s.
+fn new_histogram() -> Histogram {
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.000_05, 2.0, 19))
+}
+
+/// The families every service records into; cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Mutex<Registry>>,
+    /// gRPC calls served, by service, method and status code.
+    pub grpc_requests: Family<GrpcLabels, Counter>,
+    /// gRPC call durations, by service and method, seconds.
+    pub grpc_duration: Family<MethodLabels, Histogram>,
+    /// Store operation durations, seconds.
+    pub store_duration: Family<StoreLabels, Histogram>,
+    /// Events between a projection's position and the store's head.
+    pub projection_lag: Family<ProjectionLabels, Gauge>,
+    /// A projection's last handled position.
+    pub projection_position: Family<ProjectionLabels, Gauge>,
+    /// Events a projection or reactor has handled.
+    pub events_handled: Family<ProjectionLabels, Counter>,
+    /// Times a projection's subscription failed and was started again.
+    pub projection_restarts: Family<ProjectionLabels, Counter>,
+    /// Events a reactor gave up on (a permanent handler error), logged and skipped.
+    pub events_failed: Family<ProjectionLabels, Counter>,
+    /// One series per running service, value 1.
+    pub service_info: Family<InfoLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with the shared families registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("hcp");
+        let m = Metrics {
+            registry: Arc::default(),
+            grpc_requests: Family::default(),
+            grpc_duration: Family::new_with_constructor(new_histogram),
+            store_duration: Family::new_with_constructor(new_histogram),
+            projection_lag: Family::default(),
+            projection_position: Family::default(),
+            events_handled: Family::default(),
+            projection_restarts: Family::default(),
+            events_failed: Family::default(),
+            service_info: Family::default(),
+        };
+        registry.register("grpc_server_requests", "gRPC calls served", m.grpc_requests.clone());
+        registry.register_with_unit(
+            "grpc_server_request_duration",
+            "gRPC call durations, to the response's headers",
+            prometheus_client::registry::Unit::Seconds,
+            m.grpc_duration.clone(),
+        );
+        registry.register_with_unit(
+            "store_operation_duration",
+            "event store operation durations",
+            prometheus_client::registry::Unit::Seconds,
+            m.store_duration.clone(),
+        );
+        registry.register(
+            "projection_lag_events",
+            "events between a projection and the store's head",
+            m.projection_lag.clone(),
+        );
+        registry.register(
+            "projection_position",
+            "a projection's last handled global position",
+            m.projection_position.clone(),
+        );
+        registry.register("events_handled", "events a projection or reactor has handled", m.events_handled.clone());
+        registry.register(
+            "projection_restarts",
+            "subscriptions started again after a failure",
+            m.projection_restarts.clone(),
+        );
+        registry.register("events_failed", "events a reactor could not handle and skipped", m.events_failed.clone());
+        registry.register("service_info", "the services running in this process", m.service_info.clone());
+        *m.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = registry;
+        m
+    }
+
+    /// Registers a service's own metric.
+    pub fn register(&self, name: &str, help: &str, metric: impl prometheus_client::registry::Metric) {
+        self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner).register(name, help, metric);
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        out
+    }
+
+    /// Labels of a projection.
+    pub fn projection(name: &str) -> ProjectionLabels {
+        ProjectionLabels { projection: name.to_owned() }
+    }
+}
