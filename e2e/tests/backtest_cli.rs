@@ -60,5 +60,5 @@ fn bad_input_is_named() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("is not a valid site config") && err.contains("colour"), "{err}");
     let bad = hcp("sqlite::memory:", &["backtest", "--prices", "/nonexistent.csv"]);
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("reading /nonexistent.csv"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read /nonexistent.csv"), "{bad:?}");
 }

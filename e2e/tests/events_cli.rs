@@ -171,7 +171,7 @@ fn a_bad_store_url_is_a_clear_error() {
     let out = hcp("postgres://nope", &["events", "tail"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("expected sqlite:PATH or nats://HOST:PORT"), "{err}");
+    assert!(err.contains("store.url") && err.contains("HCP_STORE") && err.contains("must start with sqlite:"), "{err}");
     let out = hcp("nats://127.0.0.1:4222?namespace=a.b", &["events", "tail"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be 1-64 letters"), "{:?}", out);

@@ -23,6 +23,9 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     let data = |rel: &str| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
     let mut child = Command::new(hcp_bin())
         .env("HCP_STORE", &store)
+        // Ports no other test uses: the ones given, or any free one (0).
+        .env("HCP_SERVICES__PRICING__GRPC", "127.0.0.1:0")
+        .env("HCP_UP__METRICS", "127.0.0.1:0")
         .args(["up", "--sites", "2", "--miners-per-site", "30", "--first-octet", "230", "--gpu-hosts", "2"])
         .args(["--gpus-per-host", "4", "--grpc", grpc, "--poll-seconds", "0.5", "--api", api, "--price-speed", "9000"])
         .arg("--prices")
@@ -46,6 +49,11 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         assert!(Instant::now() < deadline, "not ready in time: {seen:#?}");
     }
     std::thread::spawn(move || lines.for_each(drop));
+    let metrics = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("metrics: http://").and_then(|rest| rest.split('/').next()))
+        .expect("the metrics address is printed")
+        .to_owned();
 
     let discovery = format!("http://{grpc}");
     let wait_for = |what: &str, check: &dyn Fn(&str) -> bool, args: &[&str]| {
@@ -92,6 +100,60 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     let unknown = hcp(&store, &["plan", "--site", "mars-1", "--api", &api_url]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown site \"mars-1\""), "{unknown:?}");
 
+    // One /metrics for the process: gRPC calls by method and code, projection lag, store latency.
+    let scrape = wait_for_metrics(&metrics, "hcp_projection_lag_events{projection=\"optimization-planner\"}");
+    assert!(
+        scrape.contains(
+            "hcp_grpc_server_requests_total{service=\"optimization\",method=\"/hcp.v1.Optimization/Plan\",code=\"Ok\"}"
+        ),
+        "{scrape}"
+    );
+    assert!(scrape.contains("hcp_grpc_server_requests_total{service=\"optimization\",method=\"/hcp.v1.Optimization/Plan\",code=\"NotFound\"}"), "{scrape}");
+    assert!(scrape.contains("hcp_store_operation_duration_seconds_bucket"), "{scrape}");
+
+    // `hcp status` finds the three services, serving, and the planner's checkpoint.
+    let status = stdout_ok(&hcp(&store, &["status", "--json"]));
+    let status: serde_json::Value = serde_json::from_str(status.trim()).expect("json");
+    let services = status["services"].as_array().expect("services");
+    let names: Vec<&str> = services.iter().filter_map(|s| s["service"].as_str()).collect();
+    assert_eq!(names, ["discovery", "pricing", "optimization"], "{status}");
+    assert!(services.iter().all(|s| s["state"] == "serving"), "{status}");
+    let consumers = services[2]["consumers"].as_array().expect("consumers");
+    let planner = &consumers[0];
+    assert_eq!(
+        (&planner["name"], &planner["kind"]),
+        (&"optimization-planner".into(), &"checkpointed".into()),
+        "{status}"
+    );
+    assert!(planner["position"].as_u64().is_some_and(|c| c > 0), "{status}");
+    let view = &consumers[1];
+    assert_eq!((&view["name"], &view["kind"]), (&"optimization-view".into(), &"in-memory".into()), "{status}");
+    assert!(view["position"].as_u64().is_some_and(|c| c > 0), "{status}");
+
     let nowhere = hcp(&store, &["resources", "list", "--discovery", "http://127.0.0.1:1"]);
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot reach http://127.0.0.1:1"), "{nowhere:?}");
+}
+
+/// GETs `/metrics` until it contains `series` (projections report lag once a second).
+fn wait_for_metrics(addr: &str, series: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let body = http_get(addr, "/metrics");
+        if body.contains(series) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "no {series} in {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A plain HTTP/1.1 GET, the body as text.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    write!(conn, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut response = String::new();
+    conn.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
 }

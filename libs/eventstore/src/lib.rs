@@ -29,7 +29,7 @@ pub use any::AnyStore;
 pub use error::{ConcurrencyConflict, Result, StoreError};
 pub use store::EventStore;
 pub use subscription::Subscription;
-pub use tail::{append_at_tail, last_version};
+pub use tail::{append_all_at_tail, append_at_tail, last_version};
 pub use types::{
     AppendResult, Direction, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent, validate_consumer,
     validate_stream,

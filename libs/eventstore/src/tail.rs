@@ -12,9 +12,14 @@ pub async fn last_version<S: EventStore>(store: &S, stream: &str) -> Result<u64>
 /// Appends `event` right after the stream's current last event; a concurrent writer that
 /// got there first makes this a [`crate::StoreError::Conflict`].
 pub async fn append_at_tail<S: EventStore>(store: &S, stream: &str, event: NewEvent) -> Result<AppendResult> {
+    append_all_at_tail(store, stream, vec![event]).await
+}
+
+/// Appends `events`, as one append, right after the stream's current last event.
+pub async fn append_all_at_tail<S: EventStore>(store: &S, stream: &str, events: Vec<NewEvent>) -> Result<AppendResult> {
     let expected = match last_version(store, stream).await? {
         0 => ExpectedVersion::NoStream,
         v => ExpectedVersion::Exact(v),
     };
-    store.append(stream, expected, vec![event]).await
+    store.append(stream, expected, events).await
 }

@@ -5,11 +5,13 @@
 //! - [`streams`]: the stream names and event types pricing writes.
 //! - [`book`]: quotes, day-ahead prices and hashprice, folded from those events.
 //! - [`clock`]: ERCOT's Central-time intervals to UTC.
+//! - [`shipped`]: the market history built into the binary.
 
 #![forbid(unsafe_code)]
 
 pub mod book;
 pub mod clock;
+pub mod shipped;
 pub mod streams;
 
 pub use book::{Book, BookError};

@@ -73,7 +73,7 @@ pub struct Host<S> {
     http_stop: CancellationToken,
     http_task: Mutex<Option<JoinHandle<()>>>,
     services: Mutex<Vec<Hosted>>,
-    reactors: Mutex<Vec<(String, ReactorHandle)>>,
+    reactors: Mutex<Vec<(String, Durability, ReactorHandle)>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -126,7 +126,7 @@ impl<S: EventStore> Host<S> {
         let handle =
             reactor::spawn(Arc::clone(&self.store), handler, durability, self.metrics.clone(), self.shutdown.clone());
         let watch = ReactorWatch { name: handle.name().to_owned(), position: handle.watch() };
-        lock(&self.reactors).push((service.to_owned(), handle));
+        lock(&self.reactors).push((service.to_owned(), durability, handle));
         watch
     }
 
@@ -164,8 +164,14 @@ impl<S: EventStore> Host<S> {
                 tracing::error!(service = %name, error = %e, "gRPC server stopped");
             }
         });
-        let consumers: Vec<String> =
-            lock(&self.reactors).iter().filter(|(s, _)| s == service).map(|(_, r)| r.name().to_owned()).collect();
+        let names = |wanted: Durability| -> Vec<String> {
+            lock(&self.reactors)
+                .iter()
+                .filter(|(s, d, _)| s == service && *d == wanted)
+                .map(|(_, _, r)| r.name().to_owned())
+                .collect()
+        };
+        let (consumers, projections) = (names(Durability::Checkpointed), names(Durability::InMemory));
         let instance = uuid::Uuid::now_v7().to_string();
         let started = pb::ServiceStarted {
             service: service.to_owned(),
@@ -176,6 +182,7 @@ impl<S: EventStore> Host<S> {
             pid: std::process::id(),
             consumers: consumers.clone(),
             mode: self.mode.to_owned(),
+            projections,
         };
         self.announce(service, "service.started", started.encode_to_vec()).await?;
         self.metrics
@@ -213,7 +220,12 @@ impl<S: EventStore> Host<S> {
             .collect();
         let projections: Vec<serde_json::Value> = lock(&self.reactors)
             .iter()
-            .map(|(service, r)| serde_json::json!({"service": service, "projection": r.name(), "position": r.position()}))
+            .map(|(service, d, r)| {
+                serde_json::json!({
+                    "service": service, "projection": r.name(), "position": r.position(),
+                    "durable": *d == Durability::Checkpointed,
+                })
+            })
             .collect();
         serde_json::json!({ "mode": self.mode, "version": VERSION, "services": services, "projections": projections })
     }
@@ -251,8 +263,8 @@ impl<S: EventStore> Host<S> {
             }
             names.push((name, instance));
         }
-        let reactors: Vec<(String, ReactorHandle)> = std::mem::take(&mut *lock(&self.reactors));
-        for (_, r) in reactors {
+        let reactors: Vec<(String, Durability, ReactorHandle)> = std::mem::take(&mut *lock(&self.reactors));
+        for (_, _, r) in reactors {
             r.join().await;
         }
         let tasks: Vec<JoinHandle<()>> = std::mem::take(&mut *lock(&self.tasks));

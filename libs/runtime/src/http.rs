@@ -68,3 +68,26 @@ async fn health(State(s): State<Shared>) -> impl IntoResponse {
 async fn status_json(State(s): State<Shared>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], (s.status)().to_string())
 }
+
+/// GETs `path` from an HTTP/1.1 server at `addr` (our own listeners: `hcp status`
+/// reading `/status`), within `timeout`; the body as text.
+pub async fn get(addr: &str, path: &str, timeout: std::time::Duration) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut conn = tokio::net::TcpStream::connect(addr).await?;
+        conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+        let mut response = Vec::new();
+        conn.read_to_end(&mut response).await?;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let invalid =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{addr}{path}: {what}"));
+        let (head, body) = text.split_once("\r\n\r\n").ok_or_else(|| invalid("no HTTP response"))?;
+        if !head.starts_with("HTTP/1.1 200") {
+            return Err(invalid(head.lines().next().unwrap_or("no status line")));
+        }
+        Ok(body.to_owned())
+    };
+    tokio::time::timeout(timeout, exchange).await.map_err(|_| {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, format!("{addr}{path}: no answer in {timeout:?}"))
+    })?
+}

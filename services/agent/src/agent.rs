@@ -1,6 +1,7 @@
 //! The agent's loop: register the host's GPUs with discovery, then heartbeat with
 //! readings; register again when discovery has forgotten the host (it restarted), and
-//! keep retrying, with backoff, while discovery is unreachable.
+//! keep retrying, with backoff, while discovery is unreachable; stop at a refusal that
+//! retrying cannot change (the runtime's error-code table decides which).
 
 use crate::backend::GpuBackend;
 use hcp_proto::v1 as pb;
@@ -22,6 +23,12 @@ pub struct AgentConfig {
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Whether a failed call may succeed if repeated unchanged (`Unknown` covers broken
+/// connections that tonic cannot classify).
+fn retryable(code: tonic::Code) -> bool {
+    code == tonic::Code::Unknown || hcp_runtime::ErrorCode::from_grpc(code).is_retryable()
+}
 
 /// Runs until the task is dropped.
 pub async fn run(mut backend: impl GpuBackend, config: AgentConfig) -> anyhow::Result<()> {
@@ -45,8 +52,10 @@ pub async fn run(mut backend: impl GpuBackend, config: AgentConfig) -> anyhow::R
                 backoff = Duration::from_millis(100);
                 Duration::from_millis(u64::from(reply.heartbeat_interval_ms.max(100)))
             }
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                anyhow::bail!("discovery refused the registration: {}", status.message())
+            // A refusal (a malformed or impossible registration) cannot succeed later;
+            // only store or network trouble is worth retrying.
+            Err(status) if !retryable(status.code()) => {
+                anyhow::bail!("discovery refused the registration ({:?}): {}", status.code(), status.message())
             }
             Err(status) => {
                 tracing::warn!(host = %config.host, error = %status, "cannot register; retrying in {backoff:?}");

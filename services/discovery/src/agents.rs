@@ -29,6 +29,17 @@ pub enum AgentError {
     Record(#[from] RecordError),
 }
 
+impl hcp_runtime::HasErrorCode for AgentError {
+    fn code(&self) -> hcp_runtime::ErrorCode {
+        match self {
+            AgentError::Invalid(_) | AgentError::Missing(_) => hcp_runtime::ErrorCode::InvalidArgument,
+            // A domain refusal (say, a GPU with 0 MiB of memory) stays a refusal: the
+            // agent must not retry it forever.
+            AgentError::Record(e) => e.code(),
+        }
+    }
+}
+
 struct Host {
     gpus: Vec<ResourceId>,
     last_seen: Instant,

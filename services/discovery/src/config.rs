@@ -76,6 +76,31 @@ impl Default for DiscoveryConfig {
     }
 }
 
+impl DiscoveryConfig {
+    /// Discovery's settings from the deployment's configuration: its targets, timings
+    /// and gRPC address. Heartbeats are a quarter of the agent timeout (at most 5 s).
+    pub fn from_config(config: &hcp_runtime::config::Config) -> Result<Self, hcp_domain::ids::InvalidId> {
+        let d = &config.discovery;
+        let targets = d
+            .targets
+            .iter()
+            .map(|t| Ok(ScanTarget { site: SiteId::new(t.site.clone())?, first: t.first, last: t.last, port: t.port }))
+            .collect::<Result<Vec<_>, hcp_domain::ids::InvalidId>>()?;
+        let agent_timeout = Duration::from_secs_f64(d.agent_timeout_seconds);
+        Ok(DiscoveryConfig {
+            targets,
+            timeout: Duration::from_millis(d.scan_timeout_ms),
+            concurrency: d.scan_concurrency,
+            poll_interval: Duration::from_secs_f64(d.poll_seconds),
+            rescan_interval: Duration::from_secs_f64(d.rescan_seconds),
+            agent_timeout,
+            heartbeat_interval: (agent_timeout / 3).min(Duration::from_secs(5)),
+            grpc_addr: config.services.discovery.grpc,
+            ..DiscoveryConfig::default()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,26 +1,28 @@
-//! Discovery as a running service: catch the inventory up from the store, serve gRPC,
-//! scan, poll, and watch agents, until the handle is dropped.
+//! Discovery as a running service on the runtime: catch the inventory up from the
+//! store, serve gRPC, scan, poll, and watch agents, until the host shuts down.
 
 use crate::agents::Agents;
 use crate::config::DiscoveryConfig;
 use crate::grpc::{AgentsService, InventoryService};
 use crate::identify::{miner_id, miner_spec};
-use crate::inventory::{self, Inventory};
+use crate::inventory::Inventory;
 use crate::poller::{PollSet, poll_once, telemetry};
 use crate::recorder::Recorder;
 use crate::scan::{Found, ScanOutcome, scan};
 use futures_util::StreamExt;
 use hcp_domain::resource::{Health, Mode, ResourceCommand, ResourceKind};
-use hcp_eventstore::EventStore;
+use hcp_eventstore::{EventStore, RecordedEvent};
 use hcp_minerapi::StatsReport;
-use hcp_proto::mux::Mux;
 use hcp_proto::v1::agents_server::AgentsServer;
 use hcp_proto::v1::inventory_server::InventoryServer;
+use hcp_runtime::grpc::GrpcServices;
+use hcp_runtime::host::StartError;
+use hcp_runtime::{Durability, ErrorCode, Handler, HandlerError, Host};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::task::JoinHandle;
 
-/// A running discovery service; dropping it stops every task.
+/// A running discovery service; its tasks belong to the host that started it and stop
+/// when the host shuts down.
 pub struct Discovery<S> {
     /// Where the gRPC API listens.
     pub grpc_addr: SocketAddr,
@@ -34,40 +36,33 @@ pub struct Discovery<S> {
     pub agents: Arc<Agents<S>>,
     /// Completed scans so far.
     pub scans: tokio::sync::watch::Receiver<usize>,
-    tasks: Vec<JoinHandle<()>>,
 }
 
-/// Why discovery could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The store failed while catching up.
-    #[error("event store: {0}")]
-    Store(#[from] hcp_eventstore::StoreError),
-    /// The gRPC address could not be bound.
-    #[error("bind {addr}: {source}")]
-    Bind {
-        /// Where.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
+/// The inventory as a handler of the log (in memory: rebuilt from the start each time).
+struct InventoryFeed(Arc<Inventory>);
+
+impl Handler for InventoryFeed {
+    fn name(&self) -> &str {
+        "discovery-inventory"
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
+        self.0.apply(event).map_err(|e| HandlerError::new(ErrorCode::Internal, e))
+    }
 }
 
 impl<S: EventStore> Discovery<S> {
-    /// Starts everything; returns once the inventory has caught up with the store and
-    /// the gRPC API is listening (the first scan runs in the background).
-    pub async fn start(store: Arc<S>, config: DiscoveryConfig) -> Result<Self, StartError> {
+    /// Starts discovery in `host`; returns once the inventory has caught up with the
+    /// store and the gRPC API is listening (the first scan runs in the background).
+    pub async fn start(host: &Arc<Host<S>>, config: DiscoveryConfig) -> Result<Self, StartError> {
+        let store = Arc::clone(&host.store);
         let inventory = Arc::new(Inventory::default());
         let head = store.head().await?;
-        let follower = {
-            let (store, inventory) = (Arc::clone(&store), Arc::clone(&inventory));
-            tokio::spawn(async move {
-                if let Err(e) = inventory::follow(store, inventory).await {
-                    tracing::error!(error = %e, "inventory stopped following the store");
-                }
-            })
-        };
-        inventory.caught_up(head).await;
+        host.reactor("discovery", Arc::new(InventoryFeed(Arc::clone(&inventory))), Durability::InMemory);
+        tokio::select! {
+            () = inventory.caught_up(head) => {},
+            () = host.shutdown.cancelled() => {},
+        }
 
         let recorder = Arc::new(Recorder::new(Arc::clone(&store), "discovery"));
         let polled = Arc::new(PollSet::default());
@@ -93,23 +88,8 @@ impl<S: EventStore> Discovery<S> {
         }
         let agents = Arc::new(Agents::new(Arc::clone(&recorder), Arc::clone(&inventory), config.clone()));
 
-        let listener = tokio::net::TcpListener::bind(config.grpc_addr)
-            .await
-            .map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
-        let grpc_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
-        let mux = Mux::new(
-            "/hcp.v1.Agents/",
-            AgentsServer::new(AgentsService(Arc::clone(&agents))),
-            InventoryServer::new(InventoryService(Arc::clone(&inventory))),
-        );
-        let grpc = tokio::spawn(async move {
-            if let Err(e) = hcp_proto::mux::serve(listener, mux).await {
-                tracing::error!(error = %e, "gRPC server stopped");
-            }
-        });
-
         let (scans_tx, scans) = tokio::sync::watch::channel(0usize);
-        let scanner = {
+        {
             let (config, recorder, inventory, polled, store) = (
                 config.clone(),
                 Arc::clone(&recorder),
@@ -117,7 +97,7 @@ impl<S: EventStore> Discovery<S> {
                 Arc::clone(&polled),
                 Arc::clone(&store),
             );
-            tokio::spawn(async move {
+            host.spawn("scanner", async move {
                 loop {
                     let outcome = scan(&config.targets, config.concurrency, config.timeout).await;
                     let registered = register_found(&outcome, &recorder, &inventory, &polled).await;
@@ -129,50 +109,41 @@ impl<S: EventStore> Discovery<S> {
                     scans_tx.send_modify(|n| *n += 1);
                     tokio::time::sleep(config.rescan_interval).await;
                 }
-            })
-        };
-        let poller = {
+            });
+        }
+        {
             let (config, recorder, inventory, polled) =
                 (config.clone(), Arc::clone(&recorder), Arc::clone(&inventory), Arc::clone(&polled));
-            tokio::spawn(async move {
+            host.spawn("poller", async move {
                 let mut tick = tokio::time::interval(config.poll_interval);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tick.tick().await;
                     poll_once(&polled, &inventory, &recorder, &config).await;
                 }
-            })
-        };
-        let sweeper = {
+            });
+        }
+        {
             let agents = Arc::clone(&agents);
             let every = (config.agent_timeout / 4).max(std::time::Duration::from_millis(50));
-            tokio::spawn(async move {
+            host.spawn("agent sweeper", async move {
                 loop {
                     tokio::time::sleep(every).await;
                     agents.sweep().await;
                 }
-            })
-        };
-        Ok(Discovery {
-            grpc_addr,
-            inventory,
-            polled,
-            recorder,
-            agents,
-            scans,
-            tasks: vec![follower, grpc, scanner, poller, sweeper],
-        })
+            });
+        }
+        let mut services = GrpcServices::default();
+        services
+            .add(AgentsServer::new(AgentsService(Arc::clone(&agents))))
+            .add(InventoryServer::new(InventoryService(Arc::clone(&inventory))));
+        let grpc_addr = host.serve("discovery", services, config.grpc_addr).await?;
+        Ok(Discovery { grpc_addr, inventory, polled, recorder, agents, scans })
     }
 
     /// Waits for the next completed scan.
     pub async fn scanned(&mut self, count: usize) {
         let _ = self.scans.wait_for(|n| *n >= count).await;
-    }
-}
-
-impl<S> Drop for Discovery<S> {
-    fn drop(&mut self) {
-        self.tasks.iter().for_each(JoinHandle::abort);
     }
 }
 

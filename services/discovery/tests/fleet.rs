@@ -7,6 +7,7 @@ use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::inventory_client::InventoryClient;
+use hcp_runtime::{Host, Metrics};
 use hcp_simulator::{Behaviour, Fleet, FleetSpec};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -70,7 +71,8 @@ async fn finds_the_fleet_and_tracks_its_health() {
         grpc_addr: "127.0.0.1:0".parse().expect("addr"),
         ..DiscoveryConfig::default()
     };
-    let mut discovery = Discovery::start(Arc::clone(&store), config).await.expect("discovery");
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let mut discovery = Discovery::start(&host, config).await.expect("discovery");
     discovery.scanned(1).await;
 
     let id = |i: usize| format!("asic-{}", m[i].addr.ip());
@@ -123,9 +125,10 @@ async fn finds_the_fleet_and_tracks_its_health() {
 
     // A restarted discovery rebuilds the inventory from the store and registers nothing twice.
     drop(discovery);
+    host.shutdown(Duration::from_secs(5)).await.expect("stops within the grace period");
     let config = DiscoveryConfig { grpc_addr: "127.0.0.1:0".parse().expect("addr"), ..DiscoveryConfig::default() };
-    let again =
-        Discovery::start(Arc::clone(&store), DiscoveryConfig { targets: vec![], ..config }).await.expect("restart");
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let again = Discovery::start(&host, DiscoveryConfig { targets: vec![], ..config }).await.expect("restart");
     assert_eq!(again.inventory.len(), answering.len());
     assert_eq!(again.inventory.state(&id(9)).map(|r| r.health), Some(hcp_domain::resource::Health::Degraded));
 }

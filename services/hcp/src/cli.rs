@@ -2,17 +2,23 @@
 
 use clap::{Args, Parser, Subcommand};
 
-/// The embedded store a fresh checkout uses.
-pub const DEFAULT_STORE: &str = "sqlite:data/local/events.db";
-
 /// HCP: hybrid compute platform for Bitcoin-mining ASIC fleets and GPU servers.
 #[derive(Debug, Parser)]
 #[command(name = "hcp", version, about)]
 pub struct Cli {
+    /// The configuration file (TOML; see infra/hcp.example.toml). Environment variables
+    /// `HCP_<SECTION>__<KEY>` and flags override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// The event store: `sqlite:PATH` (embedded) or `nats://HOST:PORT` (JetStream; add
-    /// `?namespace=NAME` for a private set of streams on a shared server).
-    #[arg(long, global = true, env = "HCP_STORE", default_value = DEFAULT_STORE)]
-    pub store: String,
+    /// `?namespace=NAME` for a private set of streams on a shared server). Also
+    /// `HCP_STORE`; default `sqlite:<data dir>/events.db`.
+    #[arg(long, global = true)]
+    pub store: Option<String>,
+    /// The data directory (also `HCP_DATA_DIR`; default `$XDG_DATA_HOME/hcp` or
+    /// `~/.local/share/hcp`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -36,14 +42,45 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show a recorded plan and its reasons.
     Explain(ExplainArgs),
+    /// Run one service as its own process: discovery, pricing or optimization.
+    Serve(ServeArgs),
+    /// Show each running service's health, its consumers' checkpoints and lag, and the
+    /// store's head.
+    Status(StatusArgs),
+    /// The configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `hcp serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The service: discovery, pricing or optimization.
+    pub service: String,
+}
+
+/// `hcp status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `hcp config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML, secrets redacted.
+    Dump,
 }
 
 /// Where the optimization API is.
 #[derive(Debug, Args, Clone)]
 pub struct ApiAddr {
-    /// The pricing and optimization gRPC address.
-    #[arg(long, env = "HCP_API", default_value = "http://127.0.0.1:50052")]
-    pub api: String,
+    /// The optimization gRPC address (default: `services.optimization.grpc` of the
+    /// configuration; `HCP_API` sets it too).
+    #[arg(long)]
+    pub api: Option<String>,
 }
 
 /// `hcp plan`
@@ -143,56 +180,90 @@ pub struct ReplayArgs {
     pub output: Output,
 }
 
-/// `hcp up`
-#[derive(Debug, Args)]
+/// `hcp up`: each flag overrides one configuration key.
+#[derive(Debug, Args, Default)]
 pub struct UpArgs {
-    /// Simulated sites; site k serves its miners on 127.<first-octet + k>.0.0/16.
-    #[arg(long, default_value_t = 2)]
-    pub sites: usize,
-    /// Simulated miners per site.
-    #[arg(long, default_value_t = 500)]
-    pub miners_per_site: usize,
-    /// Second octet of the first site's loopback subnet.
-    #[arg(long, default_value_t = 11)]
-    pub first_octet: u8,
-    /// Simulated GPU hosts.
-    #[arg(long, default_value_t = 8)]
-    pub gpu_hosts: usize,
-    /// GPUs per simulated host.
-    #[arg(long, default_value_t = 8)]
-    pub gpus_per_host: u32,
-    /// Where discovery's gRPC API listens.
-    #[arg(long, default_value = "127.0.0.1:50051")]
-    pub grpc: std::net::SocketAddr,
-    /// Seconds between health polls of each miner.
-    #[arg(long, default_value_t = 10.0)]
-    pub poll_seconds: f64,
-    /// Simulated seconds per real second (physics: ramps, heat, failures).
-    #[arg(long, default_value_t = 1.0)]
-    pub time_factor: f64,
-    /// Hashboard failures per board per simulated hour, so that health changes show.
-    #[arg(long, default_value_t = 0.01)]
-    pub board_failures_per_hour: f64,
-    /// Run without a simulated fleet (discovery only; scan nothing).
+    /// Simulated sites (`simulator.sites`); site k serves its miners on 127.<first-octet + k>.0.0/16.
+    #[arg(long)]
+    pub sites: Option<u32>,
+    /// Simulated miners per site (`simulator.miners_per_site`).
+    #[arg(long)]
+    pub miners_per_site: Option<u32>,
+    /// Second octet of the first site's loopback subnet (`simulator.first_octet`).
+    #[arg(long)]
+    pub first_octet: Option<u32>,
+    /// Simulated GPU hosts (`simulator.gpu_hosts`).
+    #[arg(long)]
+    pub gpu_hosts: Option<u32>,
+    /// GPUs per simulated host (`simulator.gpus_per_host`).
+    #[arg(long)]
+    pub gpus_per_host: Option<u32>,
+    /// Where discovery's gRPC API listens (`services.discovery.grpc`).
+    #[arg(long)]
+    pub grpc: Option<String>,
+    /// Seconds between health polls of each miner (`discovery.poll_seconds`).
+    #[arg(long)]
+    pub poll_seconds: Option<f64>,
+    /// Simulated seconds per real second (`simulator.time_factor`).
+    #[arg(long)]
+    pub time_factor: Option<f64>,
+    /// Hashboard failures per board per simulated hour (`simulator.board_failures_per_hour`).
+    #[arg(long)]
+    pub board_failures_per_hour: Option<f64>,
+    /// Run without a simulated fleet (`simulator.enabled = false`).
     #[arg(long)]
     pub no_simulator: bool,
-    /// ERCOT prices to replay for every site (skipped, with a warning, if absent).
-    #[arg(long, default_value = "data/ercot/hb_south_15min_2024-06_2024-12.csv")]
-    pub prices: std::path::PathBuf,
-    /// Daily Bitcoin price and difficulty to replay.
-    #[arg(long, default_value = "data/bitcoin/btc_daily_2020-04_2024-12.csv")]
-    pub btc: std::path::PathBuf,
-    /// Where prices come from: `replay` (the --prices series), `simulated` (a stochastic
-    /// series calibrated to it, continuing where it ends) or `http://...` (a feed polled
-    /// every 15 s that serves the same CSV).
-    #[arg(long, default_value = "replay")]
-    pub price_source: String,
-    /// Simulated market seconds per real second (60: a 15-minute interval every 15 s).
-    #[arg(long, default_value_t = 60.0)]
-    pub price_speed: f64,
-    /// Where the pricing and optimization gRPC APIs listen.
-    #[arg(long, default_value = "127.0.0.1:50052")]
-    pub api: std::net::SocketAddr,
+    /// ERCOT prices to replay for every site (`pricing.prices`; default: the shipped series).
+    #[arg(long)]
+    pub prices: Option<std::path::PathBuf>,
+    /// Daily Bitcoin price and difficulty (`pricing.btc`; default: the shipped series).
+    #[arg(long)]
+    pub btc: Option<std::path::PathBuf>,
+    /// `replay`, `simulated` or `http://...` (`pricing.source`).
+    #[arg(long)]
+    pub price_source: Option<String>,
+    /// Simulated market seconds per real second (`pricing.speed`).
+    #[arg(long)]
+    pub price_speed: Option<f64>,
+    /// Where the optimization gRPC API listens (`services.optimization.grpc`).
+    #[arg(long)]
+    pub api: Option<String>,
+    /// Where the process serves /metrics, /health and /status (`up.metrics`).
+    #[arg(long)]
+    pub metrics: Option<String>,
+}
+
+impl UpArgs {
+    /// The flags given, as configuration overrides.
+    pub fn overrides(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut set = |key: &str, value: Option<String>| {
+            if let Some(v) = value {
+                out.push((key.to_owned(), v));
+            }
+        };
+        let s = |v: &Option<String>| v.clone();
+        let n = |v: Option<u32>| v.map(|v| v.to_string());
+        let f = |v: Option<f64>| v.map(|v| v.to_string());
+        let p = |v: &Option<std::path::PathBuf>| v.as_ref().map(|p| p.display().to_string());
+        set("simulator.sites", n(self.sites));
+        set("simulator.miners_per_site", n(self.miners_per_site));
+        set("simulator.first_octet", n(self.first_octet));
+        set("simulator.gpu_hosts", n(self.gpu_hosts));
+        set("simulator.gpus_per_host", n(self.gpus_per_host));
+        set("services.discovery.grpc", s(&self.grpc));
+        set("discovery.poll_seconds", f(self.poll_seconds));
+        set("simulator.time_factor", f(self.time_factor));
+        set("simulator.board_failures_per_hour", f(self.board_failures_per_hour));
+        set("simulator.enabled", self.no_simulator.then(|| "false".to_owned()));
+        set("pricing.prices", p(&self.prices));
+        set("pricing.btc", p(&self.btc));
+        set("pricing.source", s(&self.price_source));
+        set("pricing.speed", f(self.price_speed));
+        set("services.optimization.grpc", s(&self.api));
+        set("up.metrics", s(&self.metrics));
+        out
+    }
 }
 
 /// `hcp resources ...`
@@ -207,9 +278,10 @@ pub enum ResourcesCommand {
 /// Where discovery is.
 #[derive(Debug, Args, Clone)]
 pub struct DiscoveryAddr {
-    /// Discovery's gRPC address.
-    #[arg(long, env = "HCP_DISCOVERY", default_value = "http://127.0.0.1:50051")]
-    pub discovery: String,
+    /// Discovery's gRPC address (default: `services.discovery.grpc` of the
+    /// configuration; `HCP_DISCOVERY` sets it too).
+    #[arg(long, env = "HCP_DISCOVERY")]
+    pub discovery: Option<String>,
 }
 
 /// `hcp resources list`
@@ -251,12 +323,14 @@ pub struct GetArgs {
 /// `hcp backtest`
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
-    /// ERCOT 15-minute prices: `interval_start,<day-ahead>,<real-time>` CSV.
-    #[arg(long, default_value = "data/ercot/hb_south_15min_2024-06_2024-12.csv")]
-    pub prices: std::path::PathBuf,
-    /// Daily Bitcoin series: `date,btc_usd_close,difficulty,block_height` CSV.
-    #[arg(long, default_value = "data/bitcoin/btc_daily_2020-04_2024-12.csv")]
-    pub btc: std::path::PathBuf,
+    /// ERCOT 15-minute prices: `interval_start,<day-ahead>,<real-time>` CSV (default:
+    /// the shipped HB_SOUTH series, built into the binary).
+    #[arg(long)]
+    pub prices: Option<std::path::PathBuf>,
+    /// Daily Bitcoin series: `date,btc_usd_close,difficulty,block_height` CSV (default:
+    /// the shipped series).
+    #[arg(long)]
+    pub btc: Option<std::path::PathBuf>,
     /// The site, as JSON (see infra/sites/); without it, `--count` miners of `--model`.
     #[arg(long)]
     pub site: Option<std::path::PathBuf>,

@@ -1,20 +1,30 @@
-//! The `hcp` binary's library: command-line parsing and one module per command
-//! (`commands/<noun>/<verb>.rs`). Data goes to stdout, diagnostics to stderr.
+//! The `hcp` binary's library: command-line parsing, the configuration, and one module
+//! per command (`commands/<noun>/<verb>.rs`). Data goes to stdout, diagnostics to stderr.
 
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod commands;
 pub mod render;
+pub mod settings;
 
-/// Runs a parsed command line.
+use cli::{Command, ConfigCommand};
+
+/// Runs a parsed command line; the configuration is loaded and validated first.
 pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    let config = settings::load(&cli)?;
     match cli.command {
-        cli::Command::Events(events) => commands::events::run(&cli.store, events).await,
-        cli::Command::Up(args) => commands::up::run(&cli.store, args).await,
-        cli::Command::Resources(resources) => commands::resources::run(resources).await,
-        cli::Command::Backtest(args) => commands::backtest::run(args),
-        cli::Command::Plan(args) => commands::plan::plan(args).await,
-        cli::Command::Explain(args) => commands::plan::explain(args).await,
+        Command::Events(events) => commands::events::run(&settings::open_existing(&config).await?, events).await,
+        Command::Up(_) => commands::up::run(&config).await,
+        Command::Resources(resources) => commands::resources::run(resources, &config).await,
+        Command::Backtest(args) => commands::backtest::run(args),
+        Command::Plan(args) => commands::plan::plan(args, &config).await,
+        Command::Explain(args) => commands::plan::explain(args, &config).await,
+        Command::Serve(args) => commands::serve::run(&config, &args.service).await,
+        Command::Status(args) => commands::status::run(&config, args).await,
+        Command::Config(ConfigCommand::Dump) => {
+            print!("{}", config.to_toml());
+            Ok(())
+        }
     }
 }

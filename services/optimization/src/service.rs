@@ -1,19 +1,23 @@
 //! Planning a site and recording the plan.
 
-use hcp_discovery::Inventory;
+use crate::fleet::{ALLOCATION_TARGETED, Fleet};
 use hcp_domain::resource::{Health, Mode, ResourceKind};
 use hcp_economics::MinerEconomics;
-use hcp_eventstore::{Direction, EventMetadata, EventStore, NewEvent, StoreError, append_at_tail};
+use hcp_eventstore::{Direction, EventStore, StoreError, append_all_at_tail};
+use hcp_market::Book;
+use hcp_market::book::BookError;
+use hcp_market::clock::INTERVAL_MICROS;
 use hcp_optimizer::forecast::SpreadModel;
 use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
 use hcp_optimizer::strategy::LOOKAHEAD;
-use hcp_pricing::Book;
-use hcp_pricing::book::BookError;
-use hcp_pricing::clock::INTERVAL_MICROS;
 use hcp_proto::v1 as pb;
+use hcp_runtime::{ErrorCode, EventContext, HasErrorCode};
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// The event type of a plan.
+pub const ALLOCATION_PLANNED: &str = "allocation.planned";
 
 /// How a site is run.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,45 +61,78 @@ pub enum PlanError {
     UnknownPlan(String),
 }
 
+impl HasErrorCode for PlanError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            PlanError::UnknownSite(_) | PlanError::UnknownPlan(_) => ErrorCode::NotFound,
+            // Prices and devices arrive with time: asking again later can succeed.
+            PlanError::Prices(_) | PlanError::NoDevices(_) => ErrorCode::Unavailable,
+            PlanError::Infeasible(_) => ErrorCode::FailedPrecondition,
+            PlanError::Store(e) => e.code(),
+        }
+    }
+}
+
 /// The stream of a site's plans.
 pub fn plans_stream(site: &str) -> String {
     format!("plans-{site}")
 }
 
-/// The optimizer.
+/// The optimizer: plans from its own projections of the fleet and the market.
 pub struct Optimizer<S> {
     store: Arc<S>,
-    inventory: Arc<Inventory>,
+    fleet: Arc<Fleet>,
     book: Arc<Book>,
     policies: Vec<SitePolicy>,
-    last_change: Mutex<HashMap<String, i64>>,
     plans: Mutex<HashMap<String, pb::AllocationPlanned>>,
-    /// One plan at a time per site: a plan reads the dwell bookkeeping and the plan
-    /// stream's tail that the one before it writes.
+    /// One plan at a time per site: a plan reads the targets and the plan stream's
+    /// tail that the one before it writes.
     turns: HashMap<String, tokio::sync::Mutex<()>>,
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
 impl<S: EventStore> Optimizer<S> {
     /// An optimizer for these sites.
-    pub fn new(store: Arc<S>, inventory: Arc<Inventory>, book: Arc<Book>, policies: Vec<SitePolicy>) -> Self {
+    pub fn new(store: Arc<S>, fleet: Arc<Fleet>, book: Arc<Book>, policies: Vec<SitePolicy>) -> Self {
         let turns = policies.iter().map(|p| (p.site.clone(), tokio::sync::Mutex::new(()))).collect();
-        Optimizer { store, inventory, book, policies, last_change: Mutex::default(), plans: Mutex::default(), turns }
+        Optimizer { store, fleet, book, policies, plans: Mutex::default(), turns }
     }
 
-    /// Plans a site's coming interval, records it, and returns it.
-    pub async fn plan(&self, site: &str) -> Result<pb::AllocationPlanned, PlanError> {
+    /// The sites it plans.
+    pub fn sites(&self) -> impl Iterator<Item = &str> {
+        self.policies.iter().map(|p| p.site.as_str())
+    }
+
+    /// Plans a site's coming interval from the latest quote, records it, and returns it.
+    pub async fn plan(&self, site: &str, context: &EventContext) -> Result<pb::AllocationPlanned, PlanError> {
+        if !self.sites().any(|s| s == site) {
+            return Err(PlanError::UnknownSite(site.to_owned()));
+        }
+        let quote = self.book.quote(site)?;
+        self.plan_at(site, &quote, context).await
+    }
+
+    /// Plans a site for the interval `quote` prices, records it, and returns it.
+    pub async fn plan_at(
+        &self,
+        site: &str,
+        quote: &pb::Quote,
+        context: &EventContext,
+    ) -> Result<pb::AllocationPlanned, PlanError> {
         let policy =
             self.policies.iter().find(|p| p.site == site).ok_or_else(|| PlanError::UnknownSite(site.to_owned()))?;
         let _turn = self.turns[site].lock().await;
-        let quote = self.book.quote(site)?;
         let hashprice = self.book.hashprice()?;
-        let now = hcp_discovery::clock::now().unix_micros();
-        let (devices, modes) = self.devices(policy, now);
+        let now = now_micros();
+        let (devices, gpus) = self.devices(policy, now);
         if devices.is_empty() {
             return Err(PlanError::NoDevices(site.to_owned()));
         }
         let dwell = ((policy.min_dwell_micros as f64 / INTERVAL_MICROS as f64).ceil() as usize).max(1);
-        let horizon = self.forecast(site, &quote, LOOKAHEAD.max(dwell));
+        let horizon = self.forecast(site, quote, LOOKAHEAD.max(dwell));
         let dwell_price = horizon[..dwell].iter().sum::<f64>() / dwell as f64;
         let conditions = Conditions {
             horizon_usd_mwh: horizon.clone(),
@@ -108,21 +145,20 @@ impl<S: EventStore> Optimizer<S> {
             max_wake_kw: policy.max_wake_kw,
         };
         let planned = plan(&devices, &conditions)?;
-        let mut changes = Vec::new();
-        {
-            let mut last = self.last_change.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for ((d, &run), gpu) in devices.iter().zip(&planned.running).zip(&modes) {
-                if run != d.running {
-                    let mode = match (run, gpu) {
-                        (true, true) => pb::ResourceMode::ServingAi,
-                        (true, false) => pb::ResourceMode::Mining,
-                        (false, _) => pb::ResourceMode::Curtailed,
-                    };
-                    changes.push(pb::Assignment { resource_id: d.id.clone(), mode: mode as i32 });
-                    last.insert(d.id.clone(), now);
-                }
-            }
-        }
+        let changes: Vec<pb::Assignment> = devices
+            .iter()
+            .zip(&planned.running)
+            .zip(&gpus)
+            .filter(|((d, run), _)| **run != d.running)
+            .map(|((d, &run), &gpu)| {
+                let mode = match (run, gpu) {
+                    (true, true) => pb::ResourceMode::ServingAi,
+                    (true, false) => pb::ResourceMode::Mining,
+                    (false, _) => pb::ResourceMode::Curtailed,
+                };
+                pb::Assignment { resource_id: d.id.clone(), mode: mode as i32 }
+            })
+            .collect();
         let groups: Vec<pb::AllocationGroup> = planned
             .groups
             .iter()
@@ -140,8 +176,13 @@ impl<S: EventStore> Optimizer<S> {
             })
             .collect();
         let running: u32 = groups.iter().map(|g| g.running).sum();
+        let plan_id = match context.causation_id {
+            // Planned for a recorded price: the same id however often that price is handled.
+            Some(_) => context.event(0, ALLOCATION_PLANNED, Vec::new(), now).id.to_string(),
+            None => uuid::Uuid::now_v7().to_string(),
+        };
         let event = pb::AllocationPlanned {
-            plan_id: uuid::Uuid::now_v7().to_string(),
+            plan_id,
             site: site.to_owned(),
             planned_unix_micros: now,
             price_usd_mwh: quote.real_time_usd_mwh,
@@ -169,7 +210,7 @@ impl<S: EventStore> Optimizer<S> {
             ),
             changes,
         };
-        self.record(&event).await?;
+        self.record(&event, context).await?;
         self.plans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -184,7 +225,8 @@ impl<S: EventStore> Optimizer<S> {
         }
         for policy in &self.policies {
             for e in self.store.read_stream(&plans_stream(&policy.site), 1, Direction::Forwards, usize::MAX).await? {
-                if let Ok(p) = pb::AllocationPlanned::decode(e.payload.as_ref())
+                if e.event_type == ALLOCATION_PLANNED
+                    && let Ok(p) = pb::AllocationPlanned::decode(e.payload.as_ref())
                     && p.plan_id == plan_id
                 {
                     return Ok(p);
@@ -213,11 +255,14 @@ impl<S: EventStore> Optimizer<S> {
             .collect()
     }
 
+    /// The site's plannable devices, and which of them are GPUs. A device runs by its
+    /// target when a plan has set one, by its reported mode otherwise; it is held while
+    /// its last target is younger than the dwell.
     fn devices(&self, policy: &SitePolicy, now: i64) -> (Vec<Device>, Vec<bool>) {
-        let last = self.last_change.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut devices = Vec::new();
         let mut gpus = Vec::new();
-        for (id, r) in self.inventory.at_site(&policy.site) {
+        for d in self.fleet.at_site(&policy.site) {
+            let r = &d.resource;
             let Some(spec) = r.spec.as_ref() else { continue };
             if !matches!(r.health, Health::Healthy | Health::Degraded) {
                 continue;
@@ -240,12 +285,13 @@ impl<S: EventStore> Optimizer<S> {
                     true,
                 ),
             };
-            let held = last.get(&id).is_some_and(|t| now - t < policy.min_dwell_micros);
+            let mode = d.target.map_or(r.mode, |t| t.mode);
+            let held = d.target.is_some_and(|t| now - t.at_unix_micros < policy.min_dwell_micros);
             devices.push(Device {
-                id,
+                id: d.id,
                 model,
                 economics,
-                running: matches!(r.mode, Mode::Mining | Mode::ServingAi),
+                running: matches!(mode, Mode::Mining | Mode::ServingAi),
                 committed: r.assignment.is_some(),
                 held,
             });
@@ -254,13 +300,27 @@ impl<S: EventStore> Optimizer<S> {
         (devices, gpus)
     }
 
-    async fn record(&self, plan: &pb::AllocationPlanned) -> Result<(), StoreError> {
-        let metadata = EventMetadata {
-            time_unix_micros: plan.planned_unix_micros,
-            actor: Some("optimizer".into()),
-            ..EventMetadata::default()
+    /// Appends the plan and its targets in one append.
+    async fn record(&self, plan: &pb::AllocationPlanned, context: &EventContext) -> Result<(), StoreError> {
+        let stream = plans_stream(&plan.site);
+        let at = plan.planned_unix_micros;
+        let targeted = pb::AllocationTargeted {
+            plan_id: plan.plan_id.clone(),
+            site: plan.site.clone(),
+            targets: plan.changes.clone(),
         };
-        let event = NewEvent::new("allocation.planned", 1, plan.encode_to_vec()).with_metadata(metadata);
-        append_at_tail(self.store.as_ref(), &plans_stream(&plan.site), event).await.map(|_| ())
+        let mut events = vec![context.event(0, ALLOCATION_PLANNED, plan.encode_to_vec(), at)];
+        if !targeted.targets.is_empty() {
+            events.push(context.event(1, ALLOCATION_TARGETED, targeted.encode_to_vec(), at));
+        }
+        append_all_at_tail(self.store.as_ref(), &stream, events).await?;
+        // The next plan must see these targets even if the projection has not folded
+        // them yet (it keeps the newest target of each device, whichever comes first).
+        for t in &targeted.targets {
+            if let Err(e) = self.fleet.target(&t.resource_id, t.mode, at) {
+                tracing::warn!(error = %e, "a planned target does not decode");
+            }
+        }
+        Ok(())
     }
 }

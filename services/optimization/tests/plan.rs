@@ -1,7 +1,6 @@
 //! Planning a site from a real inventory (resource events in a SQLite store) and real
 //! prices, recording and explaining the plan.
 
-use hcp_discovery::inventory::{self, Inventory};
 use hcp_discovery::recorder::Recorder as ResourceRecorder;
 use hcp_domain::catalogue::asic_model;
 use hcp_domain::ids::{ResourceId, SiteId};
@@ -10,9 +9,11 @@ use hcp_domain::units::Timestamp;
 use hcp_economics::series::{Date, PriceInterval, parse_btc_daily};
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
+use hcp_optimization::fleet::Fleet;
 use hcp_optimization::{Optimizer, PlanError, SitePolicy};
 use hcp_pricing::{Recorder as PriceRecorder, SiteMarket};
 use hcp_proto::v1 as pb;
+use hcp_runtime::EventContext;
 use std::sync::Arc;
 
 const BTC: &str = include_str!("../../../data/bitcoin/btc_daily_2020-04_2024-12.csv");
@@ -33,6 +34,15 @@ async fn miner(rec: &ResourceRecorder<SqliteStore>, n: usize, model: &str) {
     let at = Timestamp::from_unix_secs(1_735_000_000);
     rec.execute(&id, ResourceCommand::Register { id: id.clone(), spec, at }).await.expect("register");
     rec.execute(&id, ResourceCommand::SetMode { mode: Mode::Mining, at }).await.expect("mining");
+}
+
+/// Optimization's view of the fleet, folded from everything in the store.
+async fn fleet(store: &SqliteStore) -> Arc<Fleet> {
+    let fleet = Fleet::default();
+    for e in store.read_all(0, usize::MAX).await.expect("read") {
+        fleet.apply(&e).expect("applies");
+    }
+    Arc::new(fleet)
 }
 
 fn policy() -> SitePolicy {
@@ -58,9 +68,7 @@ async fn plans_are_events_with_explanations() {
     for n in 3..5 {
         miner(&resources, n, "Antminer S19j Pro").await;
     }
-    let inv = Arc::new(Inventory::default());
-    tokio::spawn(inventory::follow(Arc::clone(&store), Arc::clone(&inv)));
-    inv.caught_up(store.head().await.expect("head")).await;
+    let inv = fleet(&store).await;
 
     let market = SiteMarket { site: "tx-south-1".into(), settlement_point: "HB_SOUTH".into() };
     let prices = PriceRecorder::load(Arc::clone(&store), std::slice::from_ref(&market)).await.expect("prices");
@@ -74,7 +82,8 @@ async fn plans_are_events_with_explanations() {
     let policy = policy();
     let optimizer =
         Optimizer::new(Arc::clone(&store), Arc::clone(&inv), Arc::clone(&prices.book), vec![policy.clone()]);
-    let plan = optimizer.plan("tx-south-1").await.expect("plan");
+    let ctx = EventContext::new("test");
+    let plan = optimizer.plan("tx-south-1", &ctx).await.expect("plan");
     assert_eq!(plan.changes.len(), 2, "both S19j Pros curtailed: {plan:#?}");
     assert!(
         plan.changes
@@ -87,21 +96,28 @@ async fn plans_are_events_with_explanations() {
 
     // Recorded, readable as JSON by its event type, and explainable from a fresh optimizer.
     let events = store.read_stream("plans-tx-south-1", 1, hcp_eventstore::Direction::Forwards, 10).await.expect("read");
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), 2, "the plan, then what it wants of the devices");
+    assert_eq!(events[1].event_type, "allocation.targeted");
+    assert_eq!(events[0].metadata.correlation_id, Some(ctx.correlation_id), "the caller's trace");
+    // Desired is not observed: the curtailed miners still show what they reported.
+    assert_eq!(inv.resource("asic-10.0.0.3").expect("known").mode, Mode::Mining);
     let json = hcp_proto::descriptors::payload_to_json(&events[0].event_type, &events[0].payload).expect("renders");
     assert_eq!(json["planId"], plan.plan_id.as_str());
-    let fresh = Optimizer::new(Arc::clone(&store), inv, prices.book, vec![policy]);
+    let fresh = Optimizer::new(Arc::clone(&store), fleet(&store).await, prices.book, vec![policy]);
     assert_eq!(fresh.explain(&plan.plan_id).await.expect("explain"), plan);
     assert!(matches!(fresh.explain("nope").await, Err(PlanError::UnknownPlan(_))));
-    assert!(matches!(fresh.plan("mars-1").await, Err(PlanError::UnknownSite(_))));
+    assert!(matches!(fresh.plan("mars-1", &ctx).await, Err(PlanError::UnknownSite(_))));
+    // A fresh optimizer's view holds the targets: the same change is not planned again.
+    let again = fresh.plan("tx-south-1", &ctx).await.expect("plan");
+    assert!(again.changes.is_empty(), "{again:#?}");
 
     // Plans for one site asked at once (the live loop and an operator's `hcp plan`) take
     // turns: both land, one after the other, instead of one failing on the plan stream.
     let site = "tx-south-1";
-    let plans = tokio::join!(optimizer.plan(site), optimizer.plan(site), optimizer.plan(site));
+    let plans = tokio::join!(optimizer.plan(site, &ctx), optimizer.plan(site, &ctx), optimizer.plan(site, &ctx));
     assert!(plans.0.is_ok() && plans.1.is_ok() && plans.2.is_ok(), "{plans:?}");
     let events = store.read_stream("plans-tx-south-1", 1, hcp_eventstore::Direction::Forwards, 10).await.expect("read");
-    assert_eq!(events.len(), 4);
+    assert_eq!(events.len(), 2 + 1 + 3, "no changes after the first plan, so no more targets");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,9 +126,7 @@ async fn decisions_weigh_the_forecast_over_the_horizon() {
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let resources = ResourceRecorder::new(Arc::clone(&store), "test");
     miner(&resources, 1, "Antminer S21").await;
-    let inv = Arc::new(Inventory::default());
-    tokio::spawn(inventory::follow(Arc::clone(&store), Arc::clone(&inv)));
-    inv.caught_up(store.head().await.expect("head")).await;
+    let inv = fleet(&store).await;
 
     let market = SiteMarket { site: "tx-south-1".into(), settlement_point: "HB_SOUTH".into() };
     let prices = PriceRecorder::load(Arc::clone(&store), std::slice::from_ref(&market)).await.expect("prices");
@@ -127,7 +141,7 @@ async fn decisions_weigh_the_forecast_over_the_horizon() {
     }
     let policy = policy();
     let optimizer = Optimizer::new(Arc::clone(&store), inv, Arc::clone(&prices.book), vec![policy]);
-    let plan = optimizer.plan("tx-south-1").await.expect("plan");
+    let plan = optimizer.plan("tx-south-1", &EventContext::new("test")).await.expect("plan");
     assert!(plan.price_basis.contains("over the next 16 intervals"), "{}", plan.price_basis);
     assert_eq!(plan.forecast_usd_mwh.len(), 16, "{plan:#?}");
     assert_eq!(plan.forecast_usd_mwh[0], plan.price_usd_mwh, "the interval planned: the last real-time price");

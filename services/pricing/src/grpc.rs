@@ -3,18 +3,34 @@
 use crate::book::{Book, BookError};
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::pricing_server::Pricing;
+use hcp_runtime::{ErrorCode, HasErrorCode};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 /// The service.
 pub struct PricingService(pub Arc<Book>);
 
-fn status(e: BookError) -> Status {
-    match e {
-        BookError::UnknownSite(_) => Status::not_found(e.to_string()),
-        BookError::NoPrices(_) | BookError::NoBitcoin => Status::unavailable(e.to_string()),
-        BookError::EmptyRange { .. } | BookError::BadTimestamp(_) => Status::invalid_argument(e.to_string()),
+/// The book's refusals, in the runtime's table.
+pub struct Coded(pub BookError);
+
+impl std::fmt::Display for Coded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
+}
+
+impl HasErrorCode for Coded {
+    fn code(&self) -> ErrorCode {
+        match self.0 {
+            BookError::UnknownSite(_) => ErrorCode::NotFound,
+            BookError::NoPrices(_) | BookError::NoBitcoin => ErrorCode::Unavailable,
+            BookError::EmptyRange { .. } | BookError::BadTimestamp(_) => ErrorCode::InvalidArgument,
+        }
+    }
+}
+
+fn status(e: BookError) -> Status {
+    hcp_runtime::status(&Coded(e))
 }
 
 #[tonic::async_trait]

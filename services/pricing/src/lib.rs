@@ -12,6 +12,8 @@ pub use hcp_market::{book, clock};
 pub mod grpc;
 pub mod recorder;
 pub mod source;
+mod start;
 
 pub use book::Book;
 pub use recorder::{Recorder, SiteMarket};
+pub use start::{MarketData, market_data, start};

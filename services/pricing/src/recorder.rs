@@ -5,7 +5,7 @@
 use crate::book::Book;
 use crate::clock::interval_start_micros;
 use hcp_economics::series::{BtcDay, PriceInterval};
-use hcp_eventstore::{Direction, EventMetadata, EventStore, NewEvent, StoreError, append_at_tail};
+use hcp_eventstore::{Direction, EventStore, StoreError, append_at_tail};
 use hcp_market::streams::quote;
 use hcp_proto::v1 as pb;
 use prost::Message;
@@ -71,8 +71,13 @@ impl<S: EventStore> Recorder<S> {
             real_time_usd_mwh: p.real_time,
             source: source.to_owned(),
         };
-        self.append(&prices_stream(&market.site), "price.observed", event.encode_to_vec(), start + 15 * 60_000_000)
-            .await?;
+        self.append(
+            &prices_stream(&market.site),
+            hcp_market::streams::PRICE_OBSERVED,
+            event.encode_to_vec(),
+            start + 15 * 60_000_000,
+        )
+        .await?;
         self.book.record(quote(event));
         Ok(true)
     }
@@ -95,7 +100,13 @@ impl<S: EventStore> Recorder<S> {
         };
         // Published at 13:30 the day before: 10 h 30 min before the day starts.
         let at = start - (10 * 60 + 30) * 60_000_000;
-        self.append(&day_ahead_stream(&market.site), "day_ahead.published", event.encode_to_vec(), at).await?;
+        self.append(
+            &day_ahead_stream(&market.site),
+            hcp_market::streams::DAY_AHEAD_PUBLISHED,
+            event.encode_to_vec(),
+            at,
+        )
+        .await?;
         self.book.record_day_ahead(&event);
         Ok(true)
     }
@@ -108,7 +119,7 @@ impl<S: EventStore> Recorder<S> {
         }
         let event = pb::BitcoinDayObserved { date, btc_usd: d.close_usd, difficulty: d.difficulty, height: d.height };
         let at = (crate::clock::days_from_civil(d.date) + 1) * 86_400_000_000;
-        match self.append(BITCOIN_STREAM, "bitcoin.day_observed", event.encode_to_vec(), at).await {
+        match self.append(BITCOIN_STREAM, hcp_market::streams::BITCOIN_DAY_OBSERVED, event.encode_to_vec(), at).await {
             Ok(()) => {
                 self.book.record_bitcoin(event);
                 Ok(true)
@@ -128,9 +139,8 @@ impl<S: EventStore> Recorder<S> {
     }
 
     async fn append(&self, stream: &str, event_type: &str, payload: Vec<u8>, at_micros: i64) -> Result<(), StoreError> {
-        let metadata =
-            EventMetadata { time_unix_micros: at_micros, actor: Some("pricing".into()), ..EventMetadata::default() };
-        let event = NewEvent::new(event_type, 1, payload).with_metadata(metadata);
+        // Each observation starts a trace: what it causes downstream carries its id.
+        let event = hcp_runtime::EventContext::new("pricing").event(0, event_type, payload, at_micros);
         append_at_tail(self.store.as_ref(), stream, event).await.map(|_| ())
     }
 }

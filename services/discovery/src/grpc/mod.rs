@@ -80,10 +80,7 @@ impl InventoryApi for InventoryService {
 }
 
 fn agent_status(e: AgentError) -> Status {
-    match e {
-        AgentError::Invalid(_) | AgentError::Missing(_) => Status::invalid_argument(e.to_string()),
-        AgentError::Record(_) => Status::unavailable(e.to_string()),
-    }
+    hcp_runtime::status(&e)
 }
 
 #[tonic::async_trait]

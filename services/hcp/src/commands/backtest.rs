@@ -6,6 +6,7 @@ use crate::cli::BacktestArgs;
 use crate::commands::events::emit;
 use anyhow::Context;
 use hcp_economics::series::{parse_btc_daily, parse_ercot};
+use hcp_market::shipped;
 use hcp_optimizer::Strategy;
 use hcp_optimizer::backtest::compare;
 use hcp_optimizer::chart;
@@ -29,9 +30,13 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<()> {
     } else {
         vec![args.strategy.parse().map_err(anyhow::Error::msg)?]
     };
-    let read = |p: &std::path::Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
-    let prices = parse_ercot(&args.prices.display().to_string(), &read(&args.prices)?)?;
-    let days = parse_btc_daily(&args.btc.display().to_string(), &read(&args.btc)?)?;
+    let (name, text) =
+        shipped::read_or_shipped(args.prices.as_deref(), shipped::ERCOT_HB_SOUTH, shipped::ERCOT_HB_SOUTH_NAME)
+            .map_err(anyhow::Error::msg)?;
+    let prices = parse_ercot(&name, &text)?;
+    let (name, text) = shipped::read_or_shipped(args.btc.as_deref(), shipped::BTC_DAILY, shipped::BTC_DAILY_NAME)
+        .map_err(anyhow::Error::msg)?;
+    let days = parse_btc_daily(&name, &text)?;
     let timeline = Timeline::build(prices, &days, site.fees_btc_per_block)?;
 
     let started = Instant::now();

@@ -4,4 +4,6 @@ pub mod backtest;
 pub mod events;
 pub mod plan;
 pub mod resources;
+pub mod serve;
+pub mod status;
 pub mod up;

@@ -5,17 +5,21 @@ use crate::commands::events::emit;
 use anyhow::Context;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::optimization_client::OptimizationClient;
+use hcp_runtime::config::Config;
 use prost::Message;
 use tonic::transport::Channel;
 
-async fn client(at: &ApiAddr) -> anyhow::Result<OptimizationClient<Channel>> {
-    let channel = hcp_proto::mux::connect(&at.api).await.context("the optimization API (is `hcp up` running?)")?;
+async fn client(at: &ApiAddr, config: &Config) -> anyhow::Result<OptimizationClient<Channel>> {
+    let url = at.api.clone().unwrap_or_else(|| format!("http://{}", config.services.optimization.grpc));
+    let channel = hcp_proto::mux::connect(&url)
+        .await
+        .context("the optimization API (is `hcp up` or `hcp serve optimization` running?)")?;
     Ok(OptimizationClient::new(channel))
 }
 
 /// Plans a site now.
-pub async fn plan(args: PlanArgs) -> anyhow::Result<()> {
-    let plan = client(&args.at)
+pub async fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<()> {
+    let plan = client(&args.at, config)
         .await?
         .plan(pb::PlanRequest { site: args.site.clone() })
         .await
@@ -25,8 +29,8 @@ pub async fn plan(args: PlanArgs) -> anyhow::Result<()> {
 }
 
 /// Shows a recorded plan.
-pub async fn explain(args: ExplainArgs) -> anyhow::Result<()> {
-    let plan = client(&args.at)
+pub async fn explain(args: ExplainArgs, config: &Config) -> anyhow::Result<()> {
+    let plan = client(&args.at, config)
         .await?
         .explain(pb::ExplainRequest { plan_id: args.plan_id.clone() })
         .await

@@ -5,19 +5,23 @@ use crate::commands::events::emit;
 use anyhow::Context;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::inventory_client::InventoryClient;
+use hcp_runtime::config::Config;
 use prost::Message;
 use tonic::transport::Channel;
 
 /// Runs a resources command.
-pub async fn run(command: ResourcesCommand) -> anyhow::Result<()> {
+pub async fn run(command: ResourcesCommand, config: &Config) -> anyhow::Result<()> {
     match command {
-        ResourcesCommand::List(args) => list(args).await,
-        ResourcesCommand::Get(args) => get(args).await,
+        ResourcesCommand::List(args) => list(args, config).await,
+        ResourcesCommand::Get(args) => get(args, config).await,
     }
 }
 
-async fn client(at: &DiscoveryAddr) -> anyhow::Result<InventoryClient<Channel>> {
-    let channel = hcp_proto::mux::connect(&at.discovery).await.context("discovery (is `hcp up` running?)")?;
+async fn client(at: &DiscoveryAddr, config: &Config) -> anyhow::Result<InventoryClient<Channel>> {
+    let url = at.discovery.clone().unwrap_or_else(|| format!("http://{}", config.services.discovery.grpc));
+    let channel = hcp_proto::mux::connect(&url)
+        .await
+        .context("discovery serves the inventory (is `hcp up` or `hcp serve discovery` running?)")?;
     Ok(InventoryClient::new(channel))
 }
 
@@ -31,10 +35,10 @@ fn mode(s: &str) -> anyhow::Result<pb::ResourceMode> {
         .with_context(|| format!("unknown mode {s:?}: idle, mining, serving-ai or curtailed"))
 }
 
-async fn list(args: ListArgs) -> anyhow::Result<()> {
+async fn list(args: ListArgs, config: &Config) -> anyhow::Result<()> {
     let health = args.health.as_deref().map(health).transpose()?;
     let mode = args.mode.as_deref().map(mode).transpose()?;
-    let mut client = client(&args.at).await?;
+    let mut client = client(&args.at, config).await?;
     let mut out = std::io::stdout().lock();
     if !args.output.json && !emit(&mut out, &header())? {
         return Ok(());
@@ -62,8 +66,8 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn get(args: GetArgs) -> anyhow::Result<()> {
-    let mut client = client(&args.at).await?;
+async fn get(args: GetArgs, config: &Config) -> anyhow::Result<()> {
+    let mut client = client(&args.at, config).await?;
     let r = match client.get_resource(pb::GetResourceRequest { id: args.id.clone() }).await {
         Ok(r) => r.into_inner(),
         Err(s) if s.code() == tonic::Code::NotFound => anyhow::bail!("no resource {:?}", args.id),

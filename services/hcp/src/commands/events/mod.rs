@@ -5,16 +5,14 @@ mod replay;
 mod tail;
 
 use crate::cli::EventsCommand;
-use anyhow::Context;
 use hcp_eventstore::AnyStore;
 
-/// Opens the store and runs the command.
-pub async fn run(store_url: &str, command: EventsCommand) -> anyhow::Result<()> {
-    let store = AnyStore::open(store_url).await.with_context(|| format!("opening the event store {store_url}"))?;
+/// Runs the command on an opened store.
+pub async fn run(store: &AnyStore, command: EventsCommand) -> anyhow::Result<()> {
     match command {
-        EventsCommand::Read(args) => read::run(&store, args).await,
-        EventsCommand::Tail(args) => tail::run(&store, args).await,
-        EventsCommand::Replay(args) => replay::run(&store, args).await,
+        EventsCommand::Read(args) => read::run(store, args).await,
+        EventsCommand::Tail(args) => tail::run(store, args).await,
+        EventsCommand::Replay(args) => replay::run(store, args).await,
     }
 }
 

@@ -1,150 +1,133 @@
-//! `hcp up`: the platform on its embedded defaults, in one process: the event store, a
-//! simulated fleet (miners on loopback addresses, GPU hosts with their agents),
-//! discovery with its gRPC API, and pricing (replaying the shipped ERCOT and Bitcoin
-//! series) with the optimizer planning every site on each new interval. Runs until
-//! interrupted; prints the fleet's health every poll interval and each plan.
+//! `hcp up`: the platform on its embedded defaults, in one process, through the same
+//! runtime and code as `hcp serve`: the event store, a simulated fleet (miners on
+//! loopback addresses, GPU hosts with their agents), discovery, pricing (replaying the
+//! shipped ERCOT and Bitcoin series) and optimization (planning each site on each
+//! recorded price), each on its own gRPC address from the configuration, and one
+//! `/metrics` for the process. Runs until SIGINT or SIGTERM; prints the fleet's health
+//! every poll interval and each plan.
 
-use crate::cli::UpArgs;
+use crate::settings;
 use anyhow::Context;
 use hcp_agent::AgentConfig;
 use hcp_agent::backend::Simulated;
 use hcp_discovery::{Discovery, DiscoveryConfig, ScanTarget};
 use hcp_domain::ids::SiteId;
 use hcp_domain::resource::Health;
-use hcp_eventstore::AnyStore;
+use hcp_runtime::config::Config;
+use hcp_runtime::store::Instrumented;
+use hcp_runtime::{Host, Metrics};
 use hcp_sim::gpu::SimGpuHost;
 use hcp_simulator::{Fleet, FleetSpec};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod market;
+/// Runs until SIGINT or SIGTERM.
+pub async fn run(config: &Config) -> anyhow::Result<()> {
+    // Inputs first: a data file that cannot be read stops here, before anything starts.
+    let market = hcp_pricing::market_data(config).map_err(anyhow::Error::msg)?;
+    let mut discovery_config = DiscoveryConfig::from_config(config).context("discovery.targets")?;
 
-/// Runs until Ctrl-C.
-pub async fn run(store_url: &str, args: UpArgs) -> anyhow::Result<()> {
-    let store =
-        Arc::new(AnyStore::open(store_url).await.with_context(|| format!("opening the event store {store_url}"))?);
-    eprintln!("store: {store_url}");
-    if !(args.poll_seconds > 0.0 && args.poll_seconds.is_finite()) {
-        anyhow::bail!("--poll-seconds must be a positive number, not {}", args.poll_seconds);
-    }
-    let fleet = if args.no_simulator {
-        None
-    } else {
-        let mut spec = FleetSpec::uniform(args.sites, args.miners_per_site, args.first_octet);
-        spec.time_factor = args.time_factor;
-        spec.board_failures_per_hour = args.board_failures_per_hour;
+    let metrics = Metrics::new();
+    let store = Arc::new(Instrumented::new(settings::open_or_create(config).await?, metrics.clone()));
+    eprintln!("store: {}", config.store_url());
+    let host = Host::new(store, metrics, "up");
+    let http = host.serve_http("up", config.up.metrics).await?;
+    eprintln!("metrics: http://{http}/metrics (also /health and /status)");
+
+    let sim = &config.simulator;
+    let fleet = if sim.enabled {
+        let mut spec = FleetSpec::uniform(sim.sites as usize, sim.miners_per_site as usize, sim.first_octet as u8);
+        spec.time_factor = sim.time_factor;
+        spec.board_failures_per_hour = sim.board_failures_per_hour;
         let fleet = Fleet::start(spec).await.context("starting the simulated fleet")?;
         for s in &fleet.spec.sites {
             let (first, last) = s.range();
             eprintln!("simulator: site {} ({}): {} miners on {first}-{last}:4028", s.id, s.settlement_point, s.miners);
+            if !config.sites.iter().any(|c| c.id == s.id) {
+                eprintln!(
+                    "simulator: site {} is not in the configuration's [[sites]]: discovered, not priced or planned",
+                    s.id
+                );
+            }
+            discovery_config.targets.push(ScanTarget {
+                site: SiteId::new(s.id.clone())?,
+                first,
+                last,
+                port: fleet.spec.port,
+            });
         }
         Some(fleet)
-    };
-    let targets = match &fleet {
-        Some(f) => f
-            .spec
-            .sites
-            .iter()
-            .map(|s| {
-                let (first, last) = s.range();
-                Ok(ScanTarget { site: SiteId::new(s.id.clone())?, first, last, port: f.spec.port })
-            })
-            .collect::<Result<Vec<_>, hcp_domain::ids::InvalidId>>()?,
-        None => Vec::new(),
-    };
-    let site = targets.first().map_or_else(|| "tx-south-1".to_owned(), |t| t.site.to_string());
-    let config = DiscoveryConfig {
-        targets,
-        poll_interval: Duration::from_secs_f64(args.poll_seconds),
-        grpc_addr: args.grpc,
-        ..DiscoveryConfig::default()
+    } else {
+        None
     };
     let started = Instant::now();
-    let mut discovery = Discovery::start(Arc::clone(&store), config).await.context("starting discovery")?;
+    let mut discovery = Discovery::start(&host, discovery_config).await.context("starting discovery")?;
     eprintln!(
         "discovery: gRPC on http://{} ({} resources already known)",
         discovery.grpc_addr,
         discovery.inventory.len()
     );
 
-    let agents: Vec<_> = if args.no_simulator {
-        Vec::new()
-    } else {
-        SimGpuHost::fleet(args.gpu_hosts, args.gpus_per_host)
-            .into_iter()
-            .enumerate()
-            .map(|(n, host)| {
-                let config = AgentConfig {
-                    discovery: format!("http://{}", discovery.grpc_addr),
-                    host: host.name.clone(),
-                    site: site.clone(),
-                    rack: format!("g{}", n / 4 + 1),
-                };
-                tokio::spawn(hcp_agent::run(Simulated(host), config))
-            })
-            .collect()
-    };
-
-    let mut market_tasks = Vec::new();
-    if let Some(f) = &fleet {
-        let sites = f
-            .spec
-            .sites
-            .iter()
-            .map(|s| market::MarketSite {
-                market: hcp_pricing::SiteMarket { site: s.id.clone(), settlement_point: s.settlement_point.clone() },
-                policy: hcp_optimization::SitePolicy {
-                    site: s.id.clone(),
-                    cap_kw: s.power_cap_w as f64 / 1000.0,
-                    min_dwell_micros: (900.0 / args.price_speed.max(1e-9) * 1e6) as i64,
-                    hysteresis_usd_mwh: 5.0,
-                    max_wake_kw: s.power_cap_w as f64 / 1000.0,
-                    gpu_usd_per_hour: 2.0,
-                    switch_cost_usd: 0.05,
-                },
-            })
-            .collect();
-        let market_args = market::MarketArgs {
-            source: &args.price_source,
-            prices: &args.prices,
-            btc: &args.btc,
-            speed: args.price_speed,
-            api: args.api,
-        };
-        match market::start(Arc::clone(&store), &discovery, sites, market_args).await {
-            Ok(tasks) => market_tasks = tasks,
-            Err(e) => eprintln!("pricing and optimization not started: {e:#}"),
+    if fleet.is_some() {
+        let site = config.sites.first().map_or_else(|| "tx-south-1".to_owned(), |s| s.id.clone());
+        for (n, gpu_host) in SimGpuHost::fleet(sim.gpu_hosts as usize, sim.gpus_per_host).into_iter().enumerate() {
+            let agent = AgentConfig {
+                discovery: format!("http://{}", discovery.grpc_addr),
+                host: gpu_host.name.clone(),
+                site: site.clone(),
+                rack: format!("g{}", n / 4 + 1),
+            };
+            host.spawn("agent", async move {
+                if let Err(e) = hcp_agent::run(Simulated(gpu_host), agent).await {
+                    tracing::error!(error = %e, "agent stopped");
+                }
+            });
         }
     }
 
+    let pricing = hcp_pricing::start(&host, config, market, config.services.pricing.grpc).await?;
+    eprintln!(
+        "pricing: gRPC on http://{pricing}; prices: {} at {}x",
+        config.pricing.prices.as_ref().map_or_else(|| config.pricing.source.clone(), |p| p.display().to_string()),
+        config.pricing.speed
+    );
+    let on_plan: Arc<dyn Fn(&hcp_proto::v1::AllocationPlanned) + Send + Sync> =
+        Arc::new(|plan| eprintln!("plan {}: {}", plan.site, plan.summary));
+    let (optimization, _) =
+        hcp_optimization::start(&host, config, config.services.optimization.grpc, Some(on_plan)).await?;
+    eprintln!("optimization: gRPC on http://{optimization}");
+
     tokio::select! {
-        _ = discovery.scanned(1) => {
+        () = discovery.scanned(1) => {
             eprintln!(
                 "scan: {} miners polled, {} resources in inventory, {:.1} s after start",
                 discovery.polled.len(),
                 discovery.inventory.len(),
                 started.elapsed().as_secs_f64()
             );
+            eprintln!("ready: try `hcp resources list`, `hcp status` and `hcp events tail --follow` in another terminal; Ctrl-C stops");
         }
-        _ = tokio::signal::ctrl_c() => return Ok(()),
+        () = host.shutdown.cancelled() => {}
+        () = hcp_runtime::host::signal() => host.shutdown.cancel(),
     }
-    eprintln!("ready: try `hcp resources list` and `hcp events tail --follow` in another terminal; Ctrl-C stops");
-    let mut every = tokio::time::interval(Duration::from_secs_f64(args.poll_seconds));
-    every.tick().await;
-    loop {
-        tokio::select! {
-            _ = every.tick() => eprintln!("{}", health_line(&discovery)),
-            _ = tokio::signal::ctrl_c() => break,
+    let poll = Duration::from_secs_f64(config.discovery.poll_seconds);
+    let inventory = Arc::clone(&discovery.inventory);
+    host.spawn("health line", async move {
+        let mut every = tokio::time::interval(poll);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            eprintln!("{}", health_line(&inventory));
         }
-    }
-    agents.iter().for_each(|a| a.abort());
-    market_tasks.iter().for_each(|t| t.abort());
+    });
+    let grace = Duration::from_secs_f64(config.shutdown.grace_seconds);
+    let stopped = host.run_until_shutdown(grace).await;
     drop(fleet);
-    Ok(())
+    stopped.map_err(anyhow::Error::msg)
 }
 
-fn health_line<S>(discovery: &Discovery<S>) -> String {
-    let snapshot = discovery.inventory.snapshot();
+fn health_line(inventory: &hcp_discovery::Inventory) -> String {
+    let snapshot = inventory.snapshot();
     let count = |h: Health| snapshot.iter().filter(|(_, e)| e.resource.health == h).count();
     format!(
         "fleet: {} resources: {} healthy, {} degraded, {} offline",

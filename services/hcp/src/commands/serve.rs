@@ -1,0 +1,49 @@
+//! `hcp serve <service>`: one service as its own process, on the configured store (in
+//! practice JetStream, shared with the other services), its gRPC and HTTP addresses
+//! from the configuration's service table. SIGINT or SIGTERM stops intake, drains calls
+//! and handlers, commits checkpoints and exits 0 within the grace period.
+
+use crate::settings;
+use anyhow::Context;
+use hcp_discovery::{Discovery, DiscoveryConfig};
+use hcp_runtime::config::Config;
+use hcp_runtime::store::Instrumented;
+use hcp_runtime::{Host, Metrics};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The services `hcp serve` runs today.
+pub const SERVABLE: [&str; 3] = ["discovery", "pricing", "optimization"];
+
+/// Runs `service` until SIGINT or SIGTERM.
+pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
+    if !SERVABLE.contains(&service) {
+        anyhow::bail!(
+            "unknown service {service:?}: `hcp serve` runs {} (the others are not built yet)",
+            SERVABLE.join(", ")
+        );
+    }
+    let addrs = config.service(service).with_context(|| format!("no addresses for {service}"))?.clone();
+    // Everything that can be wrong with the inputs is found before anything is opened.
+    let market =
+        if service == "pricing" { Some(hcp_pricing::market_data(config).map_err(anyhow::Error::msg)?) } else { None };
+    let discovery = DiscoveryConfig::from_config(config).context("discovery.targets")?;
+
+    let metrics = Metrics::new();
+    let store = Arc::new(Instrumented::new(settings::open_or_create(config).await?, metrics.clone()));
+    let host = Host::new(store, metrics, "serve");
+    let http = host.serve_http(service, addrs.http).await?;
+    let grpc = match (service, market) {
+        ("discovery", _) => Discovery::start(&host, discovery).await?.grpc_addr,
+        ("pricing", Some(market)) => hcp_pricing::start(&host, config, market, addrs.grpc).await?,
+        _ => hcp_optimization::start(&host, config, addrs.grpc, None).await?.0,
+    };
+    eprintln!(
+        "ready: {service} gRPC on http://{grpc}, HTTP on http://{http} (/metrics, /health, /status); store {}",
+        config.store_url()
+    );
+    let grace = Duration::from_secs_f64(config.shutdown.grace_seconds);
+    host.run_until_shutdown(grace).await.map_err(anyhow::Error::msg)?;
+    eprintln!("{service}: stopped");
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Optimization's own view of the fleet, folded from the log: every resource as its
+//! events leave it (discovery's observations), and the mode each plan last targeted for
+//! it (this service's `allocation.targeted` events).
+//!
+//! A device's recorded mode is what it reported; a target is what a plan wants. The
+//! planner counts a device as running by its target when it has one (the plan already
+//! moved it, or will), by its observed mode otherwise, so the same change is not planned
+//! again each interval while execution catches up.
+
+use hcp_domain::codec::{decode_resource_event, mode_from_pb};
+use hcp_domain::resource::{Mode, Resource};
+use hcp_domain::units::Timestamp;
+use hcp_eventstore::RecordedEvent;
+use hcp_proto::v1 as pb;
+use prost::Message;
+use std::collections::HashMap;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The event type of a plan's targets.
+pub const ALLOCATION_TARGETED: &str = "allocation.targeted";
+
+/// What a plan last wanted of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// The mode.
+    pub mode: Mode,
+    /// When the plan was made, µs since the epoch.
+    pub at_unix_micros: i64,
+}
+
+/// A device as the planner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetDevice {
+    /// Its id.
+    pub id: String,
+    /// Its state from its events.
+    pub resource: Resource,
+    /// What the last plan that changed it wanted.
+    pub target: Option<Target>,
+}
+
+#[derive(Default)]
+struct State {
+    resources: HashMap<String, Resource>,
+    targets: HashMap<String, Target>,
+}
+
+/// The projection.
+#[derive(Default)]
+pub struct Fleet {
+    state: RwLock<State>,
+}
+
+impl Fleet {
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Folds one event of the global log (others are skipped).
+    pub fn apply(&self, recorded: &RecordedEvent) -> Result<(), String> {
+        let where_ = || format!("{} v{}", recorded.stream, recorded.version);
+        if let Some(id) = recorded.stream.strip_prefix("resource-") {
+            let at = Timestamp::from_unix_micros(recorded.metadata.time_unix_micros);
+            let event = decode_resource_event(&recorded.event_type, &recorded.payload, at)
+                .map_err(|e| format!("{}: {e}", where_()))?;
+            hcp_domain::aggregate::evolve_keyed(&mut self.write().resources, id, &event);
+        } else if recorded.event_type == ALLOCATION_TARGETED {
+            let targeted =
+                pb::AllocationTargeted::decode(recorded.payload.as_ref()).map_err(|e| format!("{}: {e}", where_()))?;
+            for t in targeted.targets {
+                self.target(&t.resource_id, t.mode, recorded.metadata.time_unix_micros)
+                    .map_err(|e| format!("{}: {e}", where_()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The registered devices at a site.
+    pub fn at_site(&self, site: &str) -> Vec<FleetDevice> {
+        let state = self.read();
+        let mut devices: Vec<FleetDevice> = state
+            .resources
+            .iter()
+            .filter(|(_, r)| r.id.is_some() && r.spec.as_ref().is_some_and(|s| s.site.as_str() == site))
+            .map(|(id, r)| FleetDevice { id: id.clone(), resource: r.clone(), target: state.targets.get(id).copied() })
+            .collect();
+        devices.sort_by(|a, b| a.id.cmp(&b.id));
+        devices
+    }
+
+    /// Whether the fold has seen anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.read().resources.is_empty()
+    }
+}
+
+impl Fleet {
+    /// Sets a device's target unless a newer one is set.
+    pub fn target(&self, id: &str, mode: i32, at_unix_micros: i64) -> Result<(), hcp_domain::codec::CodecError> {
+        let mode = mode_from_pb(ALLOCATION_TARGETED, "mode", mode)?;
+        let mut state = self.write();
+        if state.targets.get(id).is_none_or(|t| t.at_unix_micros <= at_unix_micros) {
+            state.targets.insert(id.to_owned(), Target { mode, at_unix_micros });
+        }
+        Ok(())
+    }
+
+    /// A resource's state alone (for tests and tools).
+    pub fn resource(&self, id: &str) -> Option<Resource> {
+        self.read().resources.get(id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_kept_apart_from_observed_modes() {
+        let fleet = Fleet::default();
+        let targeted = pb::AllocationTargeted {
+            plan_id: "p".into(),
+            site: "s".into(),
+            targets: vec![pb::Assignment { resource_id: "asic-1".into(), mode: pb::ResourceMode::Curtailed as i32 }],
+        };
+        let event = RecordedEvent {
+            id: uuid::Uuid::now_v7(),
+            stream: "plans-s".into(),
+            version: 2,
+            position: 9,
+            event_type: ALLOCATION_TARGETED.into(),
+            schema_version: 1,
+            payload: targeted.encode_to_vec().into(),
+            metadata: hcp_eventstore::EventMetadata { time_unix_micros: 42, ..Default::default() },
+            recorded_unix_micros: 0,
+        };
+        fleet.apply(&event).expect("applies");
+        assert_eq!(fleet.read().targets["asic-1"], Target { mode: Mode::Curtailed, at_unix_micros: 42 });
+        assert!(fleet.resource("asic-1").is_none(), "a target does not invent a resource");
+    }
+}

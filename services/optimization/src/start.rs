@@ -1,0 +1,67 @@
+//! Starting optimization on the runtime: its view, its planner, its API.
+
+use crate::fleet::Fleet;
+use crate::grpc::OptimizationService;
+use crate::handlers::{Planner, View};
+use crate::service::{Optimizer, SitePolicy};
+use hcp_eventstore::EventStore;
+use hcp_market::Book;
+use hcp_proto::v1 as pb;
+use hcp_proto::v1::optimization_server::OptimizationServer;
+use hcp_runtime::config::Config;
+use hcp_runtime::grpc::GrpcServices;
+use hcp_runtime::host::StartError;
+use hcp_runtime::{Durability, Host};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The sites' policies from the configuration: the dwell is in market time, so it is
+/// divided by the pricing speed (a replay at 60x holds a device 15 s for 15 minutes).
+pub fn policies(config: &Config) -> Vec<SitePolicy> {
+    let speed = config.pricing.speed.max(1e-9);
+    config
+        .sites
+        .iter()
+        .map(|s| SitePolicy {
+            site: s.id.clone(),
+            cap_kw: s.cap_kw,
+            min_dwell_micros: (s.min_dwell_seconds / speed * 1e6) as i64,
+            hysteresis_usd_mwh: s.hysteresis_usd_mwh,
+            max_wake_kw: s.effective_max_wake_kw(),
+            gpu_usd_per_hour: s.gpu_usd_per_hour,
+            switch_cost_usd: s.switch_cost_usd,
+        })
+        .collect()
+}
+
+/// Starts optimization in `host`: the view catches up with the log, then the planner
+/// resumes from its checkpoint and the API listens on `grpc`. Returns the API's address.
+pub async fn start<S: EventStore>(
+    host: &Arc<Host<S>>,
+    config: &Config,
+    grpc: SocketAddr,
+    on_plan: Option<Arc<dyn Fn(&pb::AllocationPlanned) + Send + Sync>>,
+) -> Result<(SocketAddr, Arc<Optimizer<S>>), StartError> {
+    let fleet = Arc::new(Fleet::default());
+    let book = Arc::new(Book::default());
+    for s in &config.sites {
+        book.add_site(&s.id);
+    }
+    let head = host.store.head().await?;
+    let view = host.reactor(
+        "optimization",
+        Arc::new(View { fleet: Arc::clone(&fleet), book: Arc::clone(&book) }),
+        Durability::InMemory,
+    );
+    tokio::select! {
+        _ = view.caught_up(head) => {},
+        () = host.shutdown.cancelled() => {},
+    }
+    let optimizer = Arc::new(Optimizer::new(Arc::clone(&host.store), fleet, book, policies(config)));
+    let planner = Planner { optimizer: Arc::clone(&optimizer), view, on_plan };
+    host.reactor("optimization", Arc::new(planner), Durability::Checkpointed);
+    let mut services = GrpcServices::default();
+    services.add(OptimizationServer::new(OptimizationService(Arc::clone(&optimizer))));
+    let addr = host.serve("optimization", services, grpc).await?;
+    Ok((addr, optimizer))
+}
