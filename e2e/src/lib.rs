@@ -10,20 +10,28 @@ use std::sync::OnceLock;
 /// The `hcp` binary of this workspace's target directory (`make test` builds it first; built here if missing).
 pub fn hcp_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // target/<profile>/deps/<test-exe> -> target/<profile>/hcp
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
-        let bin = profile_dir.join("hcp");
-        if !bin.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status =
-                Command::new(cargo).args(["build", "-p", "hcp", "--bin", "hcp"]).status().expect("run cargo build");
-            assert!(status.success(), "cargo build -p hcp failed");
-        }
-        bin
-    })
-    .clone()
+    BIN.get_or_init(|| workspace_bin("hcp", "hcp")).clone()
+}
+
+/// The `hcp-simulator` binary (built here if missing).
+pub fn simulator_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| workspace_bin("hcp-simulator", "hcp-simulator")).clone()
+}
+
+/// A binary of this workspace's target directory, built if missing.
+fn workspace_bin(package: &str, name: &str) -> PathBuf {
+    // target/<profile>/deps/<test-exe> -> target/<profile>/<name>
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let bin = profile_dir.join(name);
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status =
+            Command::new(cargo).args(["build", "-p", package, "--bin", name]).status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p {package} failed");
+    }
+    bin
 }
 
 /// Runs `hcp <args>` with `HCP_STORE` set, and returns its output.

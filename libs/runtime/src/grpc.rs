@@ -20,15 +20,10 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The services one server will serve.
+#[derive(Default)]
 pub struct GrpcServices {
     routes: RoutesBuilder,
     names: Vec<&'static str>,
-}
-
-impl Default for GrpcServices {
-    fn default() -> Self {
-        GrpcServices { routes: RoutesBuilder::default(), names: Vec::new() }
-    }
 }
 
 impl GrpcServices {

@@ -231,10 +231,9 @@ async fn run<S: EventStore, H: Handler>(
     if durability == Durability::Checkpointed
         && let Some(p) = last
         && committed != last
+        && let Err(e) = store.save_checkpoint(handler.name(), p).await
     {
-        if let Err(e) = store.save_checkpoint(handler.name(), p).await {
-            tracing::warn!(handler = handler.name(), error = %e, "cannot commit the checkpoint at shutdown");
-        }
+        tracing::warn!(handler = handler.name(), error = %e, "cannot commit the checkpoint at shutdown");
     }
 }
 

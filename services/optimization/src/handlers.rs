@@ -51,14 +51,17 @@ impl Handler for View {
     }
 }
 
+/// Called with each plan recorded (`hcp up` prints them).
+pub type OnPlan = Arc<dyn Fn(&pb::AllocationPlanned) + Send + Sync>;
+
 /// Plans on each recorded price.
 pub struct Planner<S> {
     /// The optimizer.
     pub optimizer: Arc<Optimizer<S>>,
     /// The view's progress.
     pub view: ReactorWatch,
-    /// Called with each plan recorded (`hcp up` prints them).
-    pub on_plan: Option<Arc<dyn Fn(&pb::AllocationPlanned) + Send + Sync>>,
+    /// Called with each plan recorded.
+    pub on_plan: Option<OnPlan>,
 }
 
 impl<S: EventStore> Handler for Planner<S> {

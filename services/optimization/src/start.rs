@@ -2,11 +2,10 @@
 
 use crate::fleet::Fleet;
 use crate::grpc::OptimizationService;
-use crate::handlers::{Planner, View};
+use crate::handlers::{OnPlan, Planner, View};
 use crate::service::{Optimizer, SitePolicy};
 use hcp_eventstore::EventStore;
 use hcp_market::Book;
-use hcp_proto::v1 as pb;
 use hcp_proto::v1::optimization_server::OptimizationServer;
 use hcp_runtime::config::Config;
 use hcp_runtime::grpc::GrpcServices;
@@ -40,7 +39,7 @@ pub async fn start<S: EventStore>(
     host: &Arc<Host<S>>,
     config: &Config,
     grpc: SocketAddr,
-    on_plan: Option<Arc<dyn Fn(&pb::AllocationPlanned) + Send + Sync>>,
+    on_plan: Option<OnPlan>,
 ) -> Result<(SocketAddr, Arc<Optimizer<S>>), StartError> {
     let fleet = Arc::new(Fleet::default());
     let book = Arc::new(Book::default());

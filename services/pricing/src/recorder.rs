@@ -5,13 +5,16 @@
 use crate::book::Book;
 use crate::clock::interval_start_micros;
 use hcp_economics::series::{BtcDay, PriceInterval};
-use hcp_eventstore::{Direction, EventStore, StoreError, append_at_tail};
+use hcp_eventstore::{Direction, EventStore, StoreError, append_all_at_tail, append_at_tail};
 use hcp_market::streams::quote;
 use hcp_proto::v1 as pb;
 use prost::Message;
 use std::sync::Arc;
 
 pub use hcp_market::streams::{BITCOIN_STREAM, day_ahead_stream, prices_stream};
+
+/// The most events pricing appends at once.
+const BATCH: usize = 500;
 
 /// Where a site buys power.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,29 +116,58 @@ impl<S: EventStore> Recorder<S> {
 
     /// Records a Bitcoin day unless it or a later one is recorded.
     pub async fn bitcoin(&self, d: &BtcDay) -> Result<bool, StoreError> {
-        let date = d.date.to_string();
-        if self.book.last_bitcoin_date().is_some_and(|last| last >= date) {
-            return Ok(false);
-        }
-        let event = pb::BitcoinDayObserved { date, btc_usd: d.close_usd, difficulty: d.difficulty, height: d.height };
-        let at = (crate::clock::days_from_civil(d.date) + 1) * 86_400_000_000;
-        match self.append(BITCOIN_STREAM, hcp_market::streams::BITCOIN_DAY_OBSERVED, event.encode_to_vec(), at).await {
-            Ok(()) => {
-                self.book.record_bitcoin(event);
-                Ok(true)
-            }
-            // Another source recorded a day first: take what it recorded.
-            Err(StoreError::Conflict(_)) => {
-                if let Some(e) =
-                    self.store.read_stream(BITCOIN_STREAM, u64::MAX, Direction::Backwards, 1).await?.first()
-                    && let Ok(latest) = pb::BitcoinDayObserved::decode(e.payload.as_ref())
-                {
-                    self.book.record_bitcoin(latest);
+        Ok(self.bitcoin_days(std::slice::from_ref(d)).await? > 0)
+    }
+
+    /// Records the days (in date order) after the last one recorded, in one append;
+    /// returns how many were new.
+    pub async fn bitcoin_days(&self, days: &[BtcDay]) -> Result<usize, StoreError> {
+        let last = self.book.last_bitcoin_date();
+        let new: Vec<pb::BitcoinDayObserved> = days
+            .iter()
+            .map(|d| pb::BitcoinDayObserved {
+                date: d.date.to_string(),
+                btc_usd: d.close_usd,
+                difficulty: d.difficulty,
+                height: d.height,
+            })
+            .filter(|e| last.as_ref().is_none_or(|last| e.date > *last))
+            .collect();
+        let n = new.len();
+        let context = hcp_runtime::EventContext::new("pricing");
+        let events: Vec<_> = days[days.len() - n..]
+            .iter()
+            .zip(&new)
+            .enumerate()
+            .map(|(k, (d, e))| {
+                let at = (crate::clock::days_from_civil(d.date) + 1) * 86_400_000_000;
+                context.event(k, hcp_market::streams::BITCOIN_DAY_OBSERVED, e.encode_to_vec(), at)
+            })
+            .collect();
+        // Appends of at most BATCH events (JetStream takes up to 1,000 in one).
+        let mut recorded = 0;
+        for (chunk, days) in events.chunks(BATCH).zip(new.chunks(BATCH)) {
+            match append_all_at_tail(self.store.as_ref(), BITCOIN_STREAM, chunk.to_vec()).await {
+                Ok(_) => {
+                    recorded += chunk.len();
+                    if let Some(newest) = days.last() {
+                        self.book.record_bitcoin(newest.clone());
+                    }
                 }
-                Ok(false)
+                // Another source recorded days first: take what it recorded.
+                Err(StoreError::Conflict(_)) => {
+                    if let Some(e) =
+                        self.store.read_stream(BITCOIN_STREAM, u64::MAX, Direction::Backwards, 1).await?.first()
+                        && let Ok(latest) = pb::BitcoinDayObserved::decode(e.payload.as_ref())
+                    {
+                        self.book.record_bitcoin(latest);
+                    }
+                    return Ok(recorded);
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => Err(e),
         }
+        Ok(recorded)
     }
 
     async fn append(&self, stream: &str, event_type: &str, payload: Vec<u8>, at_micros: i64) -> Result<(), StoreError> {

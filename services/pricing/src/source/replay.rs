@@ -56,14 +56,11 @@ impl Replay {
                 recorder.price(&self.market, p, &self.source).await?;
                 next += 1;
             }
+            // The days that have ended, in one append (at the start: years of history).
             let today = utc_date(sim_now);
-            while let Some(d) = self.days.get(next_day) {
-                if d.date >= today {
-                    break;
-                }
-                recorder.bitcoin(d).await?;
-                next_day += 1;
-            }
+            let due = self.days[next_day..].partition_point(|d| d.date < today);
+            recorder.bitcoin_days(&self.days[next_day..next_day + due]).await?;
+            next_day += due;
             let Some(p) = self.intervals.get(next) else { return Ok(()) };
             let wait_sim = (interval_start_micros(p) + INTERVAL_MICROS - sim_now).max(0) as f64 / 1e6;
             tokio::time::sleep(

@@ -91,7 +91,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         config.pricing.prices.as_ref().map_or_else(|| config.pricing.source.clone(), |p| p.display().to_string()),
         config.pricing.speed
     );
-    let on_plan: Arc<dyn Fn(&hcp_proto::v1::AllocationPlanned) + Send + Sync> =
+    let on_plan: hcp_optimization::handlers::OnPlan =
         Arc::new(|plan| eprintln!("plan {}: {}", plan.site, plan.summary));
     let (optimization, _) =
         hcp_optimization::start(&host, config, config.services.optimization.grpc, Some(on_plan)).await?;
