@@ -30,14 +30,39 @@ fn bad_configuration_names_the_key_and_its_origin_and_starts_nothing() {
     let cases: Vec<Case> = vec![
         ("unknown key", vec!["--config", &unknown, "serve", "discovery"], vec![], vec!["pricing.sped", &unknown]),
         ("wrong type", vec!["--config", &wrong_type, "up"], vec![], vec!["pricing.speed", &wrong_type]),
-        ("negative cap", vec!["--config", &negative, "serve", "optimization"], vec![], vec!["sites[0].cap_kw", &negative]),
-        ("unreadable file", vec!["--config", "/nonexistent/hcp.toml", "up"], vec![], vec!["cannot read /nonexistent/hcp.toml"]),
+        (
+            "negative cap",
+            vec!["--config", &negative, "serve", "optimization"],
+            vec![],
+            vec!["sites[0].cap_kw", &negative],
+        ),
+        (
+            "unreadable file",
+            vec!["--config", "/nonexistent/hcp.toml", "up"],
+            vec![],
+            vec!["cannot read /nonexistent/hcp.toml"],
+        ),
         ("invalid TOML", vec!["--config", &bad_toml, "up"], vec![], vec![&bad_toml, "not valid TOML"]),
-        ("bad env value", vec!["serve", "pricing"], vec![("HCP_PRICING__SPEED", "fast")], vec!["pricing.speed", "HCP_PRICING__SPEED"]),
+        (
+            "bad env value",
+            vec!["serve", "pricing"],
+            vec![("HCP_PRICING__SPEED", "fast")],
+            vec!["pricing.speed", "HCP_PRICING__SPEED"],
+        ),
         ("unknown env key", vec!["up"], vec![("HCP_DISCOVERY__POLL", "1")], vec!["HCP_DISCOVERY__POLL"]),
         ("bad flag", vec!["up", "--poll-seconds=-1"], vec![], vec!["discovery.poll_seconds", "flag"]),
-        ("colliding ports", vec!["serve", "pricing"], vec![("HCP_SERVICES__PRICING__GRPC", "127.0.0.1:50051")], vec!["services.pricing.grpc", "services.discovery.grpc"]),
-        ("unreadable prices", vec!["up", "--prices", "/nonexistent/prices.csv"], vec![], vec!["/nonexistent/prices.csv"]),
+        (
+            "colliding ports",
+            vec!["serve", "pricing"],
+            vec![("HCP_SERVICES__PRICING__GRPC", "127.0.0.1:50051")],
+            vec!["services.pricing.grpc", "services.discovery.grpc"],
+        ),
+        (
+            "unreadable prices",
+            vec!["up", "--prices", "/nonexistent/prices.csv"],
+            vec![],
+            vec!["/nonexistent/prices.csv"],
+        ),
         ("unknown service", vec!["serve", "billing"], vec![], vec!["unknown service \"billing\""]),
     ];
     for (what, args, env, named) in cases {
