@@ -5,13 +5,13 @@ export NATS_URL ?= nats://127.0.0.1:4222
 
 .PHONY: run test lint unit nats bench build fmt clean
 
-## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery).
+## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery,
+## pricing, optimization). The store is in the data directory (HCP_DATA_DIR, default ~/.local/share/hcp).
 run: build
-	@mkdir -p data/local
 	./target/debug/hcp up
 
 build:
-	$(CARGO) build -p hcp
+	$(CARGO) build -p hcp -p hcp-simulator
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
 test: nats lint unit
@@ -39,6 +39,7 @@ nats:
 bench: nats
 	$(CARGO) bench -p hcp-optimizer --bench economics
 	$(CARGO) bench -p hcp-discovery --bench fleet
+	$(CARGO) bench -p hcp --bench runtime
 	$(CARGO) bench -p hcp --bench store
 
 fmt:

@@ -2,7 +2,7 @@
 //!
 //! - [`v1`]: the generated messages (event envelope, workload and resource event
 //!   payloads, service requests) and, with the `grpc` feature, tonic stubs.
-//! - `mux` (with `grpc`): several gRPC services on one listener.
+//! - `client` (with `grpc`): connecting a client channel, with errors that name the address.
 //! - [`descriptors`]: the compiled descriptor set, so that any stored payload can be
 //!   rendered as JSON for operators by its event type, without hand-written mappings.
 
@@ -10,7 +10,7 @@
 
 pub mod descriptors;
 #[cfg(feature = "grpc")]
-pub mod mux;
+pub mod client;
 
 /// Generated code for package `hcp.v1`.
 #[allow(clippy::all, clippy::pedantic)]

@@ -146,7 +146,7 @@ async fn a_host_serves_health_and_metrics_and_announces_its_start_and_stop() {
     let host = Host::new(Arc::clone(&store), Metrics::new(), "serve");
     let http = host.serve_http("test", "127.0.0.1:0".parse().expect("addr")).await.expect("http");
     let grpc = host.serve("test", GrpcServices::default(), "127.0.0.1:0".parse().expect("addr")).await.expect("grpc");
-    let channel = hcp_proto::mux::connect(&format!("http://{grpc}")).await.expect("connect");
+    let channel = hcp_proto::client::connect(&format!("http://{grpc}")).await.expect("connect");
     let health = tonic_health::pb::health_client::HealthClient::new(channel)
         .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
         .await

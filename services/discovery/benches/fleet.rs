@@ -9,6 +9,7 @@
 //!
 //! `HCP_BENCH_MINERS` (default 10,000) and `HCP_BENCH_POLL_CYCLES` (default 3) size it.
 
+use hcp_runtime::grpc::{GrpcListener, GrpcServices};
 use futures_util::StreamExt;
 use hcp_discovery::grpc::InventoryService;
 use hcp_discovery::inventory::{self, Inventory};
@@ -163,11 +164,12 @@ async fn main() {
             rebuilt.observe(&id, &entry.address, t);
         }
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let service = InventoryServer::new(InventoryService(Arc::clone(&rebuilt)));
-    tokio::spawn(hcp_proto::mux::serve(listener, service));
-    let channel = hcp_proto::mux::connect(&format!("http://{addr}")).await.expect("connect");
+    let listener = GrpcListener::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
+    let addr = listener.local_addr();
+    let mut services = GrpcServices::default();
+    services.add(InventoryServer::new(InventoryService(Arc::clone(&rebuilt))));
+    tokio::spawn(listener.serve("test", services, hcp_runtime::Metrics::new(), std::future::pending()));
+    let channel = hcp_proto::client::connect(&format!("http://{addr}")).await.expect("connect");
     let mut client = InventoryClient::new(channel);
     let ids: Vec<String> = rebuilt.snapshot().into_iter().map(|(id, _)| id).collect();
     let mut latencies = Vec::with_capacity(5_000);

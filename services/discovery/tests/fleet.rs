@@ -80,7 +80,7 @@ async fn finds_the_fleet_and_tracks_its_health() {
     let registered: BTreeSet<String> = discovery.inventory.snapshot().into_iter().map(|(k, _)| k).collect();
     assert_eq!(registered, answering, "registered exactly the miners that identified themselves");
 
-    let channel = hcp_proto::mux::connect(&format!("http://{}", discovery.grpc_addr)).await.expect("grpc");
+    let channel = hcp_proto::client::connect(&format!("http://{}", discovery.grpc_addr)).await.expect("grpc");
     let mut client = InventoryClient::new(channel);
     let healthy: BTreeSet<String> = answering.iter().filter(|i| **i != id(9)).cloned().collect();
     eventually("the failed board is recorded degraded", Duration::from_secs(5), async || {

@@ -1,5 +1,6 @@
 //! Pricing against a real SQLite store, a real local HTTP server and a real gRPC server.
 
+use hcp_runtime::grpc::{GrpcListener, GrpcServices};
 use hcp_economics::series::{parse_btc_daily, parse_ercot};
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
@@ -126,11 +127,12 @@ async fn grpc_quotes_history_hashprice_and_clear_errors() {
     let days = parse_btc_daily("btc", BTC).expect("btc");
     recorder.bitcoin(days.last().expect("day")).await.expect("record");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let service = PricingServer::new(PricingService(Arc::clone(&recorder.book)));
-    tokio::spawn(hcp_proto::mux::serve(listener, service));
-    let channel = hcp_proto::mux::connect(&format!("http://{addr}")).await.expect("connect");
+    let listener = GrpcListener::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
+    let addr = listener.local_addr();
+    let mut services = GrpcServices::default();
+    services.add(PricingServer::new(PricingService(Arc::clone(&recorder.book))));
+    tokio::spawn(listener.serve("test", services, hcp_runtime::Metrics::new(), std::future::pending()));
+    let channel = hcp_proto::client::connect(&format!("http://{addr}")).await.expect("connect");
     let mut client = PricingClient::new(channel);
 
     let q = client.get_quote(pb::GetQuoteRequest { site: "tx-south-1".into() }).await.expect("quote").into_inner();

@@ -11,7 +11,7 @@ use tonic::transport::Channel;
 
 async fn client(at: &ApiAddr, config: &Config) -> anyhow::Result<OptimizationClient<Channel>> {
     let url = at.api.clone().unwrap_or_else(|| format!("http://{}", config.services.optimization.grpc));
-    let channel = hcp_proto::mux::connect(&url)
+    let channel = hcp_proto::client::connect(&url)
         .await
         .context("the optimization API (is `hcp up` or `hcp serve optimization` running?)")?;
     Ok(OptimizationClient::new(channel))

@@ -19,7 +19,7 @@ pub async fn run(command: ResourcesCommand, config: &Config) -> anyhow::Result<(
 
 async fn client(at: &DiscoveryAddr, config: &Config) -> anyhow::Result<InventoryClient<Channel>> {
     let url = at.discovery.clone().unwrap_or_else(|| format!("http://{}", config.services.discovery.grpc));
-    let channel = hcp_proto::mux::connect(&url)
+    let channel = hcp_proto::client::connect(&url)
         .await
         .context("discovery serves the inventory (is `hcp up` or `hcp serve discovery` running?)")?;
     Ok(InventoryClient::new(channel))

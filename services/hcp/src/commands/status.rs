@@ -144,7 +144,7 @@ async fn positions(http: &str) -> std::collections::HashMap<String, u64> {
 /// `serving`, `not-serving` or `unreachable`, from `grpc.health.v1` within a second.
 async fn health(addr: &str) -> String {
     let check = async {
-        let channel = hcp_proto::mux::connect(&format!("http://{addr}")).await.ok()?;
+        let channel = hcp_proto::client::connect(&format!("http://{addr}")).await.ok()?;
         let reply = HealthClient::new(channel)
             .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
             .await
