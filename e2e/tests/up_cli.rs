@@ -130,8 +130,44 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     assert_eq!((&view["name"], &view["kind"]), (&"optimization-view".into(), &"in-memory".into()), "{status}");
     assert!(view["position"].as_u64().is_some_and(|c| c > 0), "{status}");
 
+    // Sites are seeded from the configuration; a cap changes at run time by a recorded command.
+    let sites = stdout_ok(&hcp(&store, &["sites", "list"]));
+    assert!(sites.lines().any(|l| l.starts_with("tx-south-2") && l.contains("1900.0")), "{sites}");
+    let set = stdout_ok(&hcp(
+        &store,
+        &["sites", "set-cap", "tx-south-2", "40", "--reason", "utility request", "--api", &api_url],
+    ));
+    assert!(set.starts_with("tx-south-2: cap 40.0 kW"), "{set}");
+    let changed = stdout_ok(&hcp(&store, &["events", "read", "site-tx-south-2", "--json"]));
+    let changed: serde_json::Value = serde_json::from_str(changed.lines().last().expect("an event")).expect("json");
+    assert_eq!(changed["type"], "site.cap_changed", "{changed}");
+    assert!(changed["actor"].as_str().is_some_and(|a| a.starts_with("operator:")), "{changed}");
+    let planned = wait_for(
+        "a plan under the new cap",
+        &|o| o.contains("of 40 kW"),
+        &["plan", "--site", "tx-south-2", "--api", &api_url],
+    );
+    assert!(planned.starts_with("plan "), "{planned}");
+    for (args, error) in [
+        (["sites", "set-cap", "tx-south-2", "-5"], "must be a positive number of kW"),
+        (["sites", "set-cap", "mars-1", "10"], "no such site"),
+    ] {
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--reason", "x", "--api", &api_url]);
+        let out = hcp(&store, &args);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(error), "{args:?}: {out:?}");
+    }
+
+    // With discovery unreachable, the inventory is folded from the log instead, and said so.
     let nowhere = hcp(&store, &["resources", "list", "--discovery", "http://127.0.0.1:1"]);
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot reach http://127.0.0.1:1"), "{nowhere:?}");
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("read from the log"), "{nowhere:?}");
+    assert_eq!(stdout_ok(&nowhere).lines().count(), 1 + 60 + 8);
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let no_store = format!("sqlite:{}", dir2.path().join("none.db").display());
+    let neither = hcp(&no_store, &["resources", "list", "--discovery", "http://127.0.0.1:1"]);
+    let err = String::from_utf8_lossy(&neither.stderr);
+    assert!(!neither.status.success() && err.contains("cannot reach") && err.contains("no event store at"), "{err}");
 }
 
 /// GETs `/metrics` until it contains `series` (projections report lag once a second).

@@ -8,9 +8,9 @@
 
 #![allow(missing_docs)] // generated code carries the proto comments only
 
-pub mod descriptors;
 #[cfg(feature = "grpc")]
 pub mod client;
+pub mod descriptors;
 
 /// Generated code for package `hcp.v1`.
 #[allow(clippy::all, clippy::pedantic)]

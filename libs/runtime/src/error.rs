@@ -154,6 +154,15 @@ impl HasErrorCode for hcp_domain::workload::WorkloadError {
     }
 }
 
+impl HasErrorCode for hcp_domain::site::SiteError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            hcp_domain::site::SiteError::NotConfigured => ErrorCode::NotFound,
+            _ => ErrorCode::InvalidArgument,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,6 @@
 //!
 //! `HCP_BENCH_MINERS` (default 10,000) and `HCP_BENCH_POLL_CYCLES` (default 3) size it.
 
-use hcp_runtime::grpc::{GrpcListener, GrpcServices};
 use futures_util::StreamExt;
 use hcp_discovery::grpc::InventoryService;
 use hcp_discovery::inventory::{self, Inventory};
@@ -24,6 +23,7 @@ use hcp_eventstore::sqlite::SqliteStore;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::inventory_client::InventoryClient;
 use hcp_proto::v1::inventory_server::InventoryServer;
+use hcp_runtime::grpc::{GrpcListener, GrpcServices};
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

@@ -50,6 +50,35 @@ pub enum Command {
     /// The configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Sites: their caps as recorded, and changing a cap at run time.
+    #[command(subcommand)]
+    Sites(SitesCommand),
+}
+
+/// `hcp sites ...`
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// The configured sites as the log records them.
+    List(Output),
+    /// Change a site's grid cap now (recorded as an event with you as the actor; the
+    /// next plan uses it).
+    SetCap(SetCapArgs),
+}
+
+/// `hcp sites set-cap`
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct SetCapArgs {
+    /// The site.
+    pub site: String,
+    /// The new cap, kW.
+    pub cap_kw: f64,
+    /// Why (recorded with the change).
+    #[arg(long)]
+    pub reason: String,
+    /// The optimization gRPC address (default: the configuration's).
+    #[arg(long)]
+    pub api: Option<String>,
 }
 
 /// `hcp serve`

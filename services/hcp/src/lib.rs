@@ -22,6 +22,7 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
         Command::Explain(args) => commands::plan::explain(args, &config).await,
         Command::Serve(args) => commands::serve::run(&config, &args.service).await,
         Command::Status(args) => commands::status::run(&config, args).await,
+        Command::Sites(sites) => commands::sites::run(sites, &config).await,
         Command::Config(ConfigCommand::Dump) => {
             print!("{}", config.to_toml());
             Ok(())

@@ -30,6 +30,8 @@ pub struct View {
     pub fleet: Arc<Fleet>,
     /// Prices and hashprice.
     pub book: Arc<Book>,
+    /// Caps and policies.
+    pub sites: Arc<crate::sites::Sites>,
 }
 
 impl Handler for View {
@@ -39,6 +41,7 @@ impl Handler for View {
 
     fn wants(&self, event: &RecordedEvent) -> bool {
         event.stream.starts_with("resource-")
+            || event.stream.starts_with("site-")
             || matches!(
                 event.event_type.as_str(),
                 PRICE_OBSERVED | DAY_AHEAD_PUBLISHED | BITCOIN_DAY_OBSERVED | ALLOCATION_TARGETED
@@ -47,6 +50,7 @@ impl Handler for View {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.fleet.apply(event).map_err(|e| HandlerError::new(ErrorCode::Internal, e))?;
+        self.sites.apply(event).map_err(|e| HandlerError::new(ErrorCode::Internal, e))?;
         self.book.apply(event).map_err(|e| HandlerError::new(ErrorCode::Internal, e))
     }
 }

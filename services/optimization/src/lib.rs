@@ -21,6 +21,7 @@ pub mod fleet;
 pub mod grpc;
 pub mod handlers;
 pub mod service;
+pub mod sites;
 mod start;
 
 pub use service::{Optimizer, PlanError, SitePolicy};

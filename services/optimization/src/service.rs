@@ -1,7 +1,10 @@
 //! Planning a site and recording the plan.
 
 use crate::fleet::{ALLOCATION_TARGETED, Fleet};
+use crate::sites::Sites;
 use hcp_domain::resource::{Health, Mode, ResourceKind};
+use hcp_domain::site::{Site, SiteCommand, SiteError};
+use hcp_domain::units::Timestamp;
 use hcp_economics::MinerEconomics;
 use hcp_eventstore::{Direction, EventStore, StoreError, append_all_at_tail};
 use hcp_market::Book;
@@ -12,6 +15,7 @@ use hcp_optimizer::planner::{Conditions, Device, Economics, plan};
 use hcp_optimizer::strategy::LOOKAHEAD;
 use hcp_proto::v1 as pb;
 use hcp_runtime::{ErrorCode, EventContext, HasErrorCode};
+use hcp_runtime::{Repository, RepositoryError};
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -85,6 +89,11 @@ pub struct Optimizer<S> {
     book: Arc<Book>,
     policies: Vec<SitePolicy>,
     plans: Mutex<HashMap<String, pb::AllocationPlanned>>,
+    /// The sites as recorded (caps set at run time), and how market time relates to
+    /// real time (a dwell is in market seconds).
+    sites: Arc<Sites>,
+    speed: f64,
+    site_writer: Repository<Site, S>,
     /// One plan at a time per site: a plan reads the targets and the plan stream's
     /// tail that the one before it writes.
     turns: HashMap<String, tokio::sync::Mutex<()>>,
@@ -98,7 +107,68 @@ impl<S: EventStore> Optimizer<S> {
     /// An optimizer for these sites.
     pub fn new(store: Arc<S>, fleet: Arc<Fleet>, book: Arc<Book>, policies: Vec<SitePolicy>) -> Self {
         let turns = policies.iter().map(|p| (p.site.clone(), tokio::sync::Mutex::new(()))).collect();
-        Optimizer { store, fleet, book, policies, plans: Mutex::default(), turns }
+        let site_writer = Repository::new(Arc::clone(&store));
+        Optimizer {
+            store,
+            fleet,
+            book,
+            policies,
+            plans: Mutex::default(),
+            sites: Arc::default(),
+            speed: 1.0,
+            site_writer,
+            turns,
+        }
+    }
+
+    /// Plans with the sites as recorded in `sites` (their caps and policies win over
+    /// the configured ones), at `speed` market seconds per real second.
+    pub fn with_sites(mut self, sites: Arc<Sites>, speed: f64) -> Self {
+        self.sites = sites;
+        self.speed = speed.max(1e-9);
+        self
+    }
+
+    /// A site's policy: as recorded when it is, as configured otherwise.
+    fn policy(&self, site: &str) -> Result<SitePolicy, PlanError> {
+        let configured =
+            self.policies.iter().find(|p| p.site == site).ok_or_else(|| PlanError::UnknownSite(site.to_owned()))?;
+        Ok(match self.sites.get(site) {
+            Some(recorded) => SitePolicy {
+                site: site.to_owned(),
+                cap_kw: recorded.cap_kw,
+                min_dwell_micros: (recorded.policy.min_dwell_seconds / self.speed * 1e6) as i64,
+                hysteresis_usd_mwh: recorded.policy.hysteresis_usd_mwh,
+                max_wake_kw: recorded.policy.max_wake_kw,
+                gpu_usd_per_hour: recorded.policy.gpu_usd_per_hour,
+                switch_cost_usd: recorded.policy.switch_cost_usd,
+            },
+            None => configured.clone(),
+        })
+    }
+
+    /// Records a command for a site (seeding from configuration, or an operator's cap).
+    pub async fn site(
+        &self,
+        id: &str,
+        command: SiteCommand,
+        context: &EventContext,
+    ) -> Result<Site, RepositoryError<SiteError>> {
+        let done = self.site_writer.execute(id, command, context).await?;
+        self.sites.keep(id, done.state.clone());
+        Ok(done.state)
+    }
+
+    /// Changes a site's cap, as `context`'s actor, for `reason`.
+    pub async fn set_cap(
+        &self,
+        id: &str,
+        cap_kw: f64,
+        reason: &str,
+        context: &EventContext,
+    ) -> Result<Site, RepositoryError<SiteError>> {
+        let at = Timestamp::from_unix_micros(now_micros());
+        self.site(id, SiteCommand::SetCap { cap_kw, reason: reason.to_owned(), at }, context).await
     }
 
     /// The sites it plans.
@@ -122,8 +192,7 @@ impl<S: EventStore> Optimizer<S> {
         quote: &pb::Quote,
         context: &EventContext,
     ) -> Result<pb::AllocationPlanned, PlanError> {
-        let policy =
-            self.policies.iter().find(|p| p.site == site).ok_or_else(|| PlanError::UnknownSite(site.to_owned()))?;
+        let policy = &self.policy(site)?;
         let _turn = self.turns[site].lock().await;
         let hashprice = self.book.hashprice()?;
         let now = now_micros();

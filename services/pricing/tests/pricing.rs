@@ -1,6 +1,5 @@
 //! Pricing against a real SQLite store, a real local HTTP server and a real gRPC server.
 
-use hcp_runtime::grpc::{GrpcListener, GrpcServices};
 use hcp_economics::series::{parse_btc_daily, parse_ercot};
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
@@ -12,6 +11,7 @@ use hcp_pricing::{Recorder, SiteMarket};
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::pricing_client::PricingClient;
 use hcp_proto::v1::pricing_server::PricingServer;
+use hcp_runtime::grpc::{GrpcListener, GrpcServices};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

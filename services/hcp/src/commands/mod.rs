@@ -5,5 +5,6 @@ pub mod events;
 pub mod plan;
 pub mod resources;
 pub mod serve;
+pub mod sites;
 pub mod status;
 pub mod up;

@@ -1,8 +1,13 @@
-//! `hcp resources list|get`: discovery's inventory over gRPC.
+//! `hcp resources list|get`: discovery's inventory over gRPC, or, when discovery is
+//! down, the same projection folded from the log (said on stderr).
 
 use crate::cli::{DiscoveryAddr, GetArgs, ListArgs, ResourcesCommand};
 use crate::commands::events::emit;
+use crate::settings;
 use anyhow::Context;
+use hcp_discovery::inventory::{Filter, Inventory};
+use hcp_domain::codec::{health_from_pb, mode_from_pb};
+use hcp_eventstore::EventStore;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::inventory_client::InventoryClient;
 use hcp_runtime::config::Config;
@@ -25,6 +30,71 @@ async fn client(at: &DiscoveryAddr, config: &Config) -> anyhow::Result<Inventory
     Ok(InventoryClient::new(channel))
 }
 
+/// Where resources are read: discovery's live inventory, or, when discovery is down,
+/// the inventory folded from the log (the same projection, without telemetry).
+enum Source {
+    Live(InventoryClient<Channel>),
+    Log(Inventory),
+}
+
+impl Source {
+    async fn open(at: &DiscoveryAddr, config: &Config) -> anyhow::Result<Source> {
+        let live = match client(at, config).await {
+            Ok(c) => return Ok(Source::Live(c)),
+            Err(e) => e,
+        };
+        let store = settings::open_existing(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("{live:#}; and the log cannot be read instead: {e:#}"))?;
+        let inventory = Inventory::default();
+        let mut from = 0;
+        loop {
+            let page = store.read_all(from, 10_000).await?;
+            let Some(last) = page.last().map(|e| e.position) else { break };
+            for e in &page {
+                inventory.apply(e).map_err(anyhow::Error::msg)?;
+            }
+            from = last + 1;
+        }
+        eprintln!("note: {live:#}; read from the log at {} instead (no telemetry)", config.store_url());
+        Ok(Source::Log(inventory))
+    }
+
+    async fn list(&mut self, request: pb::ListResourcesRequest) -> anyhow::Result<pb::ListResourcesResponse> {
+        match self {
+            Source::Live(c) => Ok(c.list_resources(request).await.context("listing resources")?.into_inner()),
+            Source::Log(inventory) => {
+                let bad = |e: hcp_domain::codec::CodecError| anyhow::anyhow!("{e}");
+                let filter = Filter {
+                    site: (!request.site.is_empty()).then(|| request.site.clone()),
+                    mode: (request.mode != 0)
+                        .then(|| mode_from_pb("list", "mode", request.mode))
+                        .transpose()
+                        .map_err(bad)?,
+                    health: (request.health != 0)
+                        .then(|| health_from_pb("list", "health", request.health))
+                        .transpose()
+                        .map_err(bad)?,
+                };
+                let after = (!request.page_token.is_empty()).then_some(request.page_token.as_str());
+                let (resources, next) = inventory.list(&filter, request.page_size as usize, after);
+                Ok(pb::ListResourcesResponse { resources, next_page_token: next.unwrap_or_default() })
+            }
+        }
+    }
+
+    async fn get(&mut self, id: &str) -> anyhow::Result<Option<pb::Resource>> {
+        match self {
+            Source::Live(c) => match c.get_resource(pb::GetResourceRequest { id: id.to_owned() }).await {
+                Ok(r) => Ok(Some(r.into_inner())),
+                Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+                Err(s) => Err(s).context("getting the resource"),
+            },
+            Source::Log(inventory) => Ok(inventory.get(id)),
+        }
+    }
+}
+
 fn health(s: &str) -> anyhow::Result<pb::ResourceHealth> {
     pb::ResourceHealth::from_str_name(&format!("RESOURCE_HEALTH_{}", s.to_ascii_uppercase()))
         .with_context(|| format!("unknown health {s:?}: healthy, degraded, offline or retired"))
@@ -38,7 +108,7 @@ fn mode(s: &str) -> anyhow::Result<pb::ResourceMode> {
 async fn list(args: ListArgs, config: &Config) -> anyhow::Result<()> {
     let health = args.health.as_deref().map(health).transpose()?;
     let mode = args.mode.as_deref().map(mode).transpose()?;
-    let mut client = client(&args.at, config).await?;
+    let mut source = Source::open(&args.at, config).await?;
     let mut out = std::io::stdout().lock();
     if !args.output.json && !emit(&mut out, &header())? {
         return Ok(());
@@ -52,7 +122,7 @@ async fn list(args: ListArgs, config: &Config) -> anyhow::Result<()> {
             page_size: 1000,
             page_token: token,
         };
-        let page = client.list_resources(request).await.context("listing resources")?.into_inner();
+        let page = source.list(request).await?;
         for r in &page.resources {
             if args.limit.is_some_and(|l| printed >= l) || !emit(&mut out, &line(r, args.output.json)?)? {
                 return Ok(());
@@ -67,11 +137,8 @@ async fn list(args: ListArgs, config: &Config) -> anyhow::Result<()> {
 }
 
 async fn get(args: GetArgs, config: &Config) -> anyhow::Result<()> {
-    let mut client = client(&args.at, config).await?;
-    let r = match client.get_resource(pb::GetResourceRequest { id: args.id.clone() }).await {
-        Ok(r) => r.into_inner(),
-        Err(s) if s.code() == tonic::Code::NotFound => anyhow::bail!("no resource {:?}", args.id),
-        Err(s) => return Err(s).context("getting the resource"),
+    let Some(r) = Source::open(&args.at, config).await?.get(&args.id).await? else {
+        anyhow::bail!("no resource {:?}", args.id)
     };
     let json = hcp_proto::descriptors::message_to_json("hcp.v1.Resource", &r.encode_to_vec())?;
     let text = if args.output.json { json.to_string() } else { serde_json::to_string_pretty(&json)? };
