@@ -92,10 +92,7 @@ impl EventContext {
 
     /// The W3C `traceparent` of this context (the span is the cause's low bytes, or zero-free filler).
     pub fn traceparent(&self) -> String {
-        let span = self.causation_id.map_or([0x5a; 8], |c| {
-            let b = c.as_bytes();
-            [b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15] | 1]
-        });
+        let span = self.causation_id.map_or([0x5a; 8], crate::telemetry::span_bytes);
         let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         format!("00-{}-{}-01", hex(self.correlation_id.as_bytes()), hex(&span))
     }

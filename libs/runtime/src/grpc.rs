@@ -148,29 +148,34 @@ where
 
     fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
         let method = request.uri().path().to_owned();
+        let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok());
+        let span = crate::telemetry::request_span(&self.service, &method, traceparent);
         let started = Instant::now();
-        let future = self.inner.call(request);
+        let future = span.in_scope(|| self.inner.call(request));
         let (service, metrics) = (Arc::clone(&self.service), self.metrics.clone());
-        Box::pin(async move {
-            let response = future.await?;
-            // An error is a trailers-only response: its status is in the headers. A
-            // success's status follows in the trailers, so no status header means OK.
-            let code = response
-                .headers()
-                .get("grpc-status")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<i32>().ok())
-                .map_or(tonic::Code::Ok, tonic::Code::from);
-            // Unknown paths are one label value, so a scanner cannot grow the series.
-            let method = if code == tonic::Code::Unimplemented { "other".to_owned() } else { method };
-            let seconds = started.elapsed().as_secs_f64();
-            let service = service.to_string();
-            metrics
-                .grpc_duration
-                .get_or_create(&MethodLabels { service: service.clone(), method: method.clone() })
-                .observe(seconds);
-            metrics.grpc_requests.get_or_create(&GrpcLabels { service, method, code: format!("{code:?}") }).inc();
-            Ok(response)
-        })
+        Box::pin(tracing::Instrument::instrument(
+            async move {
+                let response = future.await?;
+                // An error is a trailers-only response: its status is in the headers. A
+                // success's status follows in the trailers, so no status header means OK.
+                let code = response
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i32>().ok())
+                    .map_or(tonic::Code::Ok, tonic::Code::from);
+                // Unknown paths are one label value, so a scanner cannot grow the series.
+                let method = if code == tonic::Code::Unimplemented { "other".to_owned() } else { method };
+                let seconds = started.elapsed().as_secs_f64();
+                let service = service.to_string();
+                metrics
+                    .grpc_duration
+                    .get_or_create(&MethodLabels { service: service.clone(), method: method.clone() })
+                    .observe(seconds);
+                metrics.grpc_requests.get_or_create(&GrpcLabels { service, method, code: format!("{code:?}") }).inc();
+                Ok(response)
+            },
+            span,
+        ))
     }
 }

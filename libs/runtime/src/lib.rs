@@ -10,6 +10,8 @@
 //!   `/metrics` `/health` `/status` listener.
 //! - [`host`]: services in a process, announced in the log, shut down in order.
 //! - [`metrics`], [`store`]: Prometheus families and the timed store.
+//! - [`telemetry`]: logs, and OpenTelemetry spans over OTLP when an endpoint is set,
+//!   each on its event's or request's trace.
 //! - [`aggregates`]: the domain's aggregates as stored streams.
 //!
 //! docs/adr/0005-service-runtime.md explains how a new service is written on it.
@@ -27,6 +29,7 @@ pub mod metrics;
 pub mod reactor;
 pub mod repository;
 pub mod store;
+pub mod telemetry;
 
 pub use context::EventContext;
 pub use error::{ErrorCode, HasErrorCode, status};

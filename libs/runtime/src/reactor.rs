@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Why a handler could not handle an event.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -246,7 +247,8 @@ async fn handle<H: Handler>(
 ) -> bool {
     let mut backoff = FIRST_BACKOFF;
     loop {
-        match handler.handle(event).await {
+        let span = crate::telemetry::event_span(handler.name(), event);
+        match handler.handle(event).instrument(span).await {
             Ok(()) => return true,
             Err(e) if e.code.is_retryable() => {
                 tracing::warn!(handler = handler.name(), position = event.position, error = %e, "handler failed; retrying");

@@ -13,6 +13,24 @@ use cli::{Command, ConfigCommand};
 /// Runs a parsed command line; the configuration is loaded and validated first.
 pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
     let config = settings::load(&cli)?;
+    // Spans are exported by the processes that serve; operator commands only log.
+    let (name, export) = match &cli.command {
+        Command::Serve(args) => (format!("hcp-{}", args.service), true),
+        Command::Up(_) => ("hcp".to_owned(), true),
+        _ => ("hcp-cli".to_owned(), false),
+    };
+    let mut telemetry_config = config.telemetry.clone();
+    if !export {
+        telemetry_config.otlp_endpoint = None;
+    }
+    let telemetry = hcp_runtime::telemetry::init(&telemetry_config, &name)?;
+    let result = command(cli, &config).await;
+    telemetry.shutdown().await;
+    result
+}
+
+async fn command(cli: cli::Cli, config: &hcp_runtime::config::Config) -> anyhow::Result<()> {
+    let config = config.clone();
     match cli.command {
         Command::Events(events) => commands::events::run(&settings::open_existing(&config).await?, events).await,
         Command::Up(_) => commands::up::run(&config).await,
