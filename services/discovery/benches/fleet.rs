@@ -11,7 +11,7 @@
 
 use futures_util::StreamExt;
 use hcp_discovery::grpc::InventoryService;
-use hcp_discovery::inventory::{self, Inventory};
+use hcp_discovery::inventory::{Inventory, InventoryFeed};
 use hcp_discovery::poller::{PollSet, poll_once};
 use hcp_discovery::recorder::Recorder;
 use hcp_discovery::scan::scan;
@@ -24,6 +24,7 @@ use hcp_proto::v1 as pb;
 use hcp_proto::v1::inventory_client::InventoryClient;
 use hcp_proto::v1::inventory_server::InventoryServer;
 use hcp_runtime::grpc::{GrpcListener, GrpcServices};
+use hcp_runtime::{Durability, Host, Metrics};
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -119,7 +120,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let inventory = Arc::new(Inventory::default());
-    let follower = tokio::spawn(inventory::follow(Arc::clone(&store), Arc::clone(&inventory)));
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "bench");
+    host.reactor("bench", Arc::new(InventoryFeed(Arc::clone(&inventory))), Durability::InMemory);
     let recorder = Recorder::new(Arc::clone(&store), "bench");
     let polled = PollSet::default();
     let t = Instant::now();
@@ -152,12 +154,13 @@ async fn main() {
 
     // Inventory list p99 over gRPC: the inventory a restarted discovery rebuilds from
     // the store, served alone (no polls running beside it; see BENCHMARKS.md).
-    follower.abort();
+    host.shutdown(Duration::from_secs(5)).await.expect("stops");
     let rebuilt = Arc::new(Inventory::default());
     let head = store.head().await.expect("head");
-    let follower = tokio::spawn(inventory::follow(Arc::clone(&store), Arc::clone(&rebuilt)));
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "bench");
+    host.reactor("bench", Arc::new(InventoryFeed(Arc::clone(&rebuilt))), Durability::InMemory);
     rebuilt.caught_up(head).await;
-    follower.abort();
+    host.shutdown(Duration::from_secs(5)).await.expect("stops");
     assert_eq!(rebuilt.len(), miners);
     for (id, entry) in inventory.snapshot() {
         if let Some(t) = entry.telemetry {

@@ -1,15 +1,15 @@
 //! The inventory: every resource as its events leave it, plus its latest telemetry,
 //! kept in memory and served by the gRPC API.
 //!
-//! It is a projection of the `resource-*` streams of the global log ([`follow`]), so a
+//! It is a projection of the `resource-*` streams of the global log ([`InventoryFeed`]), so a
 //! restarted discovery rebuilds it from the store; telemetry is not event-sourced (only
 //! health changes are), so it arrives fresh from the next poll.
 
 use hcp_domain::Aggregate;
-use hcp_domain::codec::{decode_resource_event, health_to_pb, mode_to_pb, spec_to_pb};
+use hcp_domain::codec::{decode_resource_event, health_from_pb, health_to_pb, mode_from_pb, mode_to_pb, spec_to_pb};
 use hcp_domain::resource::{Health, Mode, Resource};
 use hcp_domain::units::Timestamp;
-use hcp_eventstore::{EventStore, Position, RecordedEvent, StoreError};
+use hcp_eventstore::{Position, RecordedEvent};
 use hcp_proto::v1 as pb;
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -44,6 +44,17 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter a list request asks for (0 and "" mean any).
+    pub fn of_request(req: &pb::ListResourcesRequest) -> Result<Filter, hcp_domain::codec::CodecError> {
+        Ok(Filter {
+            site: (!req.site.is_empty()).then(|| req.site.clone()),
+            mode: (req.mode != 0).then(|| mode_from_pb("ListResourcesRequest", "mode", req.mode)).transpose()?,
+            health: (req.health != 0)
+                .then(|| health_from_pb("ListResourcesRequest", "health", req.health))
+                .transpose()?,
+        })
+    }
+
     fn admits(&self, e: &Entry) -> bool {
         let r = &e.resource;
         self.site.as_deref().is_none_or(|s| r.spec.as_ref().is_some_and(|spec| spec.site.as_str() == s))
@@ -183,16 +194,15 @@ fn to_pb(id: &str, e: &Entry) -> pb::Resource {
     }
 }
 
-/// Feeds the inventory from the store's global log, from the start, then live; returns
-/// only when the subscription ends or fails.
-pub async fn follow<S: EventStore>(store: Arc<S>, inventory: Arc<Inventory>) -> Result<(), StoreError> {
-    let mut sub = store.subscribe(0).await?;
-    while let Some(batch) = sub.next_batch().await {
-        for event in batch? {
-            if let Err(e) = inventory.apply(&event) {
-                tracing::warn!(error = %e, "skipping an unreadable resource event");
-            }
-        }
+/// The inventory as a handler of the log (in memory: rebuilt from the start each time).
+pub struct InventoryFeed(pub Arc<Inventory>);
+
+impl hcp_runtime::Handler for InventoryFeed {
+    fn name(&self) -> &str {
+        "discovery-inventory"
     }
-    Ok(())
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), hcp_runtime::HandlerError> {
+        self.0.apply(event).map_err(|e| hcp_runtime::HandlerError::new(hcp_runtime::ErrorCode::Internal, e))
+    }
 }

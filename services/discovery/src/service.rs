@@ -5,19 +5,19 @@ use crate::agents::Agents;
 use crate::config::DiscoveryConfig;
 use crate::grpc::{AgentsService, InventoryService};
 use crate::identify::{miner_id, miner_spec};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, InventoryFeed};
 use crate::poller::{PollSet, poll_once, telemetry};
 use crate::recorder::Recorder;
 use crate::scan::{Found, ScanOutcome, scan};
 use futures_util::StreamExt;
 use hcp_domain::resource::{Health, Mode, ResourceCommand, ResourceKind};
-use hcp_eventstore::{EventStore, RecordedEvent};
+use hcp_eventstore::EventStore;
 use hcp_minerapi::StatsReport;
 use hcp_proto::v1::agents_server::AgentsServer;
 use hcp_proto::v1::inventory_server::InventoryServer;
 use hcp_runtime::grpc::GrpcServices;
 use hcp_runtime::host::StartError;
-use hcp_runtime::{Durability, ErrorCode, Handler, HandlerError, Host};
+use hcp_runtime::{Durability, Host};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -36,19 +36,6 @@ pub struct Discovery<S> {
     pub agents: Arc<Agents<S>>,
     /// Completed scans so far.
     pub scans: tokio::sync::watch::Receiver<usize>,
-}
-
-/// The inventory as a handler of the log (in memory: rebuilt from the start each time).
-struct InventoryFeed(Arc<Inventory>);
-
-impl Handler for InventoryFeed {
-    fn name(&self) -> &str {
-        "discovery-inventory"
-    }
-
-    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
-        self.0.apply(event).map_err(|e| HandlerError::new(ErrorCode::Internal, e))
-    }
 }
 
 impl<S: EventStore> Discovery<S> {

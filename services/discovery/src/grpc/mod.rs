@@ -4,7 +4,6 @@
 use crate::agents::{AgentError, Agents};
 use crate::inventory::{Filter, Inventory};
 use futures_util::{Stream, StreamExt};
-use hcp_domain::codec::{health_from_pb, mode_from_pb};
 use hcp_eventstore::EventStore;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::agents_server::Agents as AgentsApi;
@@ -24,18 +23,7 @@ pub struct AgentsService<S>(pub Arc<Agents<S>>);
 type Changes = Pin<Box<dyn Stream<Item = Result<pb::ResourceChange, Status>> + Send>>;
 
 fn filter_of(req: &pb::ListResourcesRequest) -> Result<Filter, Status> {
-    let bad = |e: hcp_domain::codec::CodecError| Status::invalid_argument(e.to_string());
-    Ok(Filter {
-        site: (!req.site.is_empty()).then(|| req.site.clone()),
-        mode: (req.mode != 0)
-            .then(|| mode_from_pb("ListResourcesRequest", "mode", req.mode))
-            .transpose()
-            .map_err(bad)?,
-        health: (req.health != 0)
-            .then(|| health_from_pb("ListResourcesRequest", "health", req.health))
-            .transpose()
-            .map_err(bad)?,
-    })
+    Filter::of_request(req).map_err(|e| Status::invalid_argument(e.to_string()))
 }
 
 #[tonic::async_trait]

@@ -4,30 +4,20 @@
 
 use crate::report::{Rounds, figure, rate};
 use hcp_discovery::Inventory;
+use hcp_discovery::inventory::InventoryFeed;
 use hcp_domain::Aggregate;
 use hcp_domain::codec::encode_resource_event;
 use hcp_domain::ids::{ResourceId, SiteId};
 use hcp_domain::resource::{Mode, Resource, ResourceCommand, ResourceKind, ResourceSpec};
 use hcp_domain::units::{Hashrate, Power, Timestamp};
 use hcp_eventstore::sqlite::SqliteStore;
-use hcp_eventstore::{EventStore, ExpectedVersion, NewEvent, RecordedEvent};
-use hcp_runtime::{Durability, ErrorCode, Handler, HandlerError, Host, Metrics};
+use hcp_eventstore::{EventStore, ExpectedVersion, NewEvent};
+use hcp_runtime::{Durability, Host, Metrics};
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Events per resource: registered, then mode changes.
 const PER_RESOURCE: usize = 100;
-
-struct Feed(Arc<Inventory>);
-
-impl Handler for Feed {
-    fn name(&self) -> &str {
-        "bench-inventory"
-    }
-    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
-        self.0.apply(event).map_err(|e| HandlerError::new(ErrorCode::Internal, e))
-    }
-}
 
 async fn seed(store: &SqliteStore, events: usize) -> anyhow::Result<()> {
     let spec = |site: &str| ResourceSpec {
@@ -89,7 +79,7 @@ async fn rebuild(store: &Arc<SqliteStore>, head: u64, events: usize) -> anyhow::
     let started = Instant::now();
     let host = Host::new(Arc::clone(store), Metrics::new(), "bench");
     let inventory = Arc::new(Inventory::default());
-    let watch = host.reactor("bench", Arc::new(Feed(Arc::clone(&inventory))), Durability::InMemory);
+    let watch = host.reactor("bench", Arc::new(InventoryFeed(Arc::clone(&inventory))), Durability::InMemory);
     watch.caught_up(head).await;
     let elapsed = started.elapsed();
     anyhow::ensure!(inventory.len() == events / PER_RESOURCE, "folded {} resources", inventory.len());

@@ -6,7 +6,6 @@ use crate::commands::events::emit;
 use crate::settings;
 use anyhow::Context;
 use hcp_discovery::inventory::{Filter, Inventory};
-use hcp_domain::codec::{health_from_pb, mode_from_pb};
 use hcp_eventstore::EventStore;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::inventory_client::InventoryClient;
@@ -64,18 +63,7 @@ impl Source {
         match self {
             Source::Live(c) => Ok(c.list_resources(request).await.context("listing resources")?.into_inner()),
             Source::Log(inventory) => {
-                let bad = |e: hcp_domain::codec::CodecError| anyhow::anyhow!("{e}");
-                let filter = Filter {
-                    site: (!request.site.is_empty()).then(|| request.site.clone()),
-                    mode: (request.mode != 0)
-                        .then(|| mode_from_pb("list", "mode", request.mode))
-                        .transpose()
-                        .map_err(bad)?,
-                    health: (request.health != 0)
-                        .then(|| health_from_pb("list", "health", request.health))
-                        .transpose()
-                        .map_err(bad)?,
-                };
+                let filter = Filter::of_request(&request)?;
                 let after = (!request.page_token.is_empty()).then_some(request.page_token.as_str());
                 let (resources, next) = inventory.list(&filter, request.page_size as usize, after);
                 Ok(pb::ListResourcesResponse { resources, next_page_token: next.unwrap_or_default() })
