@@ -97,6 +97,10 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     let explained = stdout_ok(&hcp(&store, &["explain", &plan_id, "--api", &api_url, "--json"]));
     let explained: serde_json::Value = serde_json::from_str(explained.trim()).expect("json");
     assert_eq!(explained["planId"], plan_id.as_str());
+    let offline = hcp(&store, &["explain", &plan_id, "--api", "http://127.0.0.1:1", "--json"]);
+    assert!(String::from_utf8_lossy(&offline.stderr).contains("read from the log"), "{offline:?}");
+    let offline: serde_json::Value = serde_json::from_str(stdout_ok(&offline).trim()).expect("json");
+    assert_eq!(offline, explained, "the log holds what optimization explained");
     let unknown = hcp(&store, &["plan", "--site", "mars-1", "--api", &api_url]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown site \"mars-1\""), "{unknown:?}");
 

@@ -1,12 +1,16 @@
-//! `hcp plan` and `hcp explain`: the optimizer's decisions and its reasons.
+//! `hcp plan` and `hcp explain`: the optimizer's decisions and its reasons (`explain`
+//! reads the log itself when optimization is down).
 
 use crate::cli::{ApiAddr, ExplainArgs, PlanArgs};
 use crate::commands::events::emit;
+use crate::settings;
 use anyhow::Context;
+use hcp_optimization::{Optimizer, policies};
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::optimization_client::OptimizationClient;
 use hcp_runtime::config::Config;
 use prost::Message;
+use std::sync::Arc;
 use tonic::transport::Channel;
 
 async fn client(at: &ApiAddr, config: &Config) -> anyhow::Result<OptimizationClient<Channel>> {
@@ -28,14 +32,25 @@ pub async fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<()> {
     show(&plan, args.output.json)
 }
 
-/// Shows a recorded plan.
+/// Shows a recorded plan: from optimization, or, when it is down, from the log.
 pub async fn explain(args: ExplainArgs, config: &Config) -> anyhow::Result<()> {
-    let plan = client(&args.at, config)
-        .await?
-        .explain(pb::ExplainRequest { plan_id: args.plan_id.clone() })
-        .await
-        .map_err(|s| anyhow::anyhow!("explaining {}: {}", args.plan_id, s.message()))?
-        .into_inner();
+    let plan = match client(&args.at, config).await {
+        Ok(mut client) => client
+            .explain(pb::ExplainRequest { plan_id: args.plan_id.clone() })
+            .await
+            .map_err(|s| anyhow::anyhow!("explaining {}: {}", args.plan_id, s.message()))?
+            .into_inner(),
+        Err(live) => {
+            let store = settings::open_existing(config)
+                .await
+                .map_err(|e| anyhow::anyhow!("{live:#}; and the log cannot be read instead: {e:#}"))?;
+            // The same search optimization does, over the configured sites' plan streams.
+            let reader = Optimizer::new(Arc::new(store), Arc::default(), Arc::default(), policies(config));
+            let plan = reader.explain(&args.plan_id).await?;
+            eprintln!("note: {live:#}; read from the log at {} instead", config.store_url());
+            plan
+        }
+    };
     show(&plan, args.output.json)
 }
 
