@@ -96,6 +96,12 @@ async fn eventually<F: std::future::Future<Output = bool>>(what: &str, within: D
 
 const PLANNER: &str = "optimization-planner";
 
+/// The interval start of a `price.observed` payload.
+fn interval_start(payload: &[u8]) -> i64 {
+    let json = hcp_proto::descriptors::payload_to_json("price.observed", payload).expect("a price");
+    json["intervalStartUnixMicros"].as_str().and_then(|s| s.parse().ok()).expect("an interval start")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_apart_on_jetstream_plan_every_price_once_across_a_kill() {
     let server = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
@@ -169,7 +175,26 @@ cap_kw = 100000.0
     optimization = serve(&config, "optimization");
     eventually("planning resumes", Duration::from_secs(30), || async { plans().await.len() > before + 5 }).await;
 
-    // Stop pricing (exit 0), let optimization catch up, then stop it and discovery.
+    // Stop pricing (exit 0) and start it again: it resumes after the last interval in
+    // the log at once (no replay of what is recorded, no gap, no repeat).
+    let (status, took) = pricing.terminate();
+    assert!(status.success(), "pricing: {status} after {took:?}:\n{}", pricing.output());
+    let recorded = events_of(&store, "prices-tx-south-1", "price.observed").await.len();
+    let restarted = Instant::now();
+    pricing = serve(&config, "pricing");
+    eventually("prices resume", Duration::from_secs(10), || async {
+        events_of(&store, "prices-tx-south-1", "price.observed").await.len() > recorded + 3
+    })
+    .await;
+    assert!(restarted.elapsed() < Duration::from_secs(10), "resumed in {:?}", restarted.elapsed());
+    let starts: Vec<i64> = events_of(&store, "prices-tx-south-1", "price.observed")
+        .await
+        .iter()
+        .map(|e| interval_start(&e.payload))
+        .collect();
+    assert!(starts.windows(2).all(|w| w[1] - w[0] == 900_000_000), "every interval once, in order, no gap");
+
+    // Stop pricing again, let optimization catch up, then stop it and discovery.
     let (status, took) = pricing.terminate();
     assert!(status.success(), "pricing: {status} after {took:?}:\n{}", pricing.output());
     let last_price = events_of(&store, "prices-tx-south-1", "price.observed").await.pop().expect("prices").position;
