@@ -89,6 +89,9 @@ impl EventStore for AnyStore {
     async fn save_checkpoint(&self, consumer: &str, position: Position) -> Result<()> {
         each!(self, s => s.save_checkpoint(consumer, position).await)
     }
+    fn distance(&self, from: Position, to: Position) -> u64 {
+        each!(self, s => s.distance(from, to))
+    }
 }
 
 #[cfg(test)]

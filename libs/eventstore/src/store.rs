@@ -43,4 +43,11 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Stores a consumer's checkpoint.
     fn save_checkpoint(&self, consumer: &str, position: Position) -> impl Future<Output = Result<()>> + Send;
+
+    /// How far position `to` is past `from`, for lag: in events where positions are
+    /// gapless (SQLite), otherwise in appends (JetStream: messages, each one append of
+    /// one or more events).
+    fn distance(&self, from: Position, to: Position) -> u64 {
+        to.saturating_sub(from)
+    }
 }

@@ -184,7 +184,8 @@ async fn run<S: EventStore, H: Handler>(
                 _ = shutdown.cancelled() => break 'subscribe,
                 _ = lag.tick() => {
                     if let Ok(head) = store.head().await {
-                        metrics.projection_lag.get_or_create(&labels).set(head.saturating_sub(last.unwrap_or(0)) as i64);
+                        let lag = store.distance(last.unwrap_or(0), head);
+                        metrics.projection_lag.get_or_create(&labels).set(lag as i64);
                     }
                     continue;
                 }

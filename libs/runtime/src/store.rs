@@ -64,4 +64,7 @@ impl<S: EventStore> EventStore for Instrumented<S> {
     async fn save_checkpoint(&self, consumer: &str, position: Position) -> Result<()> {
         self.timed("save_checkpoint", self.inner.save_checkpoint(consumer, position)).await
     }
+    fn distance(&self, from: Position, to: Position) -> u64 {
+        self.inner.distance(from, to)
+    }
 }

@@ -11,7 +11,12 @@ pub(super) const POSITION_STRIDE: u64 = 1_000;
 /// Most events one append may carry on JetStream.
 pub const MAX_EVENTS_PER_APPEND: usize = POSITION_STRIDE as usize;
 
-/// The position of the `index`th event of the batch at `sequence`.
+/// How many messages (appends) position `to` is past `from`.
+pub const fn messages_between(from: Position, to: Position) -> u64 {
+    (to / POSITION_STRIDE).saturating_sub(from / POSITION_STRIDE)
+}
+
+/// The position of the event at `index` of the batch stored at `sequence`.
 pub const fn position_of(sequence: u64, index: u64) -> Position {
     sequence * POSITION_STRIDE + index
 }
@@ -124,4 +129,16 @@ fn events_of(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_counts_messages_not_position_units() {
+        assert_eq!(messages_between(position_of(7, 3), position_of(10, 0)), 3);
+        assert_eq!(messages_between(position_of(10, 2), position_of(10, 0)), 0);
+        assert_eq!(messages_between(0, position_of(5, 999)), 5);
+    }
 }

@@ -351,4 +351,9 @@ impl EventStore for JetStreamStore {
         let subject = format!("{}.{consumer}", self.inner.config.checkpoint_prefix);
         checkpoint::save(&self.inner.js, subject, position).await
     }
+
+    /// In messages: a position is `sequence x 1000 + index`, and each message is one append.
+    fn distance(&self, from: Position, to: Position) -> u64 {
+        batch::messages_between(from, to)
+    }
 }

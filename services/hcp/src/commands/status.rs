@@ -101,13 +101,13 @@ async fn service(store: &AnyStore, name: &str, head: u64) -> anyhow::Result<Opti
     let mut consumers = Vec::new();
     for c in &started.consumers {
         let position = store.load_checkpoint(c).await?;
-        consumers.push(Consumer { name: c.clone(), kind: "checkpointed", position, lag: lag(head, position) });
+        consumers.push(Consumer { name: c.clone(), kind: "checkpointed", position, lag: lag(store, head, position) });
     }
     if !started.projections.is_empty() && state != "stopped" {
         let positions = positions(&started.http_addr).await;
         for p in &started.projections {
             let position = positions.get(p).copied();
-            consumers.push(Consumer { name: p.clone(), kind: "in-memory", position, lag: lag(head, position) });
+            consumers.push(Consumer { name: p.clone(), kind: "in-memory", position, lag: lag(store, head, position) });
         }
     }
     Ok(Some(Row {
@@ -122,8 +122,9 @@ async fn service(store: &AnyStore, name: &str, head: u64) -> anyhow::Result<Opti
     }))
 }
 
-fn lag(head: u64, position: Option<u64>) -> Option<u64> {
-    position.map(|p| head.saturating_sub(p))
+/// How far the head is past a position (events on SQLite, appends on JetStream).
+fn lag(store: &AnyStore, head: u64, position: Option<u64>) -> Option<u64> {
+    position.map(|p| store.distance(p, head))
 }
 
 /// The in-memory projections' positions from a service's HTTP `/status` (none if it
