@@ -38,6 +38,7 @@ nats:
 # figure alone (likely nats-server still deleting the store bench's large streams).
 bench: nats
 	$(CARGO) bench -p hcp-optimizer --bench economics
+	$(CARGO) bench -p hcp-placement --bench placement
 	$(CARGO) bench -p hcp-discovery --bench fleet
 	$(CARGO) bench -p hcp --bench runtime
 	$(CARGO) bench -p hcp --bench store
