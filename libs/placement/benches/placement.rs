@@ -60,7 +60,7 @@ fn queue(rng: &mut Lcg) -> Vec<Pending> {
             };
             let class = [Class::Training, Class::BatchInference, Class::RealtimeInference][rng.next(3) as usize];
             Pending {
-                id: format!("w-{i}"),
+                id: format!("w-{i}").into(),
                 tenant: format!("t-{}", rng.next(10)),
                 class,
                 shape: Shape { model, count, min_memory_mib: 0, site: None, locality },
@@ -110,9 +110,9 @@ fn main() {
     // While free capacity lasts: the same cycle over the queue up to the last workload it
     // places, in the cycle's own order (the decisions on that prefix are the same ones).
     let d = schedule(&input);
-    let placed_ids: std::collections::HashSet<&str> = d.placements.iter().map(|p| p.workload.as_str()).collect();
+    let placed_ids: std::collections::HashSet<&str> = d.placements.iter().map(|p| &*p.workload).collect();
     let ordered = hcp_placement::order::order(&input, &hcp_placement::order::usage(&input));
-    let last = ordered.iter().rposition(|&i| placed_ids.contains(input.queue[i].id.as_str())).unwrap_or(0);
+    let last = ordered.iter().rposition(|&i| placed_ids.contains(&*input.queue[i].id)).unwrap_or(0);
     let prefix = Input { queue: ordered[..=last].iter().map(|&i| input.queue[i].clone()).collect(), ..input.clone() };
     let mut rates = Vec::new();
     for _ in 0..5 {

@@ -58,7 +58,7 @@ pub fn schedule(input: &Input) -> Decision {
         let p = &input.queue[i];
         let wait = |reason: Reason, message: Arc<str>, decision: &mut Decision| {
             let position = decision.pending.len() + 1;
-            decision.pending.push(PendingReason { workload: p.id.clone(), reason, message, position });
+            decision.pending.push(PendingReason { workload: Arc::clone(&p.id), reason, message, position });
         };
         let borrowed = match quotas.admit(&p.tenant, p.shape.count) {
             Admission::Admit { borrowed } => borrowed,
@@ -77,7 +77,7 @@ pub fn schedule(input: &Input) -> Decision {
             capacity.take(&gpus);
             quotas.charge(&p.tenant, p.shape.count);
             let gpus = gpus.into_iter().map(|g| input.gpus[g].id.clone()).collect();
-            decision.placements.push(Placement { workload: p.id.clone(), gpus, borrowed });
+            decision.placements.push(Placement { workload: Arc::clone(&p.id), gpus, borrowed });
             continue;
         }
         let (reason, message) = if whole_fleet.find(&p.shape).is_none() {

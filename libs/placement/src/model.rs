@@ -1,6 +1,7 @@
 //! What a scheduling cycle takes and what it decides.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Priority classes, highest first: realtime inference preempts the others, batch
 /// inference preempts training. Whether a workload may be preempted is its own flag.
@@ -75,8 +76,8 @@ pub struct TenantQuota {
 /// A workload waiting to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    /// Its id.
-    pub id: String,
+    /// Its id (shared: the decision names it without copying it).
+    pub id: Arc<str>,
     /// Its tenant.
     pub tenant: String,
     /// Its class.
@@ -128,7 +129,7 @@ pub struct Input {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
     /// The workload.
-    pub workload: String,
+    pub workload: Arc<str>,
     /// Its GPUs (ids), all of the gang.
     pub gpus: Vec<String>,
     /// GPUs of it beyond its tenant's nominal quota (borrowed).
@@ -141,7 +142,7 @@ pub struct Preemption {
     /// The victim.
     pub victim: String,
     /// For whom.
-    pub for_workload: String,
+    pub for_workload: Arc<str>,
 }
 
 /// Why a workload waits.
@@ -182,12 +183,12 @@ impl Reason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingReason {
     /// The workload.
-    pub workload: String,
+    pub workload: Arc<str>,
     /// Why.
     pub reason: Reason,
     /// The same in words, with counts per filter (shared by the workloads that wait for
     /// the same reason).
-    pub message: std::sync::Arc<str>,
+    pub message: Arc<str>,
     /// Its place in the cycle's order (1 = next).
     pub position: usize,
 }

@@ -49,7 +49,7 @@ pub fn order(input: &Input, usage: &BTreeMap<String, u32>) -> Vec<usize> {
         .enumerate()
         .map(|(i, p)| {
             let rank = effective_rank(p, input.now_unix_micros, input.aging_micros);
-            (u64::MAX - rank, shares[p.tenant.as_str()], p.submitted_unix_micros, p.id.as_str(), i)
+            (u64::MAX - rank, shares[p.tenant.as_str()], p.submitted_unix_micros, &*p.id, i)
         })
         .collect();
     keyed.sort_unstable();

@@ -58,7 +58,7 @@ prop_compose! {
             .into_iter()
             .enumerate()
             .map(|(i, (shape, c, t, at))| Pending {
-                id: format!("w{i}"),
+                id: format!("w{i}").into(),
                 tenant: format!("t{t}"),
                 class: class(c),
                 shape,
@@ -103,11 +103,11 @@ proptest! {
         let d = schedule(&input);
         let by_id: HashMap<&str, &Gpu> = input.gpus.iter().map(|g| (g.id.as_str(), g)).collect();
         let held: HashSet<&str> = input.running.iter().flat_map(|r| r.gpus.iter().map(String::as_str)).collect();
-        let queued: HashMap<&str, &Pending> = input.queue.iter().map(|p| (p.id.as_str(), p)).collect();
+        let queued: HashMap<&str, &Pending> = input.queue.iter().map(|p| (&*p.id, p)).collect();
         let mut given = HashSet::new();
         let mut placed: BTreeMap<&str, u32> = BTreeMap::new();
         for p in &d.placements {
-            let w = queued[p.workload.as_str()];
+            let w = queued[&*p.workload];
             prop_assert_eq!(p.gpus.len() as u32, w.shape.count, "a gang whole or absent");
             for g in &p.gpus {
                 prop_assert!(given.insert(g.as_str()), "GPU {} given twice", g);
@@ -137,7 +137,7 @@ proptest! {
         }
         // Every queued workload is placed or waits, once; positions count up from 1.
         let mut seen = HashSet::new();
-        for w in d.placements.iter().map(|p| p.workload.as_str()).chain(d.pending.iter().map(|p| p.workload.as_str())) {
+        for w in d.placements.iter().map(|p| &*p.workload).chain(d.pending.iter().map(|p| &*p.workload)) {
             prop_assert!(seen.insert(w), "{} decided twice", w);
         }
         prop_assert_eq!(seen.len(), input.queue.len());
@@ -147,7 +147,7 @@ proptest! {
         // Victims may be preempted, and are of a lower class or borrowing.
         for v in &d.preemptions {
             let r = input.running.iter().find(|r| r.id == v.victim).expect("a running victim");
-            let w = queued[v.for_workload.as_str()];
+            let w = queued[&*v.for_workload];
             prop_assert!(r.preemptible);
             prop_assert!(r.class < w.class || r.tenant != w.tenant, "{:?} for {:?}", r, w);
         }

@@ -62,7 +62,7 @@ fn best_fit_keeps_a_whole_host_free_for_a_large_gang() {
     };
     let d = schedule(&input);
     assert_eq!(d.placements.len(), 2, "{d:#?}");
-    let small = d.placements.iter().find(|p| p.workload == "small").expect("small placed");
+    let small = d.placements.iter().find(|p| &*p.workload == "small").expect("small placed");
     assert!(small.gpus.iter().all(|g| g.contains("-h0-")), "{small:?}");
 }
 
@@ -101,10 +101,10 @@ fn realtime_preempts_the_newest_training_and_waits_for_it() {
     };
     let d = schedule(&input);
     assert_eq!(d.preemptions.len(), 1, "{d:#?}");
-    assert_eq!((d.preemptions[0].victim.as_str(), d.preemptions[0].for_workload.as_str()), ("new", "chat"));
+    assert_eq!((d.preemptions[0].victim.as_str(), &*d.preemptions[0].for_workload), ("new", "chat"));
     assert_eq!(d.pending[0].reason, Reason::WaitingForPreemptedWorkloads);
     // Training does not preempt training of the same class.
-    assert_eq!(d.pending[1].workload, "train");
+    assert_eq!(&*d.pending[1].workload, "train");
     assert_ne!(d.pending[1].reason, Reason::WaitingForPreemptedWorkloads);
 }
 
@@ -122,7 +122,7 @@ fn a_tenant_borrows_idle_quota_up_to_its_limit_and_the_owner_reclaims_it() {
         ..Input::default()
     };
     let d = schedule(&input);
-    let placed: Vec<(&str, u32)> = d.placements.iter().map(|p| (p.workload.as_str(), p.borrowed)).collect();
+    let placed: Vec<(&str, u32)> = d.placements.iter().map(|p| (&*p.workload, p.borrowed)).collect();
     assert_eq!(placed, [("a1", 0), ("a2", 4)], "{d:#?}");
     assert_eq!(d.pending[0].reason, Reason::BorrowingLimitReached, "{}", d.pending[0].message);
 
@@ -157,7 +157,7 @@ fn every_wait_has_the_reason_users_know() {
         ..Input::default()
     };
     let d = schedule(&input);
-    let reasons: BTreeMap<&str, &Reason> = d.pending.iter().map(|p| (p.workload.as_str(), &p.reason)).collect();
+    let reasons: BTreeMap<&str, &Reason> = d.pending.iter().map(|p| (&*p.workload, &p.reason)).collect();
     assert_eq!(reasons["nobody"], &Reason::Misconfigured);
     assert_eq!(reasons["nothing-to-borrow"], &Reason::WaitingForQuota);
     assert_eq!(reasons["over-limit"], &Reason::BorrowingLimitReached);
@@ -191,6 +191,6 @@ fn a_long_wait_climbs_a_class_so_nothing_starves() {
         ..Input::default()
     };
     let d = schedule(&input);
-    assert_eq!(d.placements[0].workload, "old-training", "{d:#?}");
+    assert_eq!(&*d.placements[0].workload, "old-training", "{d:#?}");
     assert_eq!(d.pending[0].reason, Reason::Priority);
 }
