@@ -3,7 +3,7 @@
 //! - [`units`]: value types that make wrong units impossible (money, power, energy,
 //!   hashrate, $/MWh, instants).
 //! - [`ids`]: typed, validated identifiers and the stream each aggregate lives in.
-//! - [`workload`], [`resource`] and [`site`]: the aggregates, as pure deciders
+//! - [`workload`], [`resource`], [`site`] and [`tenant`]: the aggregates, as pure deciders
 //!   ([`Aggregate::decide`] / [`Aggregate::evolve`]) with typed errors.
 //! - [`catalogue`]: the real hardware models HCP knows.
 //! - [`codec`]: the mapping between domain events and their protobuf payloads.
@@ -19,6 +19,7 @@ pub mod codec;
 pub mod ids;
 pub mod resource;
 pub mod site;
+pub mod tenant;
 pub mod units;
 pub mod workload;
 

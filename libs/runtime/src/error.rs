@@ -163,6 +163,17 @@ impl HasErrorCode for hcp_domain::site::SiteError {
     }
 }
 
+impl HasErrorCode for hcp_domain::tenant::TenantError {
+    fn code(&self) -> ErrorCode {
+        use hcp_domain::tenant::TenantError as E;
+        match self {
+            E::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            E::NotFound => ErrorCode::NotFound,
+            E::ZeroWeight | E::InvalidName => ErrorCode::InvalidArgument,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,14 @@
 
 mod resource;
 mod site;
+mod tenant;
 mod workload;
 
 pub use resource::{
     decode_resource_event, encode_resource_event, health_from_pb, health_to_pb, mode_from_pb, mode_to_pb, spec_to_pb,
 };
 pub use site::{decode_site_event, encode_site_event, site_policy_to_pb, site_to_pb};
+pub use tenant::{decode_tenant_event, encode_tenant_event};
 pub use workload::{decode_workload_event, encode_workload_event, spec_from_pb};
 
 /// The schema version every event type is written at today.

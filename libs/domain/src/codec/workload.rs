@@ -71,14 +71,29 @@ pub fn decode_workload_event(event_type: &str, payload: &[u8], at: Timestamp) ->
     })
 }
 
+/// A workload kind as its message enum.
+pub(crate) fn kind_to_pb(kind: WorkloadKind) -> pb::WorkloadKind {
+    match kind {
+        WorkloadKind::RealtimeInference => pb::WorkloadKind::RealtimeInference,
+        WorkloadKind::BatchInference => pb::WorkloadKind::BatchInference,
+        WorkloadKind::Training => pb::WorkloadKind::Training,
+    }
+}
+
+/// A message's workload kind, or an error naming the field.
+pub(crate) fn kind_from_pb(t: &str, field: &'static str, kind: i32) -> Result<WorkloadKind, CodecError> {
+    match pb::WorkloadKind::try_from(kind) {
+        Ok(pb::WorkloadKind::RealtimeInference) => Ok(WorkloadKind::RealtimeInference),
+        Ok(pb::WorkloadKind::BatchInference) => Ok(WorkloadKind::BatchInference),
+        Ok(pb::WorkloadKind::Training) => Ok(WorkloadKind::Training),
+        _ => Err(invalid(t, field, format!("{kind} is not a workload kind"))),
+    }
+}
+
 fn spec_to_pb(s: &WorkloadSpec) -> pb::WorkloadSpec {
     pb::WorkloadSpec {
         tenant: s.tenant.as_str().to_owned(),
-        kind: match s.kind {
-            WorkloadKind::RealtimeInference => pb::WorkloadKind::RealtimeInference,
-            WorkloadKind::BatchInference => pb::WorkloadKind::BatchInference,
-            WorkloadKind::Training => pb::WorkloadKind::Training,
-        } as i32,
+        kind: kind_to_pb(s.kind) as i32,
         gpu_model: s.gpu_model.as_str().to_owned(),
         gpu_count: s.gpu_count,
         memory_mib: s.memory_mib,
@@ -89,14 +104,7 @@ fn spec_to_pb(s: &WorkloadSpec) -> pb::WorkloadSpec {
 
 /// Converts and validates a proto spec (also used by the gateway for requests).
 pub fn spec_from_pb(t: &str, s: pb::WorkloadSpec) -> Result<WorkloadSpec, CodecError> {
-    let kind = match pb::WorkloadKind::try_from(s.kind) {
-        Ok(pb::WorkloadKind::RealtimeInference) => WorkloadKind::RealtimeInference,
-        Ok(pb::WorkloadKind::BatchInference) => WorkloadKind::BatchInference,
-        Ok(pb::WorkloadKind::Training) => WorkloadKind::Training,
-        _ => {
-            return Err(invalid(t, "kind", format!("{} is not a workload kind", s.kind)));
-        }
-    };
+    let kind = kind_from_pb(t, "kind", s.kind)?;
     let spec = WorkloadSpec {
         tenant: TenantId::new(s.tenant).map_err(|e| invalid(t, "tenant", e))?,
         kind,
