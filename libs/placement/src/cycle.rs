@@ -41,7 +41,9 @@ pub fn schedule(input: &Input) -> Decision {
     let mut quotas = Quotas::new(&input.tenants, &used);
     let mut capacity = Capacity::new(&input.gpus, &busy);
     let at_start = capacity.clone();
-    let whole_fleet = Capacity::new(&input.gpus, &vec![false; input.gpus.len()]);
+    // The fleet with nothing running: built when a shape first fails to fit.
+    let whole_fleet = std::cell::OnceCell::new();
+    let whole_fleet = || whole_fleet.get_or_init(|| Capacity::new(&input.gpus, &vec![false; input.gpus.len()]));
     let fits_kind = |g: usize, shape: &Shape| {
         let gpu = &input.gpus[g];
         shape.model.as_ref().is_none_or(|m| *m == gpu.model)
@@ -80,7 +82,7 @@ pub fn schedule(input: &Input) -> Decision {
             decision.placements.push(Placement { workload: Arc::clone(&p.id), gpus, borrowed });
             continue;
         }
-        let (reason, message) = if whole_fleet.find(&p.shape).is_none() {
+        let (reason, message) = if whole_fleet().find(&p.shape).is_none() {
             let f = Filtered::count(&input.gpus, &busy, &p.shape);
             (Reason::NoMatchingResources, format!("no GPUs in the fleet can ever hold it: {}", f.message(&p.shape)))
         } else if !preempting.is_empty() && {

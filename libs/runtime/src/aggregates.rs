@@ -11,53 +11,29 @@ use hcp_domain::tenant::{Tenant, TenantEvent};
 use hcp_domain::units::Timestamp;
 use hcp_eventstore::RecordedEvent;
 
-impl EventSourced for Resource {
-    const STREAM_PREFIX: &'static str = "resource-";
+/// `EventSourced` for an aggregate whose events carry their instant (`at()`) and whose
+/// codec takes it back from the envelope.
+macro_rules! event_sourced {
+    ($aggregate:ty, $event:ty, $prefix:literal, $encode:path, $decode:path) => {
+        impl EventSourced for $aggregate {
+            const STREAM_PREFIX: &'static str = $prefix;
 
-    fn encode(event: &ResourceEvent) -> (&'static str, Vec<u8>) {
-        encode_resource_event(event)
-    }
+            fn encode(event: &$event) -> (&'static str, Vec<u8>) {
+                $encode(event)
+            }
 
-    fn decode(recorded: &RecordedEvent) -> Result<ResourceEvent, String> {
-        let at = Timestamp::from_unix_micros(recorded.metadata.time_unix_micros);
-        decode_resource_event(&recorded.event_type, &recorded.payload, at).map_err(|e| e.to_string())
-    }
+            fn decode(recorded: &RecordedEvent) -> Result<$event, String> {
+                let at = Timestamp::from_unix_micros(recorded.metadata.time_unix_micros);
+                $decode(&recorded.event_type, &recorded.payload, at).map_err(|e| e.to_string())
+            }
 
-    fn time_unix_micros(event: &ResourceEvent) -> i64 {
-        event.at().unix_micros()
-    }
+            fn time_unix_micros(event: &$event) -> i64 {
+                event.at().unix_micros()
+            }
+        }
+    };
 }
 
-impl EventSourced for Site {
-    const STREAM_PREFIX: &'static str = "site-";
-
-    fn encode(event: &SiteEvent) -> (&'static str, Vec<u8>) {
-        encode_site_event(event)
-    }
-
-    fn decode(recorded: &RecordedEvent) -> Result<SiteEvent, String> {
-        let at = Timestamp::from_unix_micros(recorded.metadata.time_unix_micros);
-        decode_site_event(&recorded.event_type, &recorded.payload, at).map_err(|e| e.to_string())
-    }
-
-    fn time_unix_micros(event: &SiteEvent) -> i64 {
-        event.at().unix_micros()
-    }
-}
-
-impl EventSourced for Tenant {
-    const STREAM_PREFIX: &'static str = "tenant-";
-
-    fn encode(event: &TenantEvent) -> (&'static str, Vec<u8>) {
-        encode_tenant_event(event)
-    }
-
-    fn decode(recorded: &RecordedEvent) -> Result<TenantEvent, String> {
-        let at = Timestamp::from_unix_micros(recorded.metadata.time_unix_micros);
-        decode_tenant_event(&recorded.event_type, &recorded.payload, at).map_err(|e| e.to_string())
-    }
-
-    fn time_unix_micros(event: &TenantEvent) -> i64 {
-        event.at().unix_micros()
-    }
-}
+event_sourced!(Resource, ResourceEvent, "resource-", encode_resource_event, decode_resource_event);
+event_sourced!(Site, SiteEvent, "site-", encode_site_event, decode_site_event);
+event_sourced!(Tenant, TenantEvent, "tenant-", encode_tenant_event, decode_tenant_event);

@@ -80,6 +80,12 @@ impl EventContext {
         }
     }
 
+    /// The id of this context's `index`-th event: derived from the cause when there is
+    /// one (the same each time), fresh otherwise.
+    pub fn event_id(&self, index: usize) -> Uuid {
+        self.derive_ids_from.map_or_else(Uuid::now_v7, |cause| derived_id(cause, &self.actor, index))
+    }
+
     /// The `index`-th event of this context, at the current schema version.
     pub fn event(&self, index: usize, event_type: &str, payload: Vec<u8>, time_unix_micros: i64) -> NewEvent {
         let mut event =

@@ -200,9 +200,7 @@ impl<S: EventStore> Host<S> {
     }
 
     async fn announce(&self, service: &str, event_type: &str, payload: Vec<u8>) -> Result<(), StartError> {
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
-        let event = EventContext::new(service).event(0, event_type, payload, now);
+        let event = EventContext::new(service).event(0, event_type, payload, crate::clock::now_micros());
         self.store.append(&service_stream(service), ExpectedVersion::Any, vec![event]).await?;
         Ok(())
     }

@@ -13,12 +13,14 @@
 //! - [`telemetry`]: logs, and OpenTelemetry spans over OTLP when an endpoint is set,
 //!   each on its event's or request's trace.
 //! - [`aggregates`]: the domain's aggregates as stored streams.
+//! - [`clock`]: the wall clock, read at the edge.
 //!
 //! docs/adr/0005-service-runtime.md explains how a new service is written on it.
 
 #![forbid(unsafe_code)]
 
 pub mod aggregates;
+pub mod clock;
 pub mod config;
 pub mod context;
 pub mod error;

@@ -123,11 +123,3 @@ pub fn request_span(service: &str, method: &str, traceparent: Option<&str>) -> t
     }
     span
 }
-
-/// The trace id of the current span, if it is exported (for tests and logs).
-pub fn current_trace_id() -> Option<String> {
-    let context = tracing::Span::current().context();
-    let span = context.span();
-    let id = span.span_context().trace_id();
-    (id != TraceId::INVALID).then(|| id.to_string())
-}

@@ -91,11 +91,6 @@ impl Fleet {
         devices.sort_by(|a, b| a.id.cmp(&b.id));
         devices
     }
-
-    /// Whether the fold has seen anything at all.
-    pub fn is_empty(&self) -> bool {
-        self.read().resources.is_empty()
-    }
 }
 
 impl Fleet {

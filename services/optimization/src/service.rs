@@ -99,10 +99,6 @@ pub struct Optimizer<S> {
     turns: HashMap<String, tokio::sync::Mutex<()>>,
 }
 
-fn now_micros() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
-}
-
 impl<S: EventStore> Optimizer<S> {
     /// An optimizer for these sites.
     pub fn new(store: Arc<S>, fleet: Arc<Fleet>, book: Arc<Book>, policies: Vec<SitePolicy>) -> Self {
@@ -167,7 +163,7 @@ impl<S: EventStore> Optimizer<S> {
         reason: &str,
         context: &EventContext,
     ) -> Result<Site, RepositoryError<SiteError>> {
-        let at = Timestamp::from_unix_micros(now_micros());
+        let at = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
         self.site(id, SiteCommand::SetCap { cap_kw, reason: reason.to_owned(), at }, context).await
     }
 
@@ -195,7 +191,7 @@ impl<S: EventStore> Optimizer<S> {
         let policy = &self.policy(site)?;
         let _turn = self.turns[site].lock().await;
         let hashprice = self.book.hashprice()?;
-        let now = now_micros();
+        let now = hcp_runtime::clock::now_micros();
         let (devices, gpus) = self.devices(policy, now);
         if devices.is_empty() {
             return Err(PlanError::NoDevices(site.to_owned()));
@@ -247,7 +243,7 @@ impl<S: EventStore> Optimizer<S> {
         let running: u32 = groups.iter().map(|g| g.running).sum();
         let plan_id = match context.causation_id {
             // Planned for a recorded price: the same id however often that price is handled.
-            Some(_) => context.event(0, ALLOCATION_PLANNED, Vec::new(), now).id.to_string(),
+            Some(_) => context.event_id(0).to_string(),
             None => uuid::Uuid::now_v7().to_string(),
         };
         let event = pb::AllocationPlanned {

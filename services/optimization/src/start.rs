@@ -78,7 +78,7 @@ pub async fn start<S: EventStore>(
 /// set-cap`), and a different cap in the file is reported, not applied.
 async fn seed_sites<S: EventStore>(optimizer: &Optimizer<S>, config: &Config) -> Result<(), StartError> {
     let context = EventContext::new("optimization");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+    let now = hcp_runtime::clock::now_micros();
     for s in &config.sites {
         let policy = RecordedPolicy {
             settlement_point: s.settlement_point.clone(),

@@ -15,9 +15,7 @@ const EVENTS: usize = 3_000;
 /// One event a millisecond.
 const EVERY: Duration = Duration::from_millis(1);
 
-fn now_micros() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
-}
+use hcp_runtime::clock::now_micros;
 
 /// Starts this bench as a child with `args`; returns it once it printed `ready`.
 fn child(args: &[&str]) -> anyhow::Result<(std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>)> {
