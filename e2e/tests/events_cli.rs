@@ -38,6 +38,10 @@ async fn seed(store: &AnyStore) -> String {
         memory_mib: 40_960,
         max_latency: None,
         priority: Priority::new(5).expect("valid"),
+        preemptible: true,
+        site: None,
+        locality: hcp_domain::workload::Locality::Any,
+        run: hcp_domain::workload::RunSpec::default(),
     };
     let history = [
         WorkloadEvent::Submitted { id, spec, at: at(0) },

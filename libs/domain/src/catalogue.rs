@@ -65,8 +65,12 @@ pub const ASIC_MODELS: &[AsicModel] = &[
 /// A data-centre GPU model at stock settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GpuModel {
+    /// Its one canonical id, what workloads and the scheduler use (e.g. `h100-sxm-80gb`).
+    pub id: &'static str,
     /// The model as NVML reports it (e.g. `NVIDIA H100 80GB HBM3`).
     pub name: &'static str,
+    /// Other names users know it by (`H100`, `H100-SXM`).
+    pub aliases: &'static [&'static str],
     /// Device memory in MiB.
     pub memory_mib: u64,
     /// Default board power limit in watts.
@@ -75,9 +79,21 @@ pub struct GpuModel {
 
 /// The GPU models HCP knows (NVML names, NVIDIA's published memory and TDP).
 pub const GPU_MODELS: &[GpuModel] = &[
-    GpuModel { name: "NVIDIA H100 80GB HBM3", memory_mib: 81_559, power_limit_watts: 700 },
-    GpuModel { name: "NVIDIA A100-SXM4-80GB", memory_mib: 81_920, power_limit_watts: 400 },
-    GpuModel { name: "NVIDIA L40S", memory_mib: 46_068, power_limit_watts: 350 },
+    GpuModel {
+        id: "h100-sxm-80gb",
+        name: "NVIDIA H100 80GB HBM3",
+        aliases: &["H100", "H100-SXM", "H100-80GB", "H100-SXM5-80GB"],
+        memory_mib: 81_559,
+        power_limit_watts: 700,
+    },
+    GpuModel {
+        id: "a100-sxm4-80gb",
+        name: "NVIDIA A100-SXM4-80GB",
+        aliases: &["A100", "A100-80GB", "A100-SXM"],
+        memory_mib: 81_920,
+        power_limit_watts: 400,
+    },
+    GpuModel { id: "l40s-48gb", name: "NVIDIA L40S", aliases: &["L40S"], memory_mib: 46_068, power_limit_watts: 350 },
 ];
 
 /// Finds an ASIC model by the name its firmware reports, ignoring case, surrounding
@@ -91,9 +107,21 @@ pub fn asic_model(reported: &str) -> Option<&'static AsicModel> {
     })
 }
 
-/// Finds a GPU model by its NVML name, ignoring case.
+/// Finds a GPU model by its canonical id, its NVML name or an alias, ignoring case and
+/// surrounding space (`h100-sxm-80gb`, `NVIDIA H100 80GB HBM3`, `H100`).
 pub fn gpu_model(reported: &str) -> Option<&'static GpuModel> {
-    GPU_MODELS.iter().find(|m| m.name.eq_ignore_ascii_case(reported.trim()))
+    let wanted = reported.trim();
+    GPU_MODELS.iter().find(|m| {
+        m.id.eq_ignore_ascii_case(wanted)
+            || m.name.eq_ignore_ascii_case(wanted)
+            || m.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
+    })
+}
+
+/// The canonical id of a GPU model as anyone names it; a model the catalogue does not
+/// know is its own id (lower case, spaces as dashes), so that it can still be matched.
+pub fn canonical_gpu_model(reported: &str) -> String {
+    gpu_model(reported).map_or_else(|| reported.trim().to_ascii_lowercase().replace(' ', "-"), |m| m.id.to_owned())
 }
 
 #[cfg(test)]
@@ -114,5 +142,9 @@ mod tests {
     fn gpus_by_nvml_name() {
         assert_eq!(gpu_model("nvidia h100 80gb hbm3").map(|g| g.power_limit_watts), Some(700));
         assert_eq!(gpu_model("GeForce GTX 1080"), None);
+        assert_eq!(canonical_gpu_model("H100"), "h100-sxm-80gb");
+        assert_eq!(canonical_gpu_model("NVIDIA H100 80GB HBM3"), "h100-sxm-80gb");
+        assert_eq!(canonical_gpu_model(" h100-SXM-80GB"), "h100-sxm-80gb");
+        assert_eq!(canonical_gpu_model("Tesla T4"), "tesla-t4");
     }
 }

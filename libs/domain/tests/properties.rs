@@ -30,6 +30,10 @@ fn workload_spec(gpus: u32, kind: u8, latency: u64) -> WorkloadSpec {
         memory_mib: 1024,
         max_latency: (latency > 0).then(|| Duration::from_millis(latency)),
         priority: Priority::new(3).expect("valid"),
+        preemptible: true,
+        site: None,
+        locality: hcp_domain::workload::Locality::Any,
+        run: hcp_domain::workload::RunSpec { port: Some(8000), ..Default::default() },
     }
 }
 
@@ -46,7 +50,7 @@ fn workload_command() -> impl Strategy<Value = WorkloadCommand> {
         at.clone().prop_map(|at| WorkloadCommand::Queue { at }),
         (resources.clone(), at.clone()).prop_map(|(resources, at)| WorkloadCommand::Schedule { resources, at }),
         at.clone().prop_map(|at| WorkloadCommand::Start { at }),
-        at.clone().prop_map(|at| WorkloadCommand::ConfirmStarted { at }),
+        at.clone().prop_map(|at| WorkloadCommand::ConfirmStarted { endpoint: None, at }),
         (reason.clone(), at.clone()).prop_map(|(reason, at)| WorkloadCommand::Pause { reason, at }),
         at.clone().prop_map(|at| WorkloadCommand::Resume { at }),
         (reason.clone(), at.clone()).prop_map(|(reason, at)| WorkloadCommand::Preempt { reason, at }),

@@ -2,13 +2,14 @@
 
 use crate::repository::EventSourced;
 use hcp_domain::codec::{
-    decode_resource_event, decode_site_event, decode_tenant_event, encode_resource_event, encode_site_event,
-    encode_tenant_event,
+    decode_resource_event, decode_site_event, decode_tenant_event, decode_workload_event, encode_resource_event,
+    encode_site_event, encode_tenant_event, encode_workload_event,
 };
 use hcp_domain::resource::{Resource, ResourceEvent};
 use hcp_domain::site::{Site, SiteEvent};
 use hcp_domain::tenant::{Tenant, TenantEvent};
 use hcp_domain::units::Timestamp;
+use hcp_domain::workload::{Workload, WorkloadEvent};
 use hcp_eventstore::RecordedEvent;
 
 /// `EventSourced` for an aggregate whose events carry their instant (`at()`) and whose
@@ -37,3 +38,4 @@ macro_rules! event_sourced {
 event_sourced!(Resource, ResourceEvent, "resource-", encode_resource_event, decode_resource_event);
 event_sourced!(Site, SiteEvent, "site-", encode_site_event, decode_site_event);
 event_sourced!(Tenant, TenantEvent, "tenant-", encode_tenant_event, decode_tenant_event);
+event_sourced!(Workload, WorkloadEvent, "workload-", encode_workload_event, decode_workload_event);

@@ -1,9 +1,9 @@
 //! Workload events <-> `hcp.v1.Workload*` messages.
 
 use super::{CodecError, decode_as, invalid, resource_ids, resource_strings};
-use crate::ids::{TenantId, WorkloadId};
+use crate::ids::{SiteId, TenantId, WorkloadId};
 use crate::units::Timestamp;
-use crate::workload::{GpuModel, Priority, WorkloadEvent, WorkloadKind, WorkloadSpec};
+use crate::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent, WorkloadKind, WorkloadSpec};
 use hcp_proto::v1 as pb;
 use prost::Message;
 use std::time::Duration;
@@ -20,7 +20,10 @@ pub fn encode_workload_event(event: &WorkloadEvent) -> (&'static str, Vec<u8>) {
             pb::WorkloadScheduled { resources: resource_strings(resources) }.encode_to_vec()
         }
         E::Starting { .. } => pb::WorkloadStarting {}.encode_to_vec(),
-        E::Started { .. } => pb::WorkloadStarted {}.encode_to_vec(),
+        E::Started { endpoint, .. } => {
+            pb::WorkloadStarted { endpoint: endpoint.clone().unwrap_or_default() }.encode_to_vec()
+        }
+        E::Checkpointed { progress, .. } => pb::WorkloadCheckpointed { progress_ms: millis(*progress) }.encode_to_vec(),
         E::Paused { reason, .. } => pb::WorkloadPaused { reason: reason.clone() }.encode_to_vec(),
         E::Resumed { .. } => pb::WorkloadResumed {}.encode_to_vec(),
         E::Preempted { reason, .. } => pb::WorkloadPreempted { reason: reason.clone() }.encode_to_vec(),
@@ -52,7 +55,14 @@ pub fn decode_workload_event(event_type: &str, payload: &[u8], at: Timestamp) ->
             E::Scheduled { resources: resource_ids(t, "resources", m.resources)?, at }
         }
         "workload.starting" => E::Starting { at },
-        "workload.started" => E::Started { at },
+        "workload.started" => {
+            let endpoint = decode_as::<pb::WorkloadStarted>(t, payload)?.endpoint;
+            E::Started { endpoint: (!endpoint.is_empty()).then_some(endpoint), at }
+        }
+        "workload.checkpointed" => {
+            let m: pb::WorkloadCheckpointed = decode_as(t, payload)?;
+            E::Checkpointed { progress: Duration::from_millis(m.progress_ms), at }
+        }
         "workload.paused" => E::Paused { reason: decode_as::<pb::WorkloadPaused>(t, payload)?.reason, at },
         "workload.resumed" => E::Resumed { at },
         "workload.preempted" => E::Preempted { reason: decode_as::<pb::WorkloadPreempted>(t, payload)?.reason, at },
@@ -90,21 +100,55 @@ pub(crate) fn kind_from_pb(t: &str, field: &'static str, kind: i32) -> Result<Wo
     }
 }
 
-fn spec_to_pb(s: &WorkloadSpec) -> pb::WorkloadSpec {
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn locality_to_pb(l: Locality) -> pb::Locality {
+    match l {
+        Locality::Any => pb::Locality::Any,
+        Locality::Rack => pb::Locality::Rack,
+        Locality::Host => pb::Locality::Host,
+    }
+}
+
+/// A spec as its message (also what execution sends an agent).
+pub fn spec_to_pb(s: &WorkloadSpec) -> pb::WorkloadSpec {
     pb::WorkloadSpec {
         tenant: s.tenant.as_str().to_owned(),
         kind: kind_to_pb(s.kind) as i32,
         gpu_model: s.gpu_model.as_str().to_owned(),
         gpu_count: s.gpu_count,
         memory_mib: s.memory_mib,
-        max_latency_ms: s.max_latency.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        max_latency_ms: s.max_latency.map_or(0, millis),
         priority: u32::from(s.priority.get()),
+        image: s.run.image.clone(),
+        command: s.run.command.clone(),
+        env: s.run.env.clone().into_iter().collect(),
+        max_run_time_seconds: s.run.max_run_time.as_secs(),
+        preemptible: Some(s.preemptible),
+        checkpointing: s.run.checkpointing,
+        port: s.run.port.map_or(0, u32::from),
+        site: s.site.as_ref().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+        locality: locality_to_pb(s.locality) as i32,
     }
 }
 
-/// Converts and validates a proto spec (also used by the gateway for requests).
+/// Converts and validates a proto spec (also used for requests: errors name the field).
+/// An unset `preemptible` takes the class's default: realtime inference is not
+/// preemptible, the others are.
 pub fn spec_from_pb(t: &str, s: pb::WorkloadSpec) -> Result<WorkloadSpec, CodecError> {
     let kind = kind_from_pb(t, "kind", s.kind)?;
+    let locality = match pb::Locality::try_from(s.locality) {
+        Ok(pb::Locality::Any) => Locality::Any,
+        Ok(pb::Locality::Rack) => Locality::Rack,
+        Ok(pb::Locality::Host) => Locality::Host,
+        Err(_) => return Err(invalid(t, "locality", format!("{} is not a locality", s.locality))),
+    };
+    let port = match s.port {
+        0 => None,
+        p => Some(u16::try_from(p).map_err(|_| invalid(t, "port", format!("{p} is not a port (1-65535)")))?),
+    };
     let spec = WorkloadSpec {
         tenant: TenantId::new(s.tenant).map_err(|e| invalid(t, "tenant", e))?,
         kind,
@@ -113,7 +157,24 @@ pub fn spec_from_pb(t: &str, s: pb::WorkloadSpec) -> Result<WorkloadSpec, CodecE
         memory_mib: s.memory_mib,
         max_latency: (s.max_latency_ms > 0).then(|| Duration::from_millis(s.max_latency_ms)),
         priority: Priority::new(s.priority).map_err(|e| invalid(t, "priority", e))?,
+        preemptible: s.preemptible.unwrap_or(kind != WorkloadKind::RealtimeInference),
+        site: match s.site.as_str() {
+            "" => None,
+            site => Some(SiteId::new(site).map_err(|e| invalid(t, "site", e))?),
+        },
+        locality,
+        run: RunSpec {
+            image: s.image,
+            command: s.command,
+            env: s.env.into_iter().collect(),
+            max_run_time: Duration::from_secs(s.max_run_time_seconds),
+            checkpointing: s.checkpointing,
+            port,
+        },
     };
-    spec.validate().map_err(|e| invalid(t, "spec", e))?;
+    spec.validate().map_err(|e| match e {
+        crate::workload::WorkloadError::InvalidSpec { field, reason } => invalid(t, field, reason),
+        other => invalid(t, "spec", other),
+    })?;
     Ok(spec)
 }

@@ -28,8 +28,14 @@ pub enum WorkloadCommand {
     Start {
         at: Timestamp,
     },
-    /// Telemetry confirms it runs.
+    /// Its agent confirms it runs (and where it serves, for realtime inference).
     ConfirmStarted {
+        endpoint: Option<String>,
+        at: Timestamp,
+    },
+    /// Its agent reports a checkpoint: this much of its run is saved.
+    Checkpoint {
+        progress: std::time::Duration,
         at: Timestamp,
     },
     Pause {
@@ -75,6 +81,7 @@ pub enum WorkloadCommandKind {
     Schedule,
     Start,
     ConfirmStarted,
+    Checkpoint,
     Pause,
     Resume,
     Preempt,
@@ -96,6 +103,7 @@ impl WorkloadCommand {
             C::Schedule { .. } => K::Schedule,
             C::Start { .. } => K::Start,
             C::ConfirmStarted { .. } => K::ConfirmStarted,
+            C::Checkpoint { .. } => K::Checkpoint,
             C::Pause { .. } => K::Pause,
             C::Resume { .. } => K::Resume,
             C::Preempt { .. } => K::Preempt,
@@ -116,6 +124,7 @@ impl fmt::Display for WorkloadCommandKind {
             WorkloadCommandKind::Schedule => "schedule",
             WorkloadCommandKind::Start => "start",
             WorkloadCommandKind::ConfirmStarted => "confirm the start of",
+            WorkloadCommandKind::Checkpoint => "checkpoint",
             WorkloadCommandKind::Pause => "pause",
             WorkloadCommandKind::Resume => "resume",
             WorkloadCommandKind::Preempt => "preempt",

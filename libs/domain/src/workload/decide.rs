@@ -42,8 +42,14 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
             S::Scheduled => Ok(vec![E::Starting { at }]),
             _ => refuse(),
         },
-        C::ConfirmStarted { at } => match w.status {
-            S::Starting => Ok(vec![E::Started { at }]),
+        C::ConfirmStarted { endpoint, at } => match w.status {
+            S::Starting => Ok(vec![E::Started { endpoint, at }]),
+            _ => refuse(),
+        },
+        C::Checkpoint { progress, at } => match w.status {
+            // A checkpoint that saves nothing new is not news.
+            S::Running | S::Paused if progress <= w.progress => Ok(vec![]),
+            S::Running | S::Paused => Ok(vec![E::Checkpointed { progress, at }]),
             _ => refuse(),
         },
         C::Pause { reason, at } => match w.status {

@@ -13,7 +13,8 @@ pub enum WorkloadEvent {
     Queued { attempt: u32, at: Timestamp },
     Scheduled { resources: Vec<ResourceId>, at: Timestamp },
     Starting { at: Timestamp },
-    Started { at: Timestamp },
+    Started { endpoint: Option<String>, at: Timestamp },
+    Checkpointed { progress: std::time::Duration, at: Timestamp },
     Paused { reason: String, at: Timestamp },
     Resumed { at: Timestamp },
     Preempted { reason: String, at: Timestamp },
@@ -33,7 +34,8 @@ impl WorkloadEvent {
             | E::Queued { at, .. }
             | E::Scheduled { at, .. }
             | E::Starting { at }
-            | E::Started { at }
+            | E::Started { at, .. }
+            | E::Checkpointed { at, .. }
             | E::Paused { at, .. }
             | E::Resumed { at }
             | E::Preempted { at, .. }
@@ -54,6 +56,7 @@ impl WorkloadEvent {
             E::Scheduled { .. } => "workload.scheduled",
             E::Starting { .. } => "workload.starting",
             E::Started { .. } => "workload.started",
+            E::Checkpointed { .. } => "workload.checkpointed",
             E::Paused { .. } => "workload.paused",
             E::Resumed { .. } => "workload.resumed",
             E::Preempted { .. } => "workload.preempted",

@@ -20,5 +20,5 @@ mod tests;
 pub use command::{WorkloadCommand, WorkloadCommandKind};
 pub use error::WorkloadError;
 pub use event::WorkloadEvent;
-pub use spec::{GpuModel, Priority, WorkloadKind, WorkloadSpec};
+pub use spec::{GpuModel, Locality, MAX_RUN_TIME, Priority, RunSpec, WorkloadKind, WorkloadSpec};
 pub use state::{Workload, WorkloadStatus};

@@ -1,8 +1,9 @@
 //! What a customer asks for, validated.
 
 use super::WorkloadError;
-use crate::ids::TenantId;
+use crate::ids::{SiteId, TenantId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -75,6 +76,61 @@ impl Priority {
     }
 }
 
+/// Where a gang's GPUs must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Locality {
+    /// Anywhere (the scheduler still prefers the fewest hosts).
+    #[default]
+    Any,
+    /// All in one rack.
+    Rack,
+    /// All on one host.
+    Host,
+}
+
+impl fmt::Display for Locality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Locality::Any => "any",
+            Locality::Rack => "rack",
+            Locality::Host => "host",
+        })
+    }
+}
+
+/// What to run and for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// A container image, e.g. `ghcr.io/acme/train:1.4` (empty: run `command` on the host).
+    pub image: String,
+    /// The program and its arguments (empty with no image: hold the GPUs for the run time).
+    pub command: Vec<String>,
+    /// Environment for the process.
+    pub env: BTreeMap<String, String>,
+    /// Longest it may run (as Slurm's `--time`); it is stopped and failed beyond it.
+    pub max_run_time: Duration,
+    /// Whether it checkpoints: preempted, it resumes from its last checkpoint, else from zero.
+    pub checkpointing: bool,
+    /// The port a realtime inference server listens on (required for realtime inference).
+    pub port: Option<u16>,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            image: String::new(),
+            command: Vec::new(),
+            env: BTreeMap::new(),
+            max_run_time: Duration::from_secs(3600),
+            checkpointing: false,
+            port: None,
+        }
+    }
+}
+
+/// Longest maximum run time a workload may ask for (30 days).
+pub const MAX_RUN_TIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// A workload's requirements.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkloadSpec {
@@ -90,8 +146,16 @@ pub struct WorkloadSpec {
     pub memory_mib: u64,
     /// Largest acceptable latency (required for realtime inference).
     pub max_latency: Option<Duration>,
-    /// Scheduling priority.
+    /// Scheduling priority within its class.
     pub priority: Priority,
+    /// Whether a higher class may preempt it (apart from its class, as KAI-Scheduler).
+    pub preemptible: bool,
+    /// At this site only.
+    pub site: Option<SiteId>,
+    /// Where its GPUs must be.
+    pub locality: Locality,
+    /// What to run.
+    pub run: RunSpec,
 }
 
 /// Most GPUs one workload may ask for.
@@ -108,9 +172,41 @@ impl WorkloadSpec {
             return invalid("memory_mib", "must be at least 1 MiB");
         }
         match (self.kind, self.max_latency) {
-            (WorkloadKind::RealtimeInference, None) => invalid("max_latency", "required for realtime inference"),
-            (_, Some(d)) if d.is_zero() => invalid("max_latency", "must be greater than zero"),
+            (WorkloadKind::RealtimeInference, None) => {
+                return invalid("max_latency", "required for realtime inference");
+            }
+            (_, Some(d)) if d.is_zero() => return invalid("max_latency", "must be greater than zero"),
+            _ => {}
+        }
+        self.run.validate(self.kind)
+    }
+}
+
+impl RunSpec {
+    fn validate(&self, kind: WorkloadKind) -> Result<(), WorkloadError> {
+        let invalid = |field, reason: String| Err(WorkloadError::InvalidSpec { field, reason });
+        if self.max_run_time.is_zero() || self.max_run_time > MAX_RUN_TIME {
+            return invalid("max_run_time", format!("{:?} is outside 1 s..=30 days", self.max_run_time));
+        }
+        if self.command.iter().any(String::is_empty) {
+            return invalid("command", "an argument is empty".to_owned());
+        }
+        if self.image.len() > 512 || self.image.chars().any(char::is_whitespace) {
+            return invalid("image", format!("{:?} is not an image reference", self.image));
+        }
+        if let Some(key) = self.env.keys().find(|k| !valid_env_name(k)) {
+            return invalid("env", format!("{key:?} is not a variable name ([A-Za-z_][A-Za-z0-9_]*)"));
+        }
+        match (kind, self.port) {
+            (WorkloadKind::RealtimeInference, None) => invalid("port", "required for realtime inference".to_owned()),
+            (_, Some(0)) => invalid("port", "0 is not a port".to_owned()),
             _ => Ok(()),
         }
     }
+}
+
+fn valid_env_name(k: &str) -> bool {
+    let mut bytes = k.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

@@ -93,6 +93,10 @@ pub struct Workload {
     pub attempts: u32,
     /// Why it failed, was cancelled, paused or preempted last.
     pub reason: Option<String>,
+    /// How much of its run is saved (its last checkpoint; 0 after a preemption without one).
+    pub progress: std::time::Duration,
+    /// Where it serves (realtime inference), as its agent reported at its start.
+    pub endpoint: Option<String>,
     /// When it was submitted.
     pub submitted_at: Timestamp,
     /// When its last event happened.
@@ -130,13 +134,22 @@ impl Aggregate for Workload {
                 self.status = WorkloadStatus::Scheduled;
             }
             E::Starting { .. } => self.status = WorkloadStatus::Starting,
-            E::Started { .. } | E::Resumed { .. } => self.status = WorkloadStatus::Running,
+            E::Started { endpoint, .. } => {
+                self.endpoint = endpoint.clone();
+                self.status = WorkloadStatus::Running;
+            }
+            E::Checkpointed { progress, .. } => self.progress = *progress,
+            E::Resumed { .. } => self.status = WorkloadStatus::Running,
             E::Paused { reason, .. } => {
                 self.reason = Some(reason.clone());
                 self.status = WorkloadStatus::Paused;
             }
             E::Preempted { reason, .. } => {
                 self.reason = Some(reason.clone());
+                self.endpoint = None;
+                if !self.spec.as_ref().is_some_and(|s| s.run.checkpointing) {
+                    self.progress = std::time::Duration::ZERO;
+                }
                 self.resources.clear();
                 self.migration_target.clear();
                 self.status = WorkloadStatus::Preempted;

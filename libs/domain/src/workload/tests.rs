@@ -26,6 +26,10 @@ fn spec(gpus: u32) -> WorkloadSpec {
         memory_mib: 40_960,
         max_latency: None,
         priority: Priority::new(5).unwrap(),
+        preemptible: true,
+        site: None,
+        locality: Locality::Any,
+        run: RunSpec::default(),
     }
 }
 
@@ -53,7 +57,7 @@ fn starting() -> Vec<WorkloadEvent> {
 }
 fn running() -> Vec<WorkloadEvent> {
     let mut h = starting();
-    h.push(E::Started { at: t(4) });
+    h.push(E::Started { endpoint: None, at: t(4) });
     h
 }
 fn paused() -> Vec<WorkloadEvent> {
@@ -103,6 +107,10 @@ fn submit_validates_the_spec() {
         WorkloadError::InvalidSpec { field: "max_latency", reason: "required for realtime inference".into() },
     );
     s.max_latency = Some(Duration::from_millis(50));
+    given::<Workload>([])
+        .when(C::Submit { id: id(), spec: s.clone(), at: t(0) })
+        .then_error(WorkloadError::InvalidSpec { field: "port", reason: "required for realtime inference".into() });
+    s.run.port = Some(8000);
     given::<Workload>([]).when(C::Submit { id: id(), spec: s, at: t(0) }).then([E::Submitted {
         id: id(),
         spec: WorkloadSpec { max_latency: Some(Duration::from_millis(50)), ..spec_rt() },
@@ -116,7 +124,12 @@ fn submit_validates_the_spec() {
 }
 
 fn spec_rt() -> WorkloadSpec {
-    WorkloadSpec { kind: WorkloadKind::RealtimeInference, gpu_count: 1, ..spec(1) }
+    WorkloadSpec {
+        kind: WorkloadKind::RealtimeInference,
+        gpu_count: 1,
+        run: RunSpec { port: Some(8000), ..RunSpec::default() },
+        ..spec(1)
+    }
 }
 
 #[test]
@@ -150,16 +163,20 @@ fn schedule_checks_the_resources() {
 #[test]
 fn start_and_confirm() {
     given::<Workload>(scheduled()).when(C::Start { at: t(3) }).then([E::Starting { at: t(3) }]);
-    let w = given::<Workload>(starting()).when(C::ConfirmStarted { at: t(4) }).then([E::Started { at: t(4) }]);
+    let w = given::<Workload>(starting())
+        .when(C::ConfirmStarted { endpoint: None, at: t(4) })
+        .then([E::Started { endpoint: None, at: t(4) }]);
     assert_eq!(w.status, WorkloadStatus::Running);
     given::<Workload>(queued()).when(C::Start { at: t(3) }).then_error(WorkloadError::InvalidTransition {
         command: WorkloadCommandKind::Start,
         status: WorkloadStatus::Queued,
     });
-    given::<Workload>(scheduled()).when(C::ConfirmStarted { at: t(3) }).then_error(WorkloadError::InvalidTransition {
-        command: WorkloadCommandKind::ConfirmStarted,
-        status: WorkloadStatus::Scheduled,
-    });
+    given::<Workload>(scheduled()).when(C::ConfirmStarted { endpoint: None, at: t(3) }).then_error(
+        WorkloadError::InvalidTransition {
+            command: WorkloadCommandKind::ConfirmStarted,
+            status: WorkloadStatus::Scheduled,
+        },
+    );
 }
 
 #[test]
@@ -256,4 +273,46 @@ fn cancel_from_any_live_status_but_not_after_the_end() {
 fn errors_read_well() {
     let e = WorkloadError::InvalidTransition { command: WorkloadCommandKind::Resume, status: WorkloadStatus::Queued };
     assert_eq!(e.to_string(), "cannot resume a workload that is queued");
+}
+
+#[test]
+fn checkpoints_survive_a_preemption_only_when_the_workload_checkpoints() {
+    let w = given::<Workload>(running())
+        .when(C::Checkpoint { progress: Duration::from_secs(60), at: t(5) })
+        .then([E::Checkpointed { progress: Duration::from_secs(60), at: t(5) }]);
+    assert_eq!(w.progress, Duration::from_secs(60));
+    // An older checkpoint is not news.
+    let mut h = running();
+    h.push(E::Checkpointed { progress: Duration::from_secs(60), at: t(5) });
+    given::<Workload>(h.clone()).when(C::Checkpoint { progress: Duration::from_secs(30), at: t(6) }).then([]);
+    h.push(E::Preempted { reason: "realtime".into(), at: t(7) });
+    let w = given::<Workload>(h.clone()).when(C::Queue { at: t(8) }).then([E::Queued { attempt: 2, at: t(8) }]);
+    assert_eq!(w.progress, Duration::ZERO, "no checkpointing: it restarts from zero");
+    let mut checkpointing = spec(2);
+    checkpointing.run.checkpointing = true;
+    h[0] = E::Submitted { id: id(), spec: checkpointing, at: t(0) };
+    let w = given::<Workload>(h).when(C::Queue { at: t(8) }).then([E::Queued { attempt: 2, at: t(8) }]);
+    assert_eq!(w.progress, Duration::from_secs(60), "it resumes from its checkpoint");
+}
+
+#[test]
+fn run_spec_fields_are_validated_by_name() {
+    let mut s = spec(1);
+    s.run.max_run_time = Duration::ZERO;
+    let field = |s: WorkloadSpec| match s.validate() {
+        Err(WorkloadError::InvalidSpec { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(field(s.clone()), "max_run_time");
+    s.run.max_run_time = Duration::from_secs(60);
+    s.run.env.insert("1BAD".into(), "x".into());
+    assert_eq!(field(s.clone()), "env");
+    s.run.env.clear();
+    s.run.command = vec!["python".into(), String::new()];
+    assert_eq!(field(s.clone()), "command");
+    s.run.command = vec!["python".into(), "train.py".into()];
+    s.run.image = "bad image".into();
+    assert_eq!(field(s.clone()), "image");
+    s.run.image = "ghcr.io/acme/train:1".into();
+    assert_eq!(s.validate(), Ok(()));
 }

@@ -430,13 +430,17 @@ pub async fn a_workload_history_round_trips_through_the_store<H: Harness>(h: &H)
         memory_mib: 65_536,
         max_latency: None,
         priority: Priority::new(4).expect("valid"),
+        preemptible: true,
+        site: None,
+        locality: hcp_domain::workload::Locality::Any,
+        run: hcp_domain::workload::RunSpec::default(),
     };
     let commands = vec![
         WorkloadCommand::Submit { id, spec, at: at(0) },
         WorkloadCommand::Queue { at: at(1) },
         WorkloadCommand::Schedule { resources: vec!["gpu-a1".parse().expect("id")], at: at(2) },
         WorkloadCommand::Start { at: at(3) },
-        WorkloadCommand::ConfirmStarted { at: at(4) },
+        WorkloadCommand::ConfirmStarted { endpoint: None, at: at(4) },
         WorkloadCommand::Complete { at: at(9) },
     ];
     for command in commands {

@@ -28,6 +28,10 @@ pub fn life(n: u64) -> (String, Vec<NewEvent>) {
         memory_mib: 40_960,
         max_latency: None,
         priority: Priority::new((n % 10) as u32).expect("valid"),
+        preemptible: true,
+        site: None,
+        locality: hcp_domain::workload::Locality::Any,
+        run: hcp_domain::workload::RunSpec::default(),
     };
     let mut events = vec![
         WorkloadEvent::Submitted { id, spec, at: t(0) },
@@ -37,7 +41,7 @@ pub fn life(n: u64) -> (String, Vec<NewEvent>) {
             at: t(2),
         },
         WorkloadEvent::Starting { at: t(3) },
-        WorkloadEvent::Started { at: t(4) },
+        WorkloadEvent::Started { endpoint: None, at: t(4) },
     ];
     for i in 0..7 {
         events.push(WorkloadEvent::Paused { reason: "price spike".into(), at: t(5 + 2 * i) });
