@@ -108,7 +108,13 @@ async fn set_all(reporter: &HealthReporter, names: &[&'static str], status: Serv
 /// The event context of a request: the caller's trace from its `traceparent` metadata.
 pub fn request_context<T>(actor: &str, request: &tonic::Request<T>) -> EventContext {
     let traceparent = request.metadata().get("traceparent").and_then(|v| v.to_str().ok());
-    EventContext::from_traceparent(actor, traceparent)
+    let mut context = EventContext::from_traceparent(actor, traceparent);
+    // The operator or customer the caller names acts; the service only carries it out.
+    if let Some(named) = request.metadata().get("x-hcp-actor").and_then(|v| v.to_str().ok()).filter(|a| !a.is_empty())
+    {
+        context.actor = named.to_owned();
+    }
+    context
 }
 
 /// Counts and times every call by method and status code.

@@ -20,11 +20,7 @@ impl<S: EventStore> Optimization for OptimizationService<S> {
     }
 
     async fn set_site_cap(&self, request: Request<pb::SetSiteCapRequest>) -> Result<Response<pb::SiteView>, Status> {
-        let mut context = request_context("optimization", &request);
-        // The operator the CLI names acts; the service only carries the command out.
-        if let Some(actor) = request.metadata().get("x-hcp-actor").and_then(|v| v.to_str().ok()) {
-            context.actor = actor.to_owned();
-        }
+        let context = request_context("optimization", &request);
         let r = request.into_inner();
         let site = self.0.set_cap(&r.site, r.cap_kw, &r.reason, &context).await.map_err(|e| hcp_runtime::status(&e))?;
         Ok(Response::new(hcp_domain::codec::site_to_pb(&site)))

@@ -82,7 +82,7 @@ pub fn decode_workload_event(event_type: &str, payload: &[u8], at: Timestamp) ->
 }
 
 /// A workload kind as its message enum.
-pub(crate) fn kind_to_pb(kind: WorkloadKind) -> pb::WorkloadKind {
+pub fn kind_to_pb(kind: WorkloadKind) -> pb::WorkloadKind {
     match kind {
         WorkloadKind::RealtimeInference => pb::WorkloadKind::RealtimeInference,
         WorkloadKind::BatchInference => pb::WorkloadKind::BatchInference,
@@ -91,7 +91,7 @@ pub(crate) fn kind_to_pb(kind: WorkloadKind) -> pb::WorkloadKind {
 }
 
 /// A message's workload kind, or an error naming the field.
-pub(crate) fn kind_from_pb(t: &str, field: &'static str, kind: i32) -> Result<WorkloadKind, CodecError> {
+pub fn kind_from_pb(t: &str, field: &'static str, kind: i32) -> Result<WorkloadKind, CodecError> {
     match pb::WorkloadKind::try_from(kind) {
         Ok(pb::WorkloadKind::RealtimeInference) => Ok(WorkloadKind::RealtimeInference),
         Ok(pb::WorkloadKind::BatchInference) => Ok(WorkloadKind::BatchInference),

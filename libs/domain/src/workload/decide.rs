@@ -85,7 +85,8 @@ pub(super) fn decide(w: &Workload, command: WorkloadCommand) -> Decision {
             _ => refuse(),
         },
         C::Fail { reason, at } => match w.status {
-            S::Scheduled | S::Starting | S::Running | S::Paused | S::Migrating => {
+            // A preempted workload fails when its retry budget is spent.
+            S::Scheduled | S::Starting | S::Running | S::Paused | S::Migrating | S::Preempted => {
                 Ok(vec![E::Failed { reason: required(reason, kind)?, at }])
             }
             _ => refuse(),

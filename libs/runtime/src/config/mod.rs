@@ -20,6 +20,7 @@ mod tests;
 #[cfg(test)]
 mod tests_errors;
 mod validate;
+mod workloads;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -34,6 +35,7 @@ pub use crate::config::schema::{
     StoreConfig, TelemetryConfig, UpConfig,
 };
 pub use crate::config::secret::{REDACTED, Secret};
+pub use crate::config::workloads::{ExecutionConfig, RoutingConfig};
 
 /// Where [`Config::load`] reads its layers from.
 #[derive(Clone, Default)]
@@ -80,6 +82,10 @@ pub struct Config {
     pub pricing: PricingConfig,
     /// `[simulator]`: the simulated fleet.
     pub simulator: SimulatorConfig,
+    /// `[routing]`: the workload queue and scheduler.
+    pub routing: RoutingConfig,
+    /// `[execution]`: running workloads on the agents.
+    pub execution: ExecutionConfig,
     /// `[[sites]]`: the sites; a file that lists any replaces the default two.
     pub sites: Vec<SiteConfig>,
 }
@@ -97,6 +103,8 @@ impl Config {
             discovery: DiscoveryConfig::default(),
             pricing: PricingConfig::default(),
             simulator: SimulatorConfig::default(),
+            routing: RoutingConfig::default(),
+            execution: ExecutionConfig::default(),
             sites: SiteConfig::defaults(),
         }
     }

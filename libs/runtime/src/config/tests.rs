@@ -190,6 +190,7 @@ fn example_file_documents_every_key() {
     full.store.url = Some("sqlite:x".to_owned());
     full.telemetry.otlp_endpoint = Some("http://x".to_owned());
     full.telemetry.otlp_token = Some(Secret::new("x"));
+    full.execution.enrolment_token = Some(Secret::new("x"));
     full.pricing.prices = Some("p".into());
     full.pricing.btc = Some("b".into());
     full.sites[0].max_wake_kw = Some(1.0);

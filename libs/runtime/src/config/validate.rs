@@ -75,7 +75,24 @@ pub(crate) fn validate(config: &Config, origins: &Origins) -> Checked {
     discovery(config, &check)?;
     pricing(config, &check)?;
     simulator(config, &check)?;
+    workloads(config, &check)?;
     sites(config, &check)
+}
+
+fn workloads(config: &Config, check: &Check<'_>) -> Checked {
+    let r = &config.routing;
+    check.range("routing.preemption_grace_seconds", r.preemption_grace_seconds, 0.0, 3600.0)?;
+    check.range("routing.max_attempts", r.max_attempts, 1, 100)?;
+    check.range("routing.aging_seconds", r.aging_seconds, 0.0, f64::MAX)?;
+    check.positive("routing.cycle_seconds", r.cycle_seconds)?;
+    let e = &config.execution;
+    if let Some(token) = &e.enrolment_token {
+        let ok = token.expose().len() >= 16 && token.expose() != REDACTED;
+        check.that(ok, "execution.enrolment_token", REDACTED, "must be at least 16 characters (and not the placeholder)")?;
+    }
+    check.positive("execution.agent_lost_seconds", e.agent_lost_seconds)?;
+    let ok = ["requeue", "fail"].contains(&e.lost_agent.as_str());
+    check.that(ok, "execution.lost_agent", &e.lost_agent, "must be \"requeue\" or \"fail\"")
 }
 
 /// No two listening addresses may overlap (port 0, "any free port", excepted).

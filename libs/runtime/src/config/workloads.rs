@@ -1,0 +1,45 @@
+//! Section types for customers' workloads: how routing queues and places them
+//! (`[routing]`) and how execution runs them on the agents (`[execution]`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::secret::Secret;
+
+/// `[routing]`: the queue and the scheduler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// Seconds a preempted workload has to stop (SIGTERM, then SIGKILL) before its GPUs are given to another; 0 to 3600. Default 30.
+    pub preemption_grace_seconds: f64,
+    /// Times a workload may be queued (first admission and each re-queue after a preemption) before it fails; 1 to 100. Default 5.
+    pub max_attempts: u32,
+    /// Seconds of waiting that raise a workload one class in the queue's order; 0 turns aging off. Default 3600.
+    pub aging_seconds: f64,
+    /// Seconds between scheduling cycles when nothing changes (a change starts one at once); above 0. Default 1.
+    pub cycle_seconds: f64,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        RoutingConfig { preemption_grace_seconds: 30.0, max_attempts: 5, aging_seconds: 3600.0, cycle_seconds: 1.0 }
+    }
+}
+
+/// `[execution]`: the agents and what happens when one is lost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionConfig {
+    /// The token agents enrol with (`hcp-agent --token`); at least 16 characters. Default: unset, which `hcp up` replaces with a random one for its own agents and `hcp serve execution` refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment_token: Option<Secret>,
+    /// Seconds an agent may be disconnected before its workloads are handled by `lost_agent`; above 0. Default 30.
+    pub agent_lost_seconds: f64,
+    /// What happens to the workloads of a lost agent: "requeue" (as a preemption) or "fail". Default "requeue".
+    pub lost_agent: String,
+}
+
+impl Default for ExecutionConfig {
+    fn default() -> Self {
+        ExecutionConfig { enrolment_token: None, agent_lost_seconds: 30.0, lost_agent: "requeue".to_owned() }
+    }
+}
