@@ -110,8 +110,7 @@ pub fn request_context<T>(actor: &str, request: &tonic::Request<T>) -> EventCont
     let traceparent = request.metadata().get("traceparent").and_then(|v| v.to_str().ok());
     let mut context = EventContext::from_traceparent(actor, traceparent);
     // The operator or customer the caller names acts; the service only carries it out.
-    if let Some(named) = request.metadata().get("x-hcp-actor").and_then(|v| v.to_str().ok()).filter(|a| !a.is_empty())
-    {
+    if let Some(named) = request.metadata().get("x-hcp-actor").and_then(|v| v.to_str().ok()).filter(|a| !a.is_empty()) {
         context.actor = named.to_owned();
     }
     context

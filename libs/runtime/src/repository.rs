@@ -1,6 +1,7 @@
 //! A repository for any aggregate: load (from its cache or the store), decide, append
 //! with the expected version, and on a conflict reload and decide again, a bounded
-//! number of times. The aggregate names its stream prefix and codec
+//! number of times. A refusal decided on a cached state is decided again on the stored
+//! one (another writer may have moved the stream on). The aggregate names its stream prefix and codec
 //! ([`EventSourced`]); the metadata comes from an [`EventContext`].
 
 use crate::context::EventContext;
@@ -116,13 +117,18 @@ impl<A: EventSourced, S: EventStore> Repository<A, S> {
         let stream = Self::stream(id);
         for attempt in 0..MAX_ATTEMPTS {
             let cached = if attempt == 0 { self.lock().get(id).cloned() } else { None };
+            let from_cache = cached.is_some();
             let (state, version) = match cached {
                 Some(s) => s,
                 None => self.load(id).await?,
             };
-            let events = state
-                .decide(command.clone())
-                .map_err(|source| RepositoryError::Refused { stream: stream.clone(), source })?;
+            let events = match state.decide(command.clone()) {
+                Ok(events) => events,
+                // Another writer may have moved the stream on since it was cached: a
+                // refusal counts only when decided on what the store holds.
+                Err(_) if from_cache => continue,
+                Err(source) => return Err(RepositoryError::Refused { stream: stream.clone(), source }),
+            };
             if events.is_empty() {
                 self.keep(id, state.clone(), version);
                 return Ok(Executed { state, version, events });

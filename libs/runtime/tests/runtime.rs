@@ -141,6 +141,39 @@ async fn the_repository_decides_again_after_a_conflict_and_stamps_the_context() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_decided_on_a_stale_cache_is_decided_again_on_the_store() {
+    use hcp_domain::workload::{
+        GpuModel, Locality, Priority, RunSpec, Workload, WorkloadCommand as C, WorkloadKind, WorkloadSpec,
+    };
+    let (_dir, store) = store().await;
+    let a: Repository<Workload, SqliteStore> = Repository::new(Arc::clone(&store));
+    let b: Repository<Workload, SqliteStore> = Repository::new(Arc::clone(&store));
+    let ctx = EventContext::new("test");
+    let id = hcp_domain::ids::WorkloadId::from_uuid(uuid::Uuid::from_u128(7));
+    let spec = WorkloadSpec {
+        tenant: hcp_domain::ids::TenantId::new("acme").expect("id"),
+        kind: WorkloadKind::Training,
+        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
+        gpu_count: 1,
+        memory_mib: 1,
+        max_latency: None,
+        priority: Priority::new(0).expect("priority"),
+        preemptible: true,
+        site: None,
+        locality: Locality::Any,
+        run: RunSpec::default(),
+    };
+    let at = Timestamp::from_unix_secs(1_700_000_000);
+    let key = id.to_string();
+    a.execute(&key, C::Submit { id, spec, at }, &ctx).await.expect("submit");
+    // `b` queues it; `a` still caches it as submitted, where scheduling is refused.
+    b.execute(&key, C::Queue { at }, &ctx).await.expect("queue");
+    let resources = vec![ResourceId::new("gpu-1").expect("id")];
+    let done = a.execute(&key, C::Schedule { resources, at }, &ctx).await.expect("scheduled on the stored state");
+    assert_eq!(done.version, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_serves_health_and_metrics_and_announces_its_start_and_stop() {
     let (_dir, store) = store().await;
     let host = Host::new(Arc::clone(&store), Metrics::new(), "serve");

@@ -42,7 +42,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Show a recorded plan and its reasons.
     Explain(ExplainArgs),
-    /// Run one service as its own process: discovery, pricing or optimization.
+    /// Run one service as its own process: discovery, pricing, optimization, routing or
+    /// execution.
     Serve(ServeArgs),
     /// Show each running service's health, its consumers' checkpoints and lag, and the
     /// store's head.
@@ -53,6 +54,15 @@ pub enum Command {
     /// Sites: their caps as recorded, and changing a cap at run time.
     #[command(subcommand)]
     Sites(SitesCommand),
+    /// Customers' workloads: submit, list, get, history, why, logs, pause, resume, cancel.
+    #[command(subcommand)]
+    Workloads(crate::commands::workloads::WorkloadsCommand),
+    /// Tenants: quotas, weights and granted classes (operators).
+    #[command(subcommand)]
+    Tenants(crate::commands::tenants::TenantsCommand),
+    /// GPU hosts: list, cordon, drain, uncordon (operators).
+    #[command(subcommand)]
+    Hosts(crate::commands::hosts::HostsCommand),
 }
 
 /// `hcp sites ...`
@@ -84,7 +94,7 @@ pub struct SetCapArgs {
 /// `hcp serve`
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The service: discovery, pricing or optimization.
+    /// The service: discovery, pricing, optimization, routing or execution.
     pub service: String,
 }
 

@@ -41,6 +41,9 @@ async fn command(cli: cli::Cli, config: &hcp_runtime::config::Config) -> anyhow:
         Command::Serve(args) => commands::serve::run(&config, &args.service).await,
         Command::Status(args) => commands::status::run(&config, args).await,
         Command::Sites(sites) => commands::sites::run(sites, &config).await,
+        Command::Workloads(c) => commands::workloads::run(c, &config).await,
+        Command::Tenants(c) => commands::tenants::run(c, &config).await,
+        Command::Hosts(c) => commands::hosts::run(c, &config).await,
         Command::Config(ConfigCommand::Dump) => {
             print!("{}", config.to_toml());
             Ok(())

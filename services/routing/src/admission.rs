@@ -93,10 +93,14 @@ fn feasible(board: &Inner, spec: &WorkloadSpec) -> Result<(), Refusal> {
     }
     let largest = of_model.iter().map(|g| g.memory_mib).max().unwrap_or(0);
     if spec.memory_mib > largest {
-        return Err(invalid("spec.memory_mib", format!("{} MiB is more than any {model} has ({largest} MiB)", spec.memory_mib)));
+        return Err(invalid(
+            "spec.memory_mib",
+            format!("{} MiB is more than any {model} has ({largest} MiB)", spec.memory_mib),
+        ));
     }
     let site = spec.site.as_ref().map(|s| s.as_str());
-    let fits: Vec<_> = of_model.iter().filter(|g| g.memory_mib >= spec.memory_mib && site.is_none_or(|s| g.site == s)).collect();
+    let fits: Vec<_> =
+        of_model.iter().filter(|g| g.memory_mib >= spec.memory_mib && site.is_none_or(|s| g.site == s)).collect();
     if fits.is_empty() {
         return Err(invalid("spec.site", format!("no {model} GPU is at site {:?}", site.unwrap_or_default())));
     }

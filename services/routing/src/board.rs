@@ -109,7 +109,10 @@ impl Board {
         let before = inner.workloads.remove(&id).unwrap_or_default();
         let held = before.resources.clone();
         let after = before.evolve(event);
-        let stopped = matches!(event, WorkloadEvent::Preempted { .. } | WorkloadEvent::Cancelled { .. } | WorkloadEvent::Failed { .. });
+        let stopped = matches!(
+            event,
+            WorkloadEvent::Preempted { .. } | WorkloadEvent::Cancelled { .. } | WorkloadEvent::Failed { .. }
+        );
         if stopped && !held.is_empty() {
             let until_unix_micros = event.at().unix_micros().saturating_add(self.grace_micros);
             inner.releasing.insert(id, Releasing { gpus: held, until_unix_micros });

@@ -56,7 +56,13 @@ fn pending<S>(routing: &Routing<S>, id: &str, w: &Workload) -> pb::PendingInfo {
         workload_id: id.to_owned(),
         reason: p.map(|p| p.reason.as_str().to_owned()).unwrap_or_default(),
         message: p.map_or_else(
-            || if w.status == WorkloadStatus::Queued { "waiting for the next scheduling cycle".to_owned() } else { String::new() },
+            || {
+                if w.status == WorkloadStatus::Queued {
+                    "waiting for the next scheduling cycle".to_owned()
+                } else {
+                    String::new()
+                }
+            },
             |p| p.message.to_string(),
         ),
         position: p.map_or(0, |p| p.position as u32),
@@ -94,7 +100,10 @@ impl<S: EventStore> pb::workloads_server::Workloads for RoutingService<S> {
         Ok(Response::new(view(&self.0, &w)))
     }
 
-    async fn list(&self, request: Request<pb::ListWorkloadsRequest>) -> Result<Response<pb::ListWorkloadsResponse>, Status> {
+    async fn list(
+        &self,
+        request: Request<pb::ListWorkloadsRequest>,
+    ) -> Result<Response<pb::ListWorkloadsResponse>, Status> {
         let r = request.into_inner();
         let size = match r.page_size {
             0 => 100,
@@ -102,7 +111,9 @@ impl<S: EventStore> pb::workloads_server::Workloads for RoutingService<S> {
         };
         let after = match r.page_token.as_str() {
             "" => None,
-            token => Some(parse_token(token).ok_or_else(|| Status::invalid_argument(format!("page_token: {token:?} is not a token this API gave")))?),
+            token => Some(parse_token(token).ok_or_else(|| {
+                Status::invalid_argument(format!("page_token: {token:?} is not a token this API gave"))
+            })?),
         };
         let mut rows: Vec<Workload> = {
             let board = self.0.board.read();
@@ -149,7 +160,8 @@ impl<S: EventStore> pb::workloads_server::Workloads for RoutingService<S> {
     async fn history(&self, request: Request<pb::GetWorkloadRequest>) -> Result<Response<pb::WorkloadHistory>, Status> {
         let w = self.0.get(&request.into_inner().workload_id).await.map_err(err)?;
         let stream = w.id.map(|i| i.stream()).unwrap_or_default();
-        let stored = self.0.store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await.map_err(|e| status(&e))?;
+        let stored =
+            self.0.store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await.map_err(|e| status(&e))?;
         let events = stored
             .iter()
             .map(|e| pb::WorkloadHistoryEntry {
@@ -200,7 +212,8 @@ impl<S: EventStore> pb::tenants_server::Tenants for RoutingService<S> {
     async fn set_quota(&self, request: Request<pb::SetTenantQuotaRequest>) -> Result<Response<pb::TenantView>, Status> {
         let context = request_context("routing", &request);
         let r = request.into_inner();
-        let command = TenantCommand::SetQuota { quota: quota(r.nominal_gpus, r.borrowing_limit_gpus, r.weight), at: at() };
+        let command =
+            TenantCommand::SetQuota { quota: quota(r.nominal_gpus, r.borrowing_limit_gpus, r.weight), at: at() };
         let t = self.0.tenant(&r.id, command, &context).await.map_err(err)?;
         Ok(Response::new(tenant_view(&self.0, &t)))
     }
@@ -221,22 +234,38 @@ impl<S: EventStore> pb::tenants_server::Tenants for RoutingService<S> {
         Ok(Response::new(tenant_view(&self.0, &t)))
     }
 
-    async fn list(&self, _request: Request<pb::ListTenantsRequest>) -> Result<Response<pb::ListTenantsResponse>, Status> {
+    async fn list(
+        &self,
+        _request: Request<pb::ListTenantsRequest>,
+    ) -> Result<Response<pb::ListTenantsResponse>, Status> {
         let tenants: Vec<Tenant> = self.0.board.read().tenants.values().filter(|t| t.id.is_some()).cloned().collect();
-        Ok(Response::new(pb::ListTenantsResponse { tenants: tenants.iter().map(|t| tenant_view(&self.0, t)).collect() }))
+        Ok(Response::new(pb::ListTenantsResponse {
+            tenants: tenants.iter().map(|t| tenant_view(&self.0, t)).collect(),
+        }))
     }
 }
 
 impl<S: EventStore> RoutingService<S> {
-    async fn host_action(&self, request: Request<pb::HostRequest>, cordon: Option<bool>) -> Result<Response<pb::HostView>, Status> {
+    async fn host_action(
+        &self,
+        request: Request<pb::HostRequest>,
+        cordon: Option<bool>,
+    ) -> Result<Response<pb::HostView>, Status> {
         let context = request_context("routing", &request);
         let r = request.into_inner();
         let cordon = cordon.map(|drain| Cordon {
-            reason: reason_or(r.reason.clone(), if drain { "drained by an operator" } else { "cordoned by an operator" }),
+            reason: reason_or(
+                r.reason.clone(),
+                if drain { "drained by an operator" } else { "cordoned by an operator" },
+            ),
             drain,
         });
         self.0.cordon(&r.host, cordon, &context).await.map_err(err)?;
-        hosts(&self.0).into_iter().find(|h| h.host == r.host).map(Response::new).ok_or_else(|| Status::not_found(r.host))
+        hosts(&self.0)
+            .into_iter()
+            .find(|h| h.host == r.host)
+            .map(Response::new)
+            .ok_or_else(|| Status::not_found(r.host))
     }
 }
 

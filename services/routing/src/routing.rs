@@ -115,20 +115,25 @@ impl<S: EventStore> Routing<S> {
 
     /// Admits and queues a workload; a retried submit with the same key and spec answers
     /// the workload its first try recorded.
-    pub async fn submit(&self, request: pb::SubmitWorkloadRequest, context: &EventContext) -> Result<Workload, RoutingError> {
+    pub async fn submit(
+        &self,
+        request: pb::SubmitWorkloadRequest,
+        context: &EventContext,
+    ) -> Result<Workload, RoutingError> {
         let (id, spec) = admission::admit(&self.board.read(), request.clone())?;
         let context = context.clone().with_tenant(spec.tenant.as_str());
-        let submitted = match self.execute(id, WorkloadCommand::Submit { id, spec: spec.clone(), at: now() }, &context).await {
-            Ok(done) => done.state,
-            Err(RepositoryError::Refused { source: WorkloadError::AlreadyExists(_), .. }) => {
-                let (existing, _) = self.workloads.load(&id.to_string()).await?;
-                if existing.spec.as_ref() != Some(&spec) {
-                    return Err(Refusal::KeyReused(request.request_id).into());
+        let submitted =
+            match self.execute(id, WorkloadCommand::Submit { id, spec: spec.clone(), at: now() }, &context).await {
+                Ok(done) => done.state,
+                Err(RepositoryError::Refused { source: WorkloadError::AlreadyExists(_), .. }) => {
+                    let (existing, _) = self.workloads.load(&id.to_string()).await?;
+                    if existing.spec.as_ref() != Some(&spec) {
+                        return Err(Refusal::KeyReused(request.request_id).into());
+                    }
+                    return Ok(existing);
                 }
-                return Ok(existing);
-            }
-            Err(e) => return Err(e.into()),
-        };
+                Err(e) => return Err(e.into()),
+            };
         // The scheduler queues a submitted workload too, should this process stop here.
         match self.execute(id, WorkloadCommand::Queue { at: now() }, &context).await {
             Ok(done) => Ok(done.state),
@@ -151,13 +156,23 @@ impl<S: EventStore> Routing<S> {
     }
 
     /// Pauses, resumes or cancels a workload for its customer.
-    pub async fn act(&self, id: &str, command: WorkloadCommand, context: &EventContext) -> Result<Workload, RoutingError> {
+    pub async fn act(
+        &self,
+        id: &str,
+        command: WorkloadCommand,
+        context: &EventContext,
+    ) -> Result<Workload, RoutingError> {
         let id = parse_id(id)?;
         Ok(self.execute(id, command, context).await?.state)
     }
 
     /// Runs a tenant command.
-    pub async fn tenant(&self, id: &str, command: TenantCommand, context: &EventContext) -> Result<Tenant, RoutingError> {
+    pub async fn tenant(
+        &self,
+        id: &str,
+        command: TenantCommand,
+        context: &EventContext,
+    ) -> Result<Tenant, RoutingError> {
         TenantId::new(id).map_err(|e| RoutingError::Invalid { field: "id", reason: e.to_string() })?;
         let done = self.tenants.execute(id, command, context).await?;
         let first = done.version - done.events.len() as u64;
@@ -168,7 +183,13 @@ impl<S: EventStore> Routing<S> {
     }
 
     /// Creates a tenant.
-    pub async fn create_tenant(&self, id: &str, name: &str, quota: Quota, context: &EventContext) -> Result<Tenant, RoutingError> {
+    pub async fn create_tenant(
+        &self,
+        id: &str,
+        name: &str,
+        quota: Quota,
+        context: &EventContext,
+    ) -> Result<Tenant, RoutingError> {
         let tenant_id = TenantId::new(id).map_err(|e| RoutingError::Invalid { field: "id", reason: e.to_string() })?;
         let name = if name.is_empty() { id.to_owned() } else { name.to_owned() };
         self.tenant(id, TenantCommand::Create { id: tenant_id, name, quota, at: now() }, context).await
@@ -180,7 +201,10 @@ impl<S: EventStore> Routing<S> {
             return Err(RoutingError::NotFound(format!("no GPU host {host:?} in the fleet")));
         }
         let (event_type, payload) = match &cordon {
-            Some(c) => (HOST_CORDONED, pb::HostCordoned { host: host.to_owned(), reason: c.reason.clone(), drain: c.drain }.encode_to_vec()),
+            Some(c) => (
+                HOST_CORDONED,
+                pb::HostCordoned { host: host.to_owned(), reason: c.reason.clone(), drain: c.drain }.encode_to_vec(),
+            ),
             None => (HOST_UNCORDONED, pb::HostUncordoned { host: host.to_owned() }.encode_to_vec()),
         };
         let event = context.event(0, event_type, payload, hcp_runtime::clock::now_micros());

@@ -78,7 +78,8 @@ fn housekeeping(board: &Inner, max_attempts: u32, at: Timestamp) -> Vec<(Workloa
             }
             WorkloadStatus::Preempted => commands.push((*id, WorkloadCommand::Queue { at })),
             s if s.holds_resources() && spec.preemptible && s != WorkloadStatus::Migrating => {
-                let on = w.resources.iter().filter_map(|r| host_of.get(r.as_str())).find(|h| draining.contains(&h.as_str()));
+                let on =
+                    w.resources.iter().filter_map(|r| host_of.get(r.as_str())).find(|h| draining.contains(&h.as_str()));
                 if let Some(host) = on {
                     let reason = format!("host {host} is draining");
                     commands.push((*id, WorkloadCommand::Preempt { reason, at }));
@@ -159,7 +160,14 @@ fn input(board: &Board, now: i64, aging_micros: i64) -> (Input, HashMap<String, 
         .filter(|(_, t)| t.id.is_some())
         .map(|(id, t)| {
             let q = t.quota;
-            (id.clone(), TenantQuota { nominal_gpus: q.nominal_gpus, borrowing_limit_gpus: q.borrowing_limit_gpus, weight: q.weight.max(1) })
+            (
+                id.clone(),
+                TenantQuota {
+                    nominal_gpus: q.nominal_gpus,
+                    borrowing_limit_gpus: q.borrowing_limit_gpus,
+                    weight: q.weight.max(1),
+                },
+            )
         })
         .collect();
     (Input { gpus, running, queue, tenants, now_unix_micros: now, aging_micros }, ids)

@@ -37,7 +37,10 @@ impl Handler for View {
 
     fn wants(&self, event: &RecordedEvent) -> bool {
         let s = event.stream.as_str();
-        s.starts_with(Workload::STREAM_PREFIX) || s.starts_with(GPU_STREAMS) || s.starts_with("tenant-") || s == HOSTS_STREAM
+        s.starts_with(Workload::STREAM_PREFIX)
+            || s.starts_with(GPU_STREAMS)
+            || s.starts_with("tenant-")
+            || s == HOSTS_STREAM
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {

@@ -15,7 +15,8 @@ pub use resource::{
 pub use site::{decode_site_event, encode_site_event, site_policy_to_pb, site_to_pb};
 pub use tenant::{decode_tenant_event, encode_tenant_event};
 pub use workload::{
-    decode_workload_event, encode_workload_event, kind_from_pb, kind_to_pb, spec_from_pb, spec_to_pb as workload_spec_to_pb,
+    decode_workload_event, encode_workload_event, kind_from_pb, kind_to_pb, spec_from_pb,
+    spec_to_pb as workload_spec_to_pb,
 };
 
 /// The schema version every event type is written at today.

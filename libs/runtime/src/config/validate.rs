@@ -88,7 +88,12 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
     let e = &config.execution;
     if let Some(token) = &e.enrolment_token {
         let ok = token.expose().len() >= 16 && token.expose() != REDACTED;
-        check.that(ok, "execution.enrolment_token", REDACTED, "must be at least 16 characters (and not the placeholder)")?;
+        check.that(
+            ok,
+            "execution.enrolment_token",
+            REDACTED,
+            "must be at least 16 characters (and not the placeholder)",
+        )?;
     }
     check.positive("execution.agent_lost_seconds", e.agent_lost_seconds)?;
     let ok = ["requeue", "fail"].contains(&e.lost_agent.as_str());

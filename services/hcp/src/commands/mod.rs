@@ -1,10 +1,14 @@
 //! One module per noun, one file per verb.
 
+pub mod api;
 pub mod backtest;
 pub mod events;
+pub mod hosts;
 pub mod plan;
 pub mod resources;
 pub mod serve;
 pub mod sites;
 pub mod status;
+pub mod tenants;
 pub mod up;
+pub mod workloads;

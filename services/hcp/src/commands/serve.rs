@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The services `hcp serve` runs today.
-pub const SERVABLE: [&str; 3] = ["discovery", "pricing", "optimization"];
+pub const SERVABLE: [&str; 5] = ["discovery", "pricing", "optimization", "routing", "execution"];
 
 /// Runs `service` until SIGINT or SIGTERM.
 pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
@@ -28,6 +28,12 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
     let market =
         if service == "pricing" { Some(hcp_pricing::market_data(config).map_err(anyhow::Error::msg)?) } else { None };
     let discovery = DiscoveryConfig::from_config(config).context("discovery.targets")?;
+    let token = config.execution.enrolment_token.as_ref().map(|t| t.expose().to_owned());
+    if service == "execution" && token.is_none() {
+        anyhow::bail!(
+            "execution.enrolment_token is not set: agents enrol with it (set it in the file or HCP_EXECUTION__ENROLMENT_TOKEN)"
+        );
+    }
 
     let metrics = Metrics::new();
     let store = Arc::new(Instrumented::new(settings::open_or_create(config).await?, metrics.clone()));
@@ -36,7 +42,9 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
     let grpc = match (service, market) {
         ("discovery", _) => Discovery::start(&host, discovery).await?.grpc_addr,
         ("pricing", Some(market)) => hcp_pricing::start(&host, config, market, addrs.grpc).await?,
-        _ => hcp_optimization::start(&host, config, addrs.grpc, None).await?.0,
+        ("optimization", _) => hcp_optimization::start(&host, config, addrs.grpc, None).await?.0,
+        ("routing", _) => hcp_routing::start(&host, config, addrs.grpc).await?.0,
+        _ => hcp_execution::start(&host, config, token.unwrap_or_default(), addrs.grpc).await?.0,
     };
     eprintln!(
         "ready: {service} gRPC on http://{grpc}, HTTP on http://{http} (/metrics, /health, /status); store {}",

@@ -1,8 +1,9 @@
 //! `hcp up`: the platform on its embedded defaults, in one process, through the same
 //! runtime and code as `hcp serve`: the event store, a simulated fleet (miners on
 //! loopback addresses, GPU hosts with their agents), discovery, pricing (replaying the
-//! shipped ERCOT and Bitcoin series) and optimization (planning each site on each
-//! recorded price), each on its own gRPC address from the configuration, and one
+//! shipped ERCOT and Bitcoin series), optimization (planning each site on each
+//! recorded price), routing (the workload queue, with a `demo` tenant) and execution
+//! (the simulated GPU hosts' agents attach to it and run what is placed), each on its own gRPC address from the configuration, and one
 //! `/metrics` for the process. Runs until SIGINT or SIGTERM; prints the fleet's health
 //! every poll interval and each plan.
 
@@ -10,6 +11,8 @@ use crate::settings;
 use anyhow::Context;
 use hcp_agent::AgentConfig;
 use hcp_agent::backend::Simulated;
+use hcp_agent::executor::ExecutorConfig;
+use hcp_agent::runner::Runner;
 use hcp_discovery::{Discovery, DiscoveryConfig, ScanTarget};
 use hcp_domain::ids::SiteId;
 use hcp_domain::resource::Health;
@@ -68,6 +71,17 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         discovery.inventory.len()
     );
 
+    let (routing, _) = hcp_routing::start(&host, config, config.services.routing.grpc).await?;
+    eprintln!("routing: gRPC on http://{routing} (workloads, tenants, hosts)");
+    // Its own agents enrol with the configured token, or with one made for this run.
+    let token = config
+        .execution
+        .enrolment_token
+        .as_ref()
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |t| t.expose().to_owned());
+    let (execution, _) = hcp_execution::start(&host, config, token.clone(), config.services.execution.grpc).await?;
+    eprintln!("execution: gRPC on http://{execution} (agents attach here)");
+
     if fleet.is_some() {
         let site = config.sites.first().map_or_else(|| "tx-south-1".to_owned(), |s| s.id.clone());
         for (n, gpu_host) in SimGpuHost::fleet(sim.gpu_hosts as usize, sim.gpus_per_host).into_iter().enumerate() {
@@ -77,12 +91,26 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 site: site.clone(),
                 rack: format!("g{}", n / 4 + 1),
             };
+            let executor = ExecutorConfig {
+                execution: format!("http://{execution}"),
+                token: token.clone(),
+                host: gpu_host.name.clone(),
+                gpus: gpu_host.gpus.iter().map(|g| (g.uuid.clone(), g.index)).collect(),
+                data_dir: config.data.dir.join("agents").join(&gpu_host.name),
+                runner: Runner::Simulated { time_factor: sim.time_factor },
+            };
             host.spawn("agent", async move {
                 if let Err(e) = hcp_agent::run(Simulated(gpu_host), agent).await {
                     tracing::error!(error = %e, "agent stopped");
                 }
             });
+            host.spawn("agent executor", async move {
+                if let Err(e) = hcp_agent::executor::run(executor).await {
+                    tracing::error!(error = %e, "agent executor stopped");
+                }
+            });
         }
+        demo_tenant(config, routing).await;
     }
 
     let pricing = hcp_pricing::start(&host, config, market, config.services.pricing.grpc).await?;
@@ -105,7 +133,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 discovery.inventory.len(),
                 started.elapsed().as_secs_f64()
             );
-            eprintln!("ready: try `hcp resources list`, `hcp status` and `hcp events tail --follow` in another terminal; Ctrl-C stops");
+            eprintln!("ready: try `hcp resources list`, `hcp workloads submit --tenant demo --kind training --gpu-model H100 --gpus 8 --duration 2h`, `hcp status` and `hcp events tail --follow` in another terminal; Ctrl-C stops");
         }
         () = host.shutdown.cancelled() => {}
         () = hcp_runtime::host::signal() => host.shutdown.cancel(),
@@ -125,6 +153,37 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     drop(fleet);
     stopped.map_err(anyhow::Error::msg)
 }
+
+/// The demo tenant: the whole simulated GPU fleet as its quota, every class granted, so
+/// that a first workload can be submitted at once (`--tenant demo`).
+async fn demo_tenant(config: &Config, routing: std::net::SocketAddr) {
+    use hcp_proto::v1 as pb;
+    let gpus = config.simulator.gpu_hosts * config.simulator.gpus_per_host;
+    let Ok(channel) = hcp_proto::client::connect(&format!("http://{routing}")).await else { return };
+    let mut tenants = pb::tenants_client::TenantsClient::new(channel);
+    let create = pb::CreateTenantRequest {
+        id: DEMO_TENANT.to_owned(),
+        name: "Demo tenant".to_owned(),
+        nominal_gpus: gpus,
+        borrowing_limit_gpus: 0,
+        weight: 1,
+    };
+    match tenants.create(create).await {
+        Ok(_) => {
+            let grant =
+                pb::GrantClassRequest { id: DEMO_TENANT.to_owned(), kind: pb::WorkloadKind::RealtimeInference as i32 };
+            if let Err(e) = tenants.grant(grant).await {
+                tracing::warn!(error = %e, "cannot grant the demo tenant realtime inference");
+            }
+            eprintln!("tenant: {DEMO_TENANT} ({gpus} GPUs, every class) created");
+        }
+        Err(s) if s.code() == tonic::Code::AlreadyExists => {}
+        Err(e) => tracing::warn!(error = %e, "cannot create the demo tenant"),
+    }
+}
+
+/// The tenant `hcp up` creates.
+pub const DEMO_TENANT: &str = "demo";
 
 fn health_line(inventory: &hcp_discovery::Inventory) -> String {
     let snapshot = inventory.snapshot();

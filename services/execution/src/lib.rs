@@ -1,0 +1,22 @@
+//! Execution: placed workloads run on their GPUs through the agents.
+//!
+//! Agents dial in ([`grpc`]: one long-lived stream each, enrolled with an operator's
+//! token) so that agents behind a site's NAT work. [`execution`] reconciles each
+//! workload's recorded state with what its agents were told (start, pause, resume,
+//! stop) and records their reports as workload events (`workload.starting`,
+//! `workload.started`, `workload.checkpointed`, `workload.completed`,
+//! `workload.failed`); an agent gone too long has its work re-queued or failed by
+//! policy. [`ledger`] and [`view`] are its projection of the log: a restarted execution
+//! folds the log and resumes every in-flight command, and the agents' journals make a
+//! repeated start harmless.
+
+#![forbid(unsafe_code)]
+
+pub mod execution;
+pub mod grpc;
+pub mod ledger;
+mod start;
+pub mod view;
+
+pub use execution::{Execution, LostPolicy};
+pub use start::start;

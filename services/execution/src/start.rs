@@ -1,0 +1,74 @@
+//! Starting execution on the runtime: the ledger catches up with the log, then the
+//! reconciler resumes every in-flight command and the agents' API listens.
+
+use crate::execution::{Execution, LostPolicy};
+use crate::grpc::ExecutionService;
+use crate::ledger::Ledger;
+use crate::view::View;
+use hcp_eventstore::EventStore;
+use hcp_proto::v1::execution_server::ExecutionServer;
+use hcp_runtime::config::Config;
+use hcp_runtime::grpc::GrpcServices;
+use hcp_runtime::host::StartError;
+use hcp_runtime::{Durability, Host, Repository};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Starts execution in `host` with the agents' enrolment `token`; returns the API's address.
+pub async fn start<S: EventStore>(
+    host: &Arc<Host<S>>,
+    config: &Config,
+    token: String,
+    grpc: SocketAddr,
+) -> Result<(SocketAddr, Arc<Execution<S>>), StartError> {
+    let (dirty, mut todo) = mpsc::unbounded_channel();
+    let execution = Arc::new(Execution {
+        workloads: Repository::new(Arc::clone(&host.store)),
+        ledger: Mutex::new(Ledger::default()),
+        agents: Mutex::new(HashMap::new()),
+        token,
+        grace_seconds: config.routing.preemption_grace_seconds.ceil() as u32,
+        lost_after: Duration::from_secs_f64(config.execution.agent_lost_seconds),
+        lost_policy: if config.execution.lost_agent == "fail" { LostPolicy::Fail } else { LostPolicy::Requeue },
+        started: Instant::now(),
+        dirty,
+        queries: Mutex::new(HashMap::new()),
+        counter: AtomicU64::new(0),
+    });
+    let head = host.store.head().await?;
+    let view = host.reactor("execution", Arc::new(View(Arc::clone(&execution))), Durability::InMemory);
+    tokio::select! {
+        _ = view.caught_up(head) => {},
+        () = host.shutdown.cancelled() => {},
+    }
+    let (worker, shutdown) = (Arc::clone(&execution), host.shutdown.clone());
+    host.spawn("reconciler", async move {
+        loop {
+            tokio::select! {
+                next = todo.recv() => match next {
+                    Some(id) => worker.reconcile(id).await,
+                    None => return,
+                },
+                () = shutdown.cancelled() => return,
+            }
+        }
+    });
+    let (sweeper, shutdown) = (Arc::clone(&execution), host.shutdown.clone());
+    host.spawn("lost agents", async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = every.tick() => sweeper.sweep().await,
+                () = shutdown.cancelled() => return,
+            }
+        }
+    });
+    let mut services = GrpcServices::default();
+    services.add(ExecutionServer::new(ExecutionService(Arc::clone(&execution))));
+    let addr = host.serve("execution", services, grpc).await?;
+    Ok((addr, execution))
+}

@@ -1,0 +1,36 @@
+//! What the commands that call a service share: dialling its configured address, naming
+//! the caller in `x-hcp-actor`, and printing a reply as JSON.
+
+use anyhow::Context;
+use hcp_runtime::config::Config;
+
+/// A channel to `service`'s gRPC API (`--api` overrides the configuration's address).
+pub async fn channel(config: &Config, service: &str, api: Option<&str>) -> anyhow::Result<tonic::transport::Channel> {
+    let addrs = config.service(service).with_context(|| format!("no addresses for {service}"))?;
+    let url = api.map_or_else(|| format!("http://{}", addrs.grpc), ToOwned::to_owned);
+    hcp_proto::client::connect(&url)
+        .await
+        .with_context(|| format!("{service} answers this (is `hcp up` or `hcp serve {service}` running?)"))
+}
+
+/// A request that names the person at the keyboard as its actor (`<role>:$USER`).
+pub fn request<T>(message: T, role: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    if let Ok(actor) = format!("{role}:{user}").parse() {
+        request.metadata_mut().insert("x-hcp-actor", actor);
+    }
+    request
+}
+
+/// A reply as one line of JSON (`full_name` is its message, e.g. `hcp.v1.WorkloadView`).
+pub fn json(full_name: &str, message: &impl prost::Message) -> String {
+    hcp_proto::descriptors::message_to_json(full_name, &message.encode_to_vec())
+        .map(|v| v.to_string())
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
+}
+
+/// A refused call as an error that says what was refused and why.
+pub fn refused(what: &str, status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{what}: {} ({:?})", status.message(), status.code())
+}
