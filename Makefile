@@ -11,7 +11,7 @@ run: build
 	./target/debug/hcp up
 
 build:
-	$(CARGO) build -p hcp -p hcp-simulator
+	$(CARGO) build -p hcp -p hcp-simulator -p hcp-agent
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
 test: nats lint unit

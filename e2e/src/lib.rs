@@ -1,8 +1,11 @@
-//! Helpers for end-to-end tests: find (or build) the `hcp` binary and run it as an
-//! operator would.
+//! Helpers for end-to-end tests: find (or build) the `hcp` binaries, run them as an
+//! operator would, and watch the processes they start.
 
 #![forbid(unsafe_code)]
 
+mod proc;
+
+pub use proc::{Proc, eventually};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -17,6 +20,12 @@ pub fn hcp_bin() -> PathBuf {
 pub fn simulator_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| workspace_bin("hcp-simulator", "hcp-simulator")).clone()
+}
+
+/// The `hcp-agent` binary (built here if missing).
+pub fn agent_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| workspace_bin("hcp-agent", "hcp-agent")).clone()
 }
 
 /// A binary of this workspace's target directory, built if missing.

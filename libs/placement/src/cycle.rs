@@ -38,7 +38,12 @@ pub fn schedule(input: &Input) -> Decision {
         }
     }
     let used = usage(input);
-    let mut quotas = Quotas::new(&input.tenants, &used);
+    let mut waiting: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    for p in &input.queue {
+        let w = waiting.entry(p.tenant.clone()).or_default();
+        *w = w.saturating_add(p.shape.count);
+    }
+    let mut quotas = Quotas::new(&input.tenants, &used, &waiting);
     let mut capacity = Capacity::new(&input.gpus, &busy);
     let at_start = capacity.clone();
     // The fleet with nothing running: built when a shape first fails to fit.

@@ -16,6 +16,8 @@ pub struct Quotas {
     index: FnvMap<String, usize>,
     quotas: Vec<TenantQuota>,
     used: Vec<u32>,
+    /// What each tenant's running and waiting work claims at the cycle's start.
+    claimed: Vec<u32>,
     /// Over all tenants: nominal GPUs left unused, and GPUs used beyond nominal.
     idle: u64,
     borrowed: u64,
@@ -64,19 +66,40 @@ fn borrowed_of(q: &TenantQuota, used: u32) -> u64 {
 }
 
 impl Quotas {
-    /// Quotas with what each tenant uses now (tenants using GPUs without a quota count
-    /// as borrowing nothing and lending nothing).
-    pub fn new(quotas: &BTreeMap<String, TenantQuota>, used: &BTreeMap<String, u32>) -> Quotas {
-        let mut q = Quotas { index: FnvMap::default(), quotas: Vec::new(), used: Vec::new(), idle: 0, borrowed: 0 };
+    /// Quotas with what each tenant uses now and what its queue waits for (tenants using
+    /// GPUs without a quota count as borrowing nothing and lending nothing). A tenant's
+    /// nominal quota is idle, and may be lent, only where neither its running nor its
+    /// waiting work claims it: quota lent while its owner waits would be taken back at
+    /// once, a preemption for nothing.
+    pub fn new(
+        quotas: &BTreeMap<String, TenantQuota>,
+        used: &BTreeMap<String, u32>,
+        waiting: &BTreeMap<String, u32>,
+    ) -> Quotas {
+        let mut q = Quotas {
+            index: FnvMap::default(),
+            quotas: Vec::new(),
+            used: Vec::new(),
+            claimed: Vec::new(),
+            idle: 0,
+            borrowed: 0,
+        };
         for (tenant, quota) in quotas {
             let u = used.get(tenant).copied().unwrap_or(0);
+            let claimed = u.saturating_add(waiting.get(tenant).copied().unwrap_or(0));
             q.index.insert(tenant.clone(), q.quotas.len());
-            q.idle += idle_of(quota, u);
+            q.idle += idle_of(quota, claimed);
             q.borrowed += borrowed_of(quota, u);
             q.quotas.push(quota.clone());
             q.used.push(u);
+            q.claimed.push(claimed);
         }
         q
+    }
+
+    /// What tenant `t` claims of its quota: what it uses, or with its queue, if more.
+    fn claim(&self, t: usize) -> u32 {
+        self.used[t].max(self.claimed[t])
     }
 
     /// GPUs a tenant with a quota uses.
@@ -108,7 +131,7 @@ impl Quotas {
         }
         let new_borrow = over_after - used.saturating_sub(q.nominal_gpus);
         // What the others leave idle of their nominal quota, less what is borrowed already.
-        let idle = self.idle - idle_of(q, used);
+        let idle = self.idle - idle_of(q, self.claim(t));
         let borrowed = self.borrowed - borrowed_of(q, used);
         if borrowed + u64::from(new_borrow) > idle {
             return Admission::Refuse(Refusal::NothingToBorrow);
@@ -119,11 +142,11 @@ impl Quotas {
     /// Records `count` more GPUs for `tenant`.
     pub fn charge(&mut self, tenant: &str, count: u32) {
         let Some(&t) = self.index.get(tenant) else { return };
-        let (q, used) = (&self.quotas[t], self.used[t]);
-        self.idle -= idle_of(q, used);
+        let (q, used, claim) = (&self.quotas[t], self.used[t], self.claim(t));
+        self.idle -= idle_of(q, claim);
         self.borrowed -= borrowed_of(q, used);
         self.used[t] = used + count;
-        self.idle += idle_of(q, used + count);
-        self.borrowed += borrowed_of(q, used + count);
+        self.idle += idle_of(&self.quotas[t], self.claim(t));
+        self.borrowed += borrowed_of(&self.quotas[t], used + count);
     }
 }

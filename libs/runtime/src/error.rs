@@ -27,13 +27,15 @@ pub enum ErrorCode {
     DeadlineExceeded,
     /// The caller may not do this.
     PermissionDenied,
+    /// The caller did not prove who it is (a wrong or missing token).
+    Unauthenticated,
     /// A bug or corrupt data.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::InvalidArgument,
         ErrorCode::FailedPrecondition,
         ErrorCode::NotFound,
@@ -42,6 +44,7 @@ impl ErrorCode {
         ErrorCode::Unavailable,
         ErrorCode::DeadlineExceeded,
         ErrorCode::PermissionDenied,
+        ErrorCode::Unauthenticated,
         ErrorCode::Internal,
     ];
 
@@ -56,6 +59,7 @@ impl ErrorCode {
             ErrorCode::Unavailable => tonic::Code::Unavailable,
             ErrorCode::DeadlineExceeded => tonic::Code::DeadlineExceeded,
             ErrorCode::PermissionDenied => tonic::Code::PermissionDenied,
+            ErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
             ErrorCode::Internal => tonic::Code::Internal,
         }
     }
@@ -70,6 +74,7 @@ impl ErrorCode {
             ErrorCode::Unavailable => 503,
             ErrorCode::DeadlineExceeded => 504,
             ErrorCode::PermissionDenied => 403,
+            ErrorCode::Unauthenticated => 401,
             ErrorCode::Internal => 500,
         }
     }
@@ -95,6 +100,7 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::DeadlineExceeded => "deadline_exceeded",
             ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Internal => "internal",
         }
     }
@@ -172,6 +178,11 @@ impl HasErrorCode for hcp_domain::tenant::TenantError {
             E::ZeroWeight | E::InvalidName => ErrorCode::InvalidArgument,
         }
     }
+}
+
+/// Compares two secrets in time that does not depend on where they first differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

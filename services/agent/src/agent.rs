@@ -20,6 +20,8 @@ pub struct AgentConfig {
     pub site: String,
     /// Its rack, if known.
     pub rack: String,
+    /// The enrolment token (empty: none).
+    pub token: String,
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -44,6 +46,7 @@ pub async fn run(mut backend: impl GpuBackend, config: AgentConfig) -> anyhow::R
             rack: config.rack.clone(),
             gpus: gpus.clone(),
             backend: backend.name().into(),
+            token: config.token.clone(),
         };
         let interval = match client.register_agent(registration).await {
             Ok(reply) => {

@@ -158,7 +158,10 @@ async fn handle(
         Some(C::Pause(p)) => control(state, &p.workload_id, p.attempt, Control::Pause).await,
         Some(C::Resume(r)) => control(state, &r.workload_id, r.attempt, Control::Resume).await,
         Some(C::Logs(q)) => {
-            let (text, found) = read_log(&config.runner, &q.workload_id, q.max_bytes).await;
+            // Only the agent that ran it answers.
+            let ran = state.lock().await.journal.iter().any(|(w, _)| *w == q.workload_id);
+            let (text, found) =
+                if ran { read_log(&config.runner, &q.workload_id, q.max_bytes).await } else { (String::new(), false) };
             let reply = pb::LogsReply { request: q.request, text, found };
             let _ = out.send(pb::AgentMessage { message: Some(pb::agent_message::Message::Logs(reply)) }).await;
         }
@@ -216,7 +219,8 @@ async fn start_run(
     }
     guard.journal.insert(key);
     let index_of: HashMap<&str, u32> = config.gpus.iter().map(|(u, i)| (u.as_str(), *i)).collect();
-    let gpu_indices = start.gpu_uuids.iter().filter_map(|u| index_of.get(u.as_str()).copied()).collect();
+    let mut gpu_indices: Vec<u32> = start.gpu_uuids.iter().filter_map(|u| index_of.get(u.as_str()).copied()).collect();
+    gpu_indices.sort_unstable();
     let Some(spec) = start.spec else { return };
     let launch = Launch {
         workload: start.workload_id.clone(),

@@ -240,6 +240,10 @@ async fn process(launch: Launch, logs: PathBuf, mut control: mpsc::Receiver<Cont
             }
             () = &mut deadline, if paused_at.is_none() => {
                 stop(&mut child, pid, Duration::from_secs(10)).await;
+                if spec.command.is_empty() {
+                    // A reservation ends, done, when its time is up.
+                    break (pb::RunState::Completed, String::new());
+                }
                 break (pb::RunState::Failed, format!("exceeded its maximum run time of {} s", spec.max_run_time_seconds));
             }
             c = control.recv() => match c {

@@ -41,6 +41,7 @@ async fn a_lost_agent_turns_its_gpus_offline_and_back() {
         host: "gpu-host-01".into(),
         site: "tx-south-1".into(),
         rack: "g1".into(),
+        token: String::new(),
     };
     let host = || Simulated(SimGpuHost::new("gpu-host-01", &GPU_MODELS[0], 8));
     let agent = tokio::spawn(run(host(), agent_config.clone()));
@@ -99,6 +100,7 @@ async fn a_refused_registration_stops_the_agent_instead_of_retrying() {
         host: "gpu-host-09".into(),
         site: "tx-south-1".into(),
         rack: String::new(),
+        token: String::new(),
     };
     let ended = tokio::time::timeout(Duration::from_secs(5), run(Broken, agent)).await.expect("it gives up at once");
     let error = ended.expect_err("refused").to_string();

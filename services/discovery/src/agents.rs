@@ -24,6 +24,9 @@ pub enum AgentError {
     /// Empty or missing where required.
     #[error("{0}")]
     Missing(&'static str),
+    /// Not the enrolment token.
+    #[error("token: not the enrolment token agents register with")]
+    Unauthenticated,
     /// The store refused.
     #[error(transparent)]
     Record(#[from] RecordError),
@@ -33,6 +36,7 @@ impl hcp_runtime::HasErrorCode for AgentError {
     fn code(&self) -> hcp_runtime::ErrorCode {
         match self {
             AgentError::Invalid(_) | AgentError::Missing(_) => hcp_runtime::ErrorCode::InvalidArgument,
+            AgentError::Unauthenticated => hcp_runtime::ErrorCode::Unauthenticated,
             // A domain refusal (say, a GPU with 0 MiB of memory) stays a refusal: the
             // agent must not retry it forever.
             AgentError::Record(e) => e.code(),
@@ -73,6 +77,12 @@ impl<S: EventStore> Agents<S> {
 
     /// Registers a host's GPUs (idempotent: a re-registering host keeps its resources).
     pub async fn register(&self, req: pb::RegisterAgentRequest) -> Result<Vec<ResourceId>, AgentError> {
+        if let Some(token) = &self.config.agent_token
+            && !hcp_runtime::error::same_secret(token, &req.token)
+        {
+            tracing::warn!(host = %req.host, "registration with a wrong token refused");
+            return Err(AgentError::Unauthenticated);
+        }
         if req.host.is_empty() {
             return Err(AgentError::Missing("host is empty"));
         }

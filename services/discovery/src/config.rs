@@ -57,6 +57,8 @@ pub struct DiscoveryConfig {
     pub heartbeat_interval: Duration,
     /// Where the gRPC API listens.
     pub grpc_addr: SocketAddr,
+    /// The token agents must register with (execution's enrolment token); none: any agent.
+    pub agent_token: Option<String>,
 }
 
 impl Default for DiscoveryConfig {
@@ -72,6 +74,7 @@ impl Default for DiscoveryConfig {
             agent_timeout: Duration::from_secs(15),
             heartbeat_interval: Duration::from_secs(5),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            agent_token: None,
         }
     }
 }
@@ -96,6 +99,7 @@ impl DiscoveryConfig {
             agent_timeout,
             heartbeat_interval: (agent_timeout / 3).min(Duration::from_secs(5)),
             grpc_addr: config.services.discovery.grpc,
+            agent_token: config.execution.enrolment_token.as_ref().map(|t| t.expose().to_owned()),
             ..DiscoveryConfig::default()
         })
     }

@@ -16,11 +16,6 @@ const PING: Duration = Duration::from_secs(5);
 /// The service.
 pub struct ExecutionService<S>(pub Arc<Execution<S>>);
 
-/// Compares without leaking where the first difference is.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 type Commands = Pin<Box<dyn Stream<Item = Result<pb::AgentCommand, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -35,7 +30,7 @@ impl<S: EventStore> pb::execution_server::Execution for ExecutionService<S> {
         let Some(pb::AgentMessage { message: Some(pb::agent_message::Message::Enrol(enrol)) }) = first else {
             return Err(Status::invalid_argument("enrol: the first message must be an enrolment"));
         };
-        if !same(&enrol.token, &self.0.token) {
+        if !hcp_runtime::error::same_secret(&enrol.token, &self.0.token) {
             tracing::warn!(host = %enrol.host, "enrolment with a wrong token refused");
             return Err(Status::unauthenticated("token: not an enrolment token this execution issued"));
         }

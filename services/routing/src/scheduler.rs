@@ -54,7 +54,10 @@ pub async fn cycle<S: EventStore>(routing: &Routing<S>) {
     }
     for p in &decision.preemptions {
         let Some(&id) = ids.get(p.victim.as_str()) else { continue };
-        let reason = format!("preempted for workload {} of a higher class", p.for_workload);
+        let reason = format!(
+            "preempted to make room for workload {} (a higher class, or its tenant's own quota)",
+            p.for_workload
+        );
         routing.record(id, WorkloadCommand::Preempt { reason, at }, &context).await;
     }
     let mut board = routing.board.write();

@@ -59,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         host: args.host.clone(),
         site: args.site.clone(),
         rack: args.rack.clone(),
+        token: args.token.clone().unwrap_or_default(),
     };
     match args.backend.as_str() {
         "simulated" => {

@@ -29,6 +29,13 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     // Inputs first: a data file that cannot be read stops here, before anything starts.
     let market = hcp_pricing::market_data(config).map_err(anyhow::Error::msg)?;
     let mut discovery_config = DiscoveryConfig::from_config(config).context("discovery.targets")?;
+    // Its own agents enrol with the configured token, or with one made for this run.
+    let token = config
+        .execution
+        .enrolment_token
+        .as_ref()
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |t| t.expose().to_owned());
+    discovery_config.agent_token = Some(token.clone());
 
     let metrics = Metrics::new();
     let store = Arc::new(Instrumented::new(settings::open_or_create(config).await?, metrics.clone()));
@@ -73,12 +80,6 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 
     let (routing, _) = hcp_routing::start(&host, config, config.services.routing.grpc).await?;
     eprintln!("routing: gRPC on http://{routing} (workloads, tenants, hosts)");
-    // Its own agents enrol with the configured token, or with one made for this run.
-    let token = config
-        .execution
-        .enrolment_token
-        .as_ref()
-        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |t| t.expose().to_owned());
     let (execution, _) = hcp_execution::start(&host, config, token.clone(), config.services.execution.grpc).await?;
     eprintln!("execution: gRPC on http://{execution} (agents attach here)");
 
@@ -90,6 +91,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 host: gpu_host.name.clone(),
                 site: site.clone(),
                 rack: format!("g{}", n / 4 + 1),
+                token: token.clone(),
             };
             let executor = ExecutorConfig {
                 execution: format!("http://{execution}"),
