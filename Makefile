@@ -41,6 +41,7 @@ bench: nats
 	$(CARGO) bench -p hcp-placement --bench placement
 	$(CARGO) bench -p hcp-discovery --bench fleet
 	$(CARGO) bench -p hcp --bench runtime
+	$(CARGO) bench -p hcp --bench workloads
 	$(CARGO) bench -p hcp --bench store
 
 fmt:

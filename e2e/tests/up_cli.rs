@@ -86,7 +86,7 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no resource \"asic-10.9.9.9\""));
 
-    let tail = stdout_ok(&hcp(&store, &["events", "tail", "-n", "500", "--json"]));
+    let tail = stdout_ok(&hcp(&store, &["events", "tail", "-n", "5000", "--json"]));
     assert!(tail.lines().filter(|l| l.contains("\"resource.registered\"")).count() >= 60, "{tail}");
 
     // The optimizer plans a site on demand, records the plan and explains it.
@@ -115,12 +115,12 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     assert!(scrape.contains("hcp_grpc_server_requests_total{service=\"optimization\",method=\"/hcp.v1.Optimization/Plan\",code=\"NotFound\"}"), "{scrape}");
     assert!(scrape.contains("hcp_store_operation_duration_seconds_bucket"), "{scrape}");
 
-    // `hcp status` finds the three services, serving, and the planner's checkpoint.
+    // `hcp status` finds the five services, serving, and the planner's checkpoint.
     let status = stdout_ok(&hcp(&store, &["status", "--json"]));
     let status: serde_json::Value = serde_json::from_str(status.trim()).expect("json");
     let services = status["services"].as_array().expect("services");
     let names: Vec<&str> = services.iter().filter_map(|s| s["service"].as_str()).collect();
-    assert_eq!(names, ["discovery", "pricing", "optimization"], "{status}");
+    assert_eq!(names, ["discovery", "pricing", "optimization", "routing", "execution"], "{status}");
     assert!(services.iter().all(|s| s["state"] == "serving"), "{status}");
     let consumers = services[2]["consumers"].as_array().expect("consumers");
     let planner = &consumers[0];
