@@ -194,3 +194,28 @@ fn a_long_wait_climbs_a_class_so_nothing_starves() {
     assert_eq!(&*d.placements[0].workload, "old-training", "{d:#?}");
     assert_eq!(d.pending[0].reason, Reason::Priority);
 }
+
+#[test]
+fn quota_whose_owner_waits_is_not_lent() {
+    // 8 GPUs free; a (4 nominal, may borrow 4) was preempted for b (4 nominal) and waits
+    // ahead of b's work: lending b's quota now would be taken back at once.
+    let gpus = [host(0, 4, "h100"), host(1, 4, "h100")].concat();
+    let input = Input {
+        gpus,
+        running: vec![],
+        queue: vec![
+            job("a-gang", "a", Class::Training, 8, Locality::Any),
+            job("b-job", "b", Class::Training, 4, Locality::Any),
+        ],
+        tenants: quotas(&[("a", 4, 4), ("b", 4, 0)]),
+        ..Input::default()
+    };
+    let decision = schedule(&input);
+    let placed: Vec<&str> = decision.placements.iter().map(|p| p.workload.as_ref()).collect();
+    assert_eq!(placed, ["b-job"], "{decision:?}");
+    let waiting = decision.pending.iter().find(|p| p.workload.as_ref() == "a-gang").expect("a waits");
+    assert_eq!(waiting.reason, Reason::WaitingForQuota, "{waiting:?}");
+    // With b's queue empty, a borrows b's idle quota.
+    let alone = Input { queue: vec![job("a-gang", "a", Class::Training, 8, Locality::Any)], ..input };
+    assert_eq!(schedule(&alone).placements.len(), 1);
+}

@@ -11,6 +11,7 @@
 //! The services share this process but talk only through the store and gRPC, as apart.
 
 #[path = "store/report.rs"]
+#[allow(dead_code)] // the bench prints percentiles only
 mod report;
 
 use hcp_agent::executor::ExecutorConfig;
