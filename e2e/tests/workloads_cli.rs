@@ -64,9 +64,19 @@ impl Platform {
         Proc::spawn(host, command)
     }
 
-    fn submit(&self, args: &[&str]) -> String {
+    /// Submits with `flags` (separated by spaces); returns the workload's id.
+    fn submit(&self, flags: &str) -> String {
+        self.submit_command(flags, &[])
+    }
+
+    /// Submits with `flags` and a command to run; returns the workload's id.
+    fn submit_command(&self, flags: &str, command: &[&str]) -> String {
         let mut all = vec!["workloads", "submit", "--json"];
-        all.extend_from_slice(args);
+        all.extend(flags.split_whitespace());
+        if !command.is_empty() {
+            all.push("--");
+            all.extend_from_slice(command);
+        }
         let view: Value = serde_json::from_str(&self.ok(&all)).expect("a view");
         view["workloadId"].as_str().expect("an id").to_owned()
     }
@@ -100,6 +110,11 @@ impl Platform {
         }
         seen
     }
+}
+
+/// A command line's words.
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
 }
 
 fn config(path: &Path, url: &str, token: &str) {
@@ -200,79 +215,18 @@ async fn two_tenants_borrow_preempt_resume_and_survive_a_killed_execution() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success() && err.contains(code) && err.contains(field), "{overrides:?}: {err}");
     }
-    let out = p.hcp(&[
-        "workloads",
-        "submit",
-        "--tenant",
-        "acme",
-        "--kind",
-        "training",
-        "--gpu-model",
-        "H100",
-        "--gpus",
-        "1",
-        "--duration",
-        "5x",
-    ]);
+    let out = p.hcp(&words("workloads submit --tenant acme --kind training --gpu-model H100 --gpus 1 --duration 5x"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--duration"), "a bad duration names its flag");
     let log = store.read_all(0, usize::MAX).await.expect("log");
     assert!(!log.iter().any(|e| e.stream.starts_with("workload-")), "a refused submit records nothing");
 
     // acme's gang borrows globex's idle quota.
-    let t1 = p.submit(&[
-        "--tenant",
-        "acme",
-        "--kind",
-        "training",
-        "--gpu-model",
-        "H100",
-        "--gpus",
-        "8",
-        "--duration",
-        "20m",
-        "--checkpointing",
-        "--site",
-        "tx-south-1",
-        "--key",
-        "t1",
-    ]);
-    assert_eq!(
-        p.submit(&[
-            "--tenant",
-            "acme",
-            "--kind",
-            "training",
-            "--gpu-model",
-            "H100",
-            "--gpus",
-            "8",
-            "--duration",
-            "20m",
-            "--checkpointing",
-            "--site",
-            "tx-south-1",
-            "--key",
-            "t1"
-        ]),
-        t1,
-        "the same key answers the same workload"
-    );
-    let out = p.hcp(&[
-        "workloads",
-        "submit",
-        "--tenant",
-        "acme",
-        "--kind",
-        "training",
-        "--gpu-model",
-        "H100",
-        "--gpus",
-        "4",
-        "--duration",
-        "20m",
-        "--key",
-        "t1",
-    ]);
+    let t1_flags = "--tenant acme --kind training --gpu-model H100 --gpus 8 --duration 20m --checkpointing --site tx-south-1 --key t1";
+    let t1 = p.submit(t1_flags);
+    assert_eq!(p.submit(t1_flags), t1, "the same key answers the same workload");
+    let out = p.hcp(&words(
+        "workloads submit --tenant acme --kind training --gpu-model H100 --gpus 4 --duration 20m --key t1",
+    ));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AlreadyExists"), "a reused key with another spec");
     p.until(&t1, "running", Duration::from_secs(20)).await;
     assert!(
@@ -283,20 +237,7 @@ async fn two_tenants_borrow_preempt_resume_and_survive_a_killed_execution() {
         .await;
 
     // globex needs its quota back: acme's gang is preempted and waits with its reason.
-    let g1 = p.submit(&[
-        "--tenant",
-        "globex",
-        "--kind",
-        "training",
-        "--gpu-model",
-        "H100",
-        "--gpus",
-        "4",
-        "--duration",
-        "2m",
-        "--site",
-        "tx-south-1",
-    ]);
+    let g1 = p.submit("--tenant globex --kind training --gpu-model H100 --gpus 4 --duration 2m --site tx-south-1");
     p.until(&g1, "running", Duration::from_secs(20)).await;
     let waiting = p.until(&t1, "queued", Duration::from_secs(10)).await;
     assert_eq!(waiting["attempts"], 2, "{waiting}");
@@ -309,24 +250,7 @@ async fn two_tenants_borrow_preempt_resume_and_survive_a_killed_execution() {
     assert!(resumed["progressMs"].as_str().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0) >= 120_000, "{resumed}");
 
     // Realtime inference preempts training, and its endpoint is reported.
-    let r1 = p.submit(&[
-        "--tenant",
-        "globex",
-        "--kind",
-        "realtime-inference",
-        "--gpu-model",
-        "H100",
-        "--gpus",
-        "4",
-        "--duration",
-        "1m",
-        "--max-latency-ms",
-        "50",
-        "--port",
-        "8000",
-        "--site",
-        "tx-south-1",
-    ]);
+    let r1 = p.submit("--tenant globex --kind realtime-inference --gpu-model H100 --gpus 4 --duration 1m --max-latency-ms 50 --port 8000 --site tx-south-1");
     let serving = p.until(&r1, "running", Duration::from_secs(20)).await;
     assert!(serving["endpoint"].as_str().is_some_and(|e| e.ends_with(":8000")), "{serving}");
     p.until(&t1, "queued", Duration::from_secs(10)).await;
@@ -334,24 +258,10 @@ async fn two_tenants_borrow_preempt_resume_and_survive_a_killed_execution() {
     p.until(&t1, "running", Duration::from_secs(20)).await;
 
     // A real process: CUDA_VISIBLE_DEVICES set to its GPUs, its output kept.
-    let proc = p.submit(&[
-        "--tenant",
-        "acme",
-        "--kind",
-        "batch-inference",
-        "--gpu-model",
-        "H100",
-        "--gpus",
-        "2",
-        "--duration",
-        "1m",
-        "--site",
-        "lab",
-        "--",
-        "sh",
-        "-c",
-        "echo gpus=$CUDA_VISIBLE_DEVICES",
-    ]);
+    let proc = p.submit_command(
+        "--tenant acme --kind batch-inference --gpu-model H100 --gpus 2 --duration 1m --site lab",
+        &["sh", "-c", "echo gpus=$CUDA_VISIBLE_DEVICES"],
+    );
     p.until(&proc, "completed", Duration::from_secs(20)).await;
     let logs = p.ok(&["workloads", "logs", &proc]);
     assert!(logs.contains("gpus=0,1"), "{logs}");
@@ -359,20 +269,7 @@ async fn two_tenants_borrow_preempt_resume_and_survive_a_killed_execution() {
     // SIGKILL execution mid-run; a new one resumes from the log.
     execution.child.kill().expect("kill");
     execution.child.wait().expect("wait");
-    let late = p.submit(&[
-        "--tenant",
-        "globex",
-        "--kind",
-        "batch-inference",
-        "--gpu-model",
-        "H100",
-        "--gpus",
-        "2",
-        "--duration",
-        "5s",
-        "--site",
-        "lab",
-    ]);
+    let late = p.submit("--tenant globex --kind batch-inference --gpu-model H100 --gpus 2 --duration 5s --site lab");
     let _execution = p.serve("execution");
     p.until(&late, "completed", Duration::from_secs(30)).await;
     let done = p.until(&t1, "completed", Duration::from_secs(60)).await;

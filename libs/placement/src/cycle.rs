@@ -38,9 +38,10 @@ pub fn schedule(input: &Input) -> Decision {
         }
     }
     let used = usage(input);
-    let mut waiting: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    // GPUs each tenant's queue waits for (keyed by borrowed names: no copy per workload).
+    let mut waiting: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
     for p in &input.queue {
-        let w = waiting.entry(p.tenant.clone()).or_default();
+        let w = waiting.entry(p.tenant.as_str()).or_default();
         *w = w.saturating_add(p.shape.count);
     }
     let mut quotas = Quotas::new(&input.tenants, &used, &waiting);

@@ -74,7 +74,7 @@ impl Quotas {
     pub fn new(
         quotas: &BTreeMap<String, TenantQuota>,
         used: &BTreeMap<String, u32>,
-        waiting: &BTreeMap<String, u32>,
+        waiting: &BTreeMap<&str, u32>,
     ) -> Quotas {
         let mut q = Quotas {
             index: FnvMap::default(),
@@ -86,7 +86,7 @@ impl Quotas {
         };
         for (tenant, quota) in quotas {
             let u = used.get(tenant).copied().unwrap_or(0);
-            let claimed = u.saturating_add(waiting.get(tenant).copied().unwrap_or(0));
+            let claimed = u.saturating_add(waiting.get(tenant.as_str()).copied().unwrap_or(0));
             q.index.insert(tenant.clone(), q.quotas.len());
             q.idle += idle_of(quota, claimed);
             q.borrowed += borrowed_of(quota, u);

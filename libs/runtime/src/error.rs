@@ -180,11 +180,6 @@ impl HasErrorCode for hcp_domain::tenant::TenantError {
     }
 }
 
-/// Compares two secrets in time that does not depend on where they first differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

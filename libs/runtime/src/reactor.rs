@@ -41,6 +41,13 @@ impl HandlerError {
     }
 }
 
+impl HandlerError {
+    /// A stored event this handler cannot read (`stream vN: why`); not retried.
+    pub fn corrupt(event: &RecordedEvent, why: impl std::fmt::Display) -> Self {
+        HandlerError::new(ErrorCode::Internal, format!("{} v{}: {why}", event.stream, event.version))
+    }
+}
+
 impl<E: crate::error::HasErrorCode> From<E> for HandlerError {
     fn from(e: E) -> Self {
         HandlerError::new(e.code(), &e)

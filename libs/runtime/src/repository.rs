@@ -83,6 +83,15 @@ pub struct Executed<A: Aggregate> {
     pub events: Vec<A::Event>,
 }
 
+impl<A: Aggregate> Executed<A> {
+    /// The events it recorded, each with its version in the stream (for a projection
+    /// that applies its own writes at once, by version, before the log delivers them).
+    pub fn versioned(&self) -> impl Iterator<Item = (u64, &A::Event)> {
+        let first = self.version - self.events.len() as u64;
+        self.events.iter().enumerate().map(move |(n, e)| (first + n as u64 + 1, e))
+    }
+}
+
 /// Loads, decides and appends `A`s; keeps the last state of each in memory.
 pub struct Repository<A, S> {
     store: Arc<S>,

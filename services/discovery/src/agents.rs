@@ -78,7 +78,7 @@ impl<S: EventStore> Agents<S> {
     /// Registers a host's GPUs (idempotent: a re-registering host keeps its resources).
     pub async fn register(&self, req: pb::RegisterAgentRequest) -> Result<Vec<ResourceId>, AgentError> {
         if let Some(token) = &self.config.agent_token
-            && !hcp_runtime::error::same_secret(token, &req.token)
+            && !token.matches(&req.token)
         {
             tracing::warn!(host = %req.host, "registration with a wrong token refused");
             return Err(AgentError::Unauthenticated);

@@ -58,7 +58,7 @@ pub struct DiscoveryConfig {
     /// Where the gRPC API listens.
     pub grpc_addr: SocketAddr,
     /// The token agents must register with (execution's enrolment token); none: any agent.
-    pub agent_token: Option<String>,
+    pub agent_token: Option<hcp_runtime::config::Secret>,
 }
 
 impl Default for DiscoveryConfig {
@@ -99,7 +99,7 @@ impl DiscoveryConfig {
             agent_timeout,
             heartbeat_interval: (agent_timeout / 3).min(Duration::from_secs(5)),
             grpc_addr: config.services.discovery.grpc,
-            agent_token: config.execution.enrolment_token.as_ref().map(|t| t.expose().to_owned()),
+            agent_token: config.execution.enrolment_token.clone(),
             ..DiscoveryConfig::default()
         })
     }

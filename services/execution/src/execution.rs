@@ -56,7 +56,7 @@ pub struct Execution<S> {
     /// Agents by host.
     pub agents: Mutex<HashMap<String, Link>>,
     /// The enrolment token.
-    pub token: String,
+    pub token: hcp_runtime::config::Secret,
     /// Seconds a stopped workload gets before SIGKILL.
     pub grace_seconds: u32,
     /// How long an agent may be gone before its work is handled.
@@ -92,6 +92,11 @@ impl<S: EventStore> Execution<S> {
         lock(&self.agents)
     }
 
+    /// Log queries waiting for their agent's answer.
+    pub fn queries(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<pb::LogsReply>>> {
+        lock(&self.queries)
+    }
+
     /// A fresh number.
     pub fn next(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed) + 1
@@ -105,10 +110,9 @@ impl<S: EventStore> Execution<S> {
     ) -> Result<Executed<Workload>, RepositoryError<WorkloadError>> {
         let context = EventContext::new(ACTOR);
         let done = self.workloads.execute(&id.to_string(), command, &context).await?;
-        let first = done.version - done.events.len() as u64;
         let mut ledger = self.ledger();
-        for (n, e) in done.events.iter().enumerate() {
-            ledger.apply_workload(id, e, first + n as u64 + 1);
+        for (version, e) in done.versioned() {
+            ledger.apply_workload(id, e, version);
         }
         drop(ledger);
         if !done.events.is_empty() {

@@ -30,7 +30,7 @@ impl<S: EventStore> pb::execution_server::Execution for ExecutionService<S> {
         let Some(pb::AgentMessage { message: Some(pb::agent_message::Message::Enrol(enrol)) }) = first else {
             return Err(Status::invalid_argument("enrol: the first message must be an enrolment"));
         };
-        if !hcp_runtime::error::same_secret(&enrol.token, &self.0.token) {
+        if !self.0.token.matches(&enrol.token) {
             tracing::warn!(host = %enrol.host, "enrolment with a wrong token refused");
             return Err(Status::unauthenticated("token: not an enrolment token this execution issued"));
         }
@@ -72,9 +72,8 @@ impl<S: EventStore> pb::execution_server::Execution for ExecutionService<S> {
                     Ok(Some(pb::AgentMessage { message: Some(m) })) => match m {
                         pb::agent_message::Message::Report(r) => execution.report(&host, r).await,
                         pb::agent_message::Message::Logs(reply) => {
-                            if let Some(waiting) =
-                                execution.queries.lock().ok().and_then(|mut q| q.remove(&reply.request))
-                            {
+                            let waiting = execution.queries().remove(&reply.request);
+                            if let Some(waiting) = waiting {
                                 let _ = waiting.send(reply);
                             }
                         }
@@ -112,7 +111,7 @@ impl<S: EventStore> pb::execution_server::Execution for ExecutionService<S> {
         for host in hosts {
             let request = self.0.next();
             let (tx, rx) = oneshot::channel();
-            self.0.queries.lock().map_err(|_| Status::internal("poisoned"))?.insert(request, tx);
+            self.0.queries().insert(request, tx);
             let query = pb::LogsQuery { request, workload_id: r.workload_id.clone(), max_bytes: r.max_bytes };
             if !self.0.send(&host, pb::agent_command::Command::Logs(query)).await {
                 continue;

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 pub async fn start<S: EventStore>(
     host: &Arc<Host<S>>,
     config: &Config,
-    token: String,
+    token: hcp_runtime::config::Secret,
     grpc: SocketAddr,
 ) -> Result<(SocketAddr, Arc<Execution<S>>), StartError> {
     let (dirty, mut todo) = mpsc::unbounded_channel();

@@ -7,7 +7,7 @@ use hcp_domain::ids::WorkloadId;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::Workload;
 use hcp_eventstore::{EventStore, RecordedEvent};
-use hcp_runtime::{ErrorCode, EventSourced, Handler, HandlerError};
+use hcp_runtime::{EventSourced, Handler, HandlerError};
 use std::sync::Arc;
 
 /// The consumer name (in memory: folded from the start at each start).
@@ -15,10 +15,6 @@ pub const VIEW: &str = "execution-view";
 
 /// Folds the log into the ledger.
 pub struct View<S>(pub Arc<Execution<S>>);
-
-fn corrupt(event: &RecordedEvent, e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::new(ErrorCode::Internal, format!("{} v{}: {e}", event.stream, event.version))
-}
 
 impl<S: EventStore> Handler for View<S> {
     fn name(&self) -> &str {
@@ -32,15 +28,15 @@ impl<S: EventStore> Handler for View<S> {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
         if let Some(id) = event.stream.strip_prefix(Workload::STREAM_PREFIX) {
-            let id = WorkloadId::parse(id).map_err(|e| corrupt(event, e))?;
-            let decoded = Workload::decode(event).map_err(|e| corrupt(event, e))?;
+            let id = WorkloadId::parse(id).map_err(|e| HandlerError::corrupt(event, e))?;
+            let decoded = Workload::decode(event).map_err(|e| HandlerError::corrupt(event, e))?;
             if self.0.ledger().apply_workload(id, &decoded, event.version) {
                 let _ = self.0.dirty.send(id);
             }
         } else if let Some(id) = event.stream.strip_prefix("resource-") {
             let at = Timestamp::from_unix_micros(event.metadata.time_unix_micros);
-            let decoded =
-                decode_resource_event(&event.event_type, &event.payload, at).map_err(|e| corrupt(event, e))?;
+            let decoded = decode_resource_event(&event.event_type, &event.payload, at)
+                .map_err(|e| HandlerError::corrupt(event, e))?;
             self.0.ledger().apply_resource(id, &decoded);
         }
         Ok(())

@@ -19,7 +19,7 @@ use hcp_agent::runner::Runner;
 use hcp_discovery::{Discovery, DiscoveryConfig};
 use hcp_eventstore::{AnyStore, Direction, EventStore};
 use hcp_proto::v1 as pb;
-use hcp_runtime::config::{Config, LoadOptions};
+use hcp_runtime::config::{Config, LoadOptions, Secret};
 use hcp_runtime::{Host, Metrics};
 use report::percentiles;
 use std::sync::Arc;
@@ -46,13 +46,14 @@ async fn run(name: &str, url: &str, dir: &std::path::Path) -> anyhow::Result<()>
         &host,
         DiscoveryConfig {
             grpc_addr: "127.0.0.1:0".parse()?,
-            agent_token: Some(token.clone()),
+            agent_token: Some(Secret::new(token.clone())),
             ..DiscoveryConfig::default()
         },
     )
     .await?;
     let (routing_addr, routing) = hcp_routing::start(&host, &config, "127.0.0.1:0".parse()?).await?;
-    let (execution_addr, _) = hcp_execution::start(&host, &config, token.clone(), "127.0.0.1:0".parse()?).await?;
+    let (execution_addr, _) =
+        hcp_execution::start(&host, &config, Secret::new(token.clone()), "127.0.0.1:0".parse()?).await?;
     let gpus = hcp_sim::gpu::SimGpuHost::new("bench-host", &hcp_domain::catalogue::GPU_MODELS[0], 8);
     let data_dir = dir.join(format!("agent-{name}"));
     let executor = ExecutorConfig {

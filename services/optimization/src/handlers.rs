@@ -79,8 +79,7 @@ impl<S: EventStore> Handler for Planner<S> {
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
-        let price = pb::PriceObserved::decode(event.payload.as_ref())
-            .map_err(|e| HandlerError::new(ErrorCode::Internal, format!("{} v{}: {e}", event.stream, event.version)))?;
+        let price = pb::PriceObserved::decode(event.payload.as_ref()).map_err(|e| HandlerError::corrupt(event, e))?;
         if !self.view.caught_up(event.position).await {
             return Err(HandlerError::new(ErrorCode::Unavailable, "the view stopped"));
         }

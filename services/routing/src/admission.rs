@@ -104,7 +104,7 @@ fn feasible(board: &Inner, spec: &WorkloadSpec) -> Result<(), Refusal> {
     if fits.is_empty() {
         return Err(invalid("spec.site", format!("no {model} GPU is at site {:?}", site.unwrap_or_default())));
     }
-    let most = |key: &dyn Fn(&crate::board::GpuSlot) -> String| {
+    let most = |key: &dyn Fn(&hcp_placement::Gpu) -> String| {
         let mut groups: BTreeMap<String, u32> = BTreeMap::new();
         for g in &fits {
             *groups.entry(key(g)).or_default() += 1;

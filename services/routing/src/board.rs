@@ -12,29 +12,10 @@ use hcp_domain::ids::{ResourceId, WorkloadId};
 use hcp_domain::resource::{Health, Resource, ResourceKind};
 use hcp_domain::tenant::Tenant;
 use hcp_domain::workload::{Workload, WorkloadEvent, WorkloadStatus};
-use hcp_placement::PendingReason;
+use hcp_placement::{Gpu, PendingReason};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::Notify;
-
-/// One GPU as the scheduler sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GpuSlot {
-    /// Its resource id.
-    pub id: ResourceId,
-    /// Canonical model id (`h100-sxm-80gb`).
-    pub model: String,
-    /// Device memory, MiB.
-    pub memory_mib: u64,
-    /// Site.
-    pub site: String,
-    /// Rack (the host's name when the agent gave none).
-    pub rack: String,
-    /// Host.
-    pub host: String,
-    /// Whether it can take work (healthy or degraded).
-    pub healthy: bool,
-}
 
 /// An operator's cordon on a host.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,19 +143,21 @@ impl Board {
 }
 
 impl Inner {
-    /// Every GPU, in id order.
-    pub fn gpus(&self) -> impl Iterator<Item = GpuSlot> + '_ {
+    /// Every GPU as the placement core takes it (canonical model, rack or else the host,
+    /// healthy when healthy or degraded, cordoned with its host), in id order.
+    pub fn gpus(&self) -> impl Iterator<Item = Gpu> + '_ {
         self.resources.values().filter_map(|r| {
             let spec = r.spec.as_ref()?;
             let ResourceKind::Gpu { model, host, memory_mib, .. } = &spec.kind else { return None };
-            Some(GpuSlot {
-                id: r.id.clone()?,
+            Some(Gpu {
+                id: r.id.as_ref()?.as_str().to_owned(),
                 model: canonical_gpu_model(model),
                 memory_mib: *memory_mib,
                 site: spec.site.as_str().to_owned(),
                 rack: spec.rack.as_ref().map_or_else(|| host.clone(), |r| r.as_str().to_owned()),
                 host: host.clone(),
                 healthy: matches!(r.health, Health::Healthy | Health::Degraded),
+                cordoned: self.cordons.contains_key(host),
             })
         })
     }

@@ -94,9 +94,8 @@ impl<S: EventStore> Routing<S> {
         context: &EventContext,
     ) -> Result<Executed<Workload>, RepositoryError<WorkloadError>> {
         let done = self.workloads.execute(&id.to_string(), command, context).await?;
-        let first = done.version - done.events.len() as u64;
-        for (n, e) in done.events.iter().enumerate() {
-            self.board.apply_workload(id, e, first + n as u64 + 1);
+        for (version, e) in done.versioned() {
+            self.board.apply_workload(id, e, version);
         }
         Ok(done)
     }
@@ -120,7 +119,8 @@ impl<S: EventStore> Routing<S> {
         request: pb::SubmitWorkloadRequest,
         context: &EventContext,
     ) -> Result<Workload, RoutingError> {
-        let (id, spec) = admission::admit(&self.board.read(), request.clone())?;
+        let key = request.request_id.clone();
+        let (id, spec) = admission::admit(&self.board.read(), request)?;
         let context = context.clone().with_tenant(spec.tenant.as_str());
         let submitted =
             match self.execute(id, WorkloadCommand::Submit { id, spec: spec.clone(), at: now() }, &context).await {
@@ -128,7 +128,7 @@ impl<S: EventStore> Routing<S> {
                 Err(RepositoryError::Refused { source: WorkloadError::AlreadyExists(_), .. }) => {
                     let (existing, _) = self.workloads.load(&id.to_string()).await?;
                     if existing.spec.as_ref() != Some(&spec) {
-                        return Err(Refusal::KeyReused(request.request_id).into());
+                        return Err(Refusal::KeyReused(key).into());
                     }
                     return Ok(existing);
                 }
@@ -175,9 +175,8 @@ impl<S: EventStore> Routing<S> {
     ) -> Result<Tenant, RoutingError> {
         TenantId::new(id).map_err(|e| RoutingError::Invalid { field: "id", reason: e.to_string() })?;
         let done = self.tenants.execute(id, command, context).await?;
-        let first = done.version - done.events.len() as u64;
-        for (n, e) in done.events.iter().enumerate() {
-            self.board.apply_tenant(id, e, first + n as u64 + 1);
+        for (version, e) in done.versioned() {
+            self.board.apply_tenant(id, e, version);
         }
         Ok(done.state)
     }

@@ -69,7 +69,9 @@ pub async fn cycle<S: EventStore>(routing: &Routing<S>) {
 /// preemptible work off draining hosts.
 fn housekeeping(board: &Inner, max_attempts: u32, at: Timestamp) -> Vec<(WorkloadId, WorkloadCommand)> {
     let draining: Vec<&str> = board.cordons.iter().filter(|(_, c)| c.drain).map(|(h, _)| h.as_str()).collect();
-    let host_of: HashMap<String, String> = board.gpus().map(|g| (g.id.as_str().to_owned(), g.host)).collect();
+    // Only a drain needs to know where each GPU is.
+    let host_of: HashMap<String, String> =
+        if draining.is_empty() { HashMap::new() } else { board.gpus().map(|g| (g.id, g.host)).collect() };
     let mut commands = Vec::new();
     for (id, w) in &board.workloads {
         let Some(spec) = &w.spec else { continue };
@@ -107,24 +109,16 @@ pub fn class(kind: WorkloadKind) -> Class {
 /// The placement core's input, and the workload ids by the text the decision names them.
 fn input(board: &Board, now: i64, aging_micros: i64) -> (Input, HashMap<String, WorkloadId>) {
     let board = board.read();
-    let gpus: Vec<Gpu> = board
-        .gpus()
-        .map(|g| Gpu {
-            cordoned: board.cordons.contains_key(&g.host),
-            id: g.id.as_str().to_owned(),
-            model: g.model,
-            memory_mib: g.memory_mib,
-            site: g.site,
-            rack: g.rack,
-            host: g.host,
-            healthy: g.healthy,
-        })
-        .collect();
+    let gpus: Vec<Gpu> = board.gpus().collect();
     let mut ids = HashMap::new();
     let mut running = Vec::new();
     let mut queue = Vec::new();
     for (id, w) in &board.workloads {
         let Some(spec) = &w.spec else { continue };
+        // Ended work is neither placed nor a victim: no id text for it each cycle.
+        if !(w.status.holds_resources() || w.status == WorkloadStatus::Queued) {
+            continue;
+        }
         let text = id.to_string();
         if w.status.holds_resources() {
             running.push(Running {
@@ -136,7 +130,7 @@ fn input(board: &Board, now: i64, aging_micros: i64) -> (Input, HashMap<String, 
                 started_unix_micros: w.updated_at.unix_micros(),
                 preempting: false,
             });
-        } else if w.status == WorkloadStatus::Queued {
+        } else {
             queue.push(pending(&text, w, spec));
         }
         ids.insert(text, *id);

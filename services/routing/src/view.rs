@@ -8,7 +8,7 @@ use hcp_domain::units::Timestamp;
 use hcp_domain::workload::Workload;
 use hcp_eventstore::RecordedEvent;
 use hcp_proto::v1 as pb;
-use hcp_runtime::{ErrorCode, EventSourced, Handler, HandlerError};
+use hcp_runtime::{EventSourced, Handler, HandlerError};
 use prost::Message;
 use std::sync::Arc;
 
@@ -25,10 +25,6 @@ const GPU_STREAMS: &str = "resource-gpu-";
 
 /// Folds the log into the board.
 pub struct View(pub Arc<Board>);
-
-fn corrupt(event: &RecordedEvent, e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::new(ErrorCode::Internal, format!("{} v{}: {e}", event.stream, event.version))
-}
 
 impl Handler for View {
     fn name(&self) -> &str {
@@ -47,27 +43,30 @@ impl Handler for View {
         let at = Timestamp::from_unix_micros(event.metadata.time_unix_micros);
         let s = event.stream.as_str();
         if let Some(id) = s.strip_prefix(Workload::STREAM_PREFIX) {
-            let id = WorkloadId::parse(id).map_err(|e| corrupt(event, e))?;
-            let decoded = Workload::decode(event).map_err(|e| corrupt(event, e))?;
+            let id = WorkloadId::parse(id).map_err(|e| HandlerError::corrupt(event, e))?;
+            let decoded = Workload::decode(event).map_err(|e| HandlerError::corrupt(event, e))?;
             self.0.apply_workload(id, &decoded, event.version);
         } else if let Some(id) = s.strip_prefix("resource-") {
-            let decoded =
-                decode_resource_event(&event.event_type, &event.payload, at).map_err(|e| corrupt(event, e))?;
+            let decoded = decode_resource_event(&event.event_type, &event.payload, at)
+                .map_err(|e| HandlerError::corrupt(event, e))?;
             self.0.apply_resource(id, &decoded);
         } else if let Some(id) = s.strip_prefix("tenant-") {
-            let decoded = decode_tenant_event(&event.event_type, &event.payload, at).map_err(|e| corrupt(event, e))?;
+            let decoded = decode_tenant_event(&event.event_type, &event.payload, at)
+                .map_err(|e| HandlerError::corrupt(event, e))?;
             self.0.apply_tenant(id, &decoded, event.version);
         } else {
             match event.event_type.as_str() {
                 HOST_CORDONED => {
-                    let m = pb::HostCordoned::decode(event.payload.as_ref()).map_err(|e| corrupt(event, e))?;
+                    let m = pb::HostCordoned::decode(event.payload.as_ref())
+                        .map_err(|e| HandlerError::corrupt(event, e))?;
                     self.0.apply_cordon(&m.host, Some(Cordon { reason: m.reason, drain: m.drain }), event.version);
                 }
                 HOST_UNCORDONED => {
-                    let m = pb::HostUncordoned::decode(event.payload.as_ref()).map_err(|e| corrupt(event, e))?;
+                    let m = pb::HostUncordoned::decode(event.payload.as_ref())
+                        .map_err(|e| HandlerError::corrupt(event, e))?;
                     self.0.apply_cordon(&m.host, None, event.version);
                 }
-                other => return Err(corrupt(event, format!("unknown event type {other:?}"))),
+                other => return Err(HandlerError::corrupt(event, format!("unknown event type {other:?}"))),
             }
         }
         Ok(())

@@ -24,6 +24,14 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `candidate` is the value, in time that does not depend on where they first
+    /// differ (for checking a token a caller presents).
+    pub fn matches(&self, candidate: &str) -> bool {
+        let value = self.0.as_bytes();
+        value.len() == candidate.len()
+            && value.iter().zip(candidate.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
 }
 
 impl fmt::Debug for Secret {

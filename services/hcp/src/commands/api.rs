@@ -1,8 +1,26 @@
 //! What the commands that call a service share: dialling its configured address, naming
 //! the caller in `x-hcp-actor`, and printing a reply as JSON.
 
+use crate::cli::Output;
 use anyhow::Context;
 use hcp_runtime::config::Config;
+
+/// A list command's arguments: the service's address and the output format.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// The service's gRPC address (default: the configuration's).
+    #[arg(long)]
+    pub api: Option<String>,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// A workload kind's name as users type it (`training`, `batch-inference`,
+/// `realtime-inference`), from its message enum.
+pub fn kind_name(kind: i32) -> String {
+    hcp_domain::codec::kind_from_pb("", "kind", kind).map_or_else(|_| "?".to_owned(), |k| k.to_string())
+}
 
 /// A channel to `service`'s gRPC API (`--api` overrides the configuration's address).
 pub async fn channel(config: &Config, service: &str, api: Option<&str>) -> anyhow::Result<tonic::transport::Channel> {

@@ -2,8 +2,7 @@
 //! Hosts API. A cordoned host takes no new work; a drained one also has its preemptible
 //! work re-queued (the rest finishes).
 
-use crate::cli::Output;
-use crate::commands::api::{channel, json, refused, request};
+use crate::commands::api::{ListArgs, channel, json, refused, request};
 use clap::{Args, Subcommand};
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::hosts_client::HostsClient;
@@ -33,17 +32,6 @@ pub struct HostArgs {
     /// The routing gRPC address.
     #[arg(long)]
     pub api: Option<String>,
-}
-
-/// `hcp hosts list`
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// The routing gRPC address.
-    #[arg(long)]
-    pub api: Option<String>,
-    /// Output format.
-    #[command(flatten)]
-    pub output: Output,
 }
 
 fn line(h: &pb::HostView) -> String {

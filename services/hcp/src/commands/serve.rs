@@ -28,7 +28,7 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
     let market =
         if service == "pricing" { Some(hcp_pricing::market_data(config).map_err(anyhow::Error::msg)?) } else { None };
     let discovery = DiscoveryConfig::from_config(config).context("discovery.targets")?;
-    let token = config.execution.enrolment_token.as_ref().map(|t| t.expose().to_owned());
+    let token = config.execution.enrolment_token.clone();
     if service == "execution" && token.is_none() {
         anyhow::bail!(
             "execution.enrolment_token is not set: agents enrol with it (set it in the file or HCP_EXECUTION__ENROLMENT_TOKEN)"
@@ -44,7 +44,7 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
         ("pricing", Some(market)) => hcp_pricing::start(&host, config, market, addrs.grpc).await?,
         ("optimization", _) => hcp_optimization::start(&host, config, addrs.grpc, None).await?.0,
         ("routing", _) => hcp_routing::start(&host, config, addrs.grpc).await?.0,
-        _ => hcp_execution::start(&host, config, token.unwrap_or_default(), addrs.grpc).await?.0,
+        _ => hcp_execution::start(&host, config, token.context("execution.enrolment_token")?, addrs.grpc).await?.0,
     };
     eprintln!(
         "ready: {service} gRPC on http://{grpc}, HTTP on http://{http} (/metrics, /health, /status); store {}",

@@ -1,8 +1,7 @@
 //! `hcp tenants create|set-quota|grant|revoke|list`: tenants' quotas, weights and the
 //! classes an operator grants them, through routing's Tenants API.
 
-use crate::cli::Output;
-use crate::commands::api::{channel, json, refused, request};
+use crate::commands::api::{ListArgs, channel, json, kind_name, refused, request};
 use crate::commands::workloads::kind;
 use clap::{Args, Subcommand};
 use hcp_proto::v1 as pb;
@@ -58,29 +57,8 @@ pub struct GrantArgs {
     pub api: Option<String>,
 }
 
-/// `hcp tenants list`
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// The routing gRPC address.
-    #[arg(long)]
-    pub api: Option<String>,
-    /// Output format.
-    #[command(flatten)]
-    pub output: Output,
-}
-
 fn print(t: &pb::TenantView) {
-    let classes: Vec<&str> = t
-        .classes
-        .iter()
-        .filter_map(|c| pb::WorkloadKind::try_from(*c).ok())
-        .map(|k| match k {
-            pb::WorkloadKind::Training => "training",
-            pb::WorkloadKind::BatchInference => "batch-inference",
-            pb::WorkloadKind::RealtimeInference => "realtime-inference",
-            pb::WorkloadKind::Unspecified => "?",
-        })
-        .collect();
+    let classes: Vec<String> = t.classes.iter().map(|c| kind_name(*c)).collect();
     println!(
         "{:<16} {:>8} {:>8} {:>6} {:>6}  {}",
         t.id,

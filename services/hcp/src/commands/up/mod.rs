@@ -35,7 +35,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         .enrolment_token
         .as_ref()
         .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), |t| t.expose().to_owned());
-    discovery_config.agent_token = Some(token.clone());
+    let secret = hcp_runtime::config::Secret::new(token.clone());
+    discovery_config.agent_token = Some(secret.clone());
 
     let metrics = Metrics::new();
     let store = Arc::new(Instrumented::new(settings::open_or_create(config).await?, metrics.clone()));
@@ -78,9 +79,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         discovery.inventory.len()
     );
 
-    let (routing, _) = hcp_routing::start(&host, config, config.services.routing.grpc).await?;
-    eprintln!("routing: gRPC on http://{routing} (workloads, tenants, hosts)");
-    let (execution, _) = hcp_execution::start(&host, config, token.clone(), config.services.execution.grpc).await?;
+    let (routing_addr, routing) = hcp_routing::start(&host, config, config.services.routing.grpc).await?;
+    eprintln!("routing: gRPC on http://{routing_addr} (workloads, tenants, hosts)");
+    let (execution, _) = hcp_execution::start(&host, config, secret, config.services.execution.grpc).await?;
     eprintln!("execution: gRPC on http://{execution} (agents attach here)");
 
     if fleet.is_some() {
@@ -112,7 +113,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 }
             });
         }
-        demo_tenant(config, routing).await;
+        demo_tenant(config, &routing).await;
     }
 
     let pricing = hcp_pricing::start(&host, config, market, config.services.pricing.grpc).await?;
@@ -157,29 +158,26 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 }
 
 /// The demo tenant: the whole simulated GPU fleet as its quota, every class granted, so
-/// that a first workload can be submitted at once (`--tenant demo`).
-async fn demo_tenant(config: &Config, routing: std::net::SocketAddr) {
-    use hcp_proto::v1 as pb;
+/// that a first workload can be submitted at once (`--tenant demo`). Recorded once, by
+/// routing, with `hcp up` as the actor.
+async fn demo_tenant<S: hcp_eventstore::EventStore>(config: &Config, routing: &hcp_routing::Routing<S>) {
+    use hcp_domain::tenant::{Quota, TenantCommand};
+    use hcp_domain::workload::WorkloadKind;
     let gpus = config.simulator.gpu_hosts * config.simulator.gpus_per_host;
-    let Ok(channel) = hcp_proto::client::connect(&format!("http://{routing}")).await else { return };
-    let mut tenants = pb::tenants_client::TenantsClient::new(channel);
-    let create = pb::CreateTenantRequest {
-        id: DEMO_TENANT.to_owned(),
-        name: "Demo tenant".to_owned(),
-        nominal_gpus: gpus,
-        borrowing_limit_gpus: 0,
-        weight: 1,
-    };
-    match tenants.create(create).await {
+    let context = hcp_runtime::EventContext::new("hcp-up");
+    let quota = Quota { nominal_gpus: gpus, borrowing_limit_gpus: 0, weight: 1 };
+    match routing.create_tenant(DEMO_TENANT, "Demo tenant", quota, &context).await {
         Ok(_) => {
-            let grant =
-                pb::GrantClassRequest { id: DEMO_TENANT.to_owned(), kind: pb::WorkloadKind::RealtimeInference as i32 };
-            if let Err(e) = tenants.grant(grant).await {
+            let grant = TenantCommand::Grant {
+                class: WorkloadKind::RealtimeInference,
+                at: hcp_domain::units::Timestamp::from_unix_micros(hcp_runtime::clock::now_micros()),
+            };
+            if let Err(e) = routing.tenant(DEMO_TENANT, grant, &context).await {
                 tracing::warn!(error = %e, "cannot grant the demo tenant realtime inference");
             }
             eprintln!("tenant: {DEMO_TENANT} ({gpus} GPUs, every class) created");
         }
-        Err(s) if s.code() == tonic::Code::AlreadyExists => {}
+        Err(e) if hcp_runtime::HasErrorCode::code(&e) == hcp_runtime::ErrorCode::AlreadyExists => {}
         Err(e) => tracing::warn!(error = %e, "cannot create the demo tenant"),
     }
 }

@@ -6,7 +6,7 @@ mod duration;
 
 pub use args::WorkloadsCommand;
 
-use crate::commands::api::{channel, json, refused, request};
+use crate::commands::api::{channel, json, kind_name, refused, request};
 use crate::commands::events::emit;
 use args::{ActionArgs, IdArgs, ListArgs, LogsArgs, SubmitArgs};
 use hcp_proto::v1 as pb;
@@ -98,12 +98,7 @@ async fn submit(args: SubmitArgs, config: &Config) -> anyhow::Result<()> {
 
 fn line(v: &pb::WorkloadView) -> String {
     let spec = v.spec.clone().unwrap_or_default();
-    let kind = pb::WorkloadKind::try_from(spec.kind).map_or("?", |k| match k {
-        pb::WorkloadKind::Training => "training",
-        pb::WorkloadKind::BatchInference => "batch-inference",
-        pb::WorkloadKind::RealtimeInference => "realtime-inference",
-        pb::WorkloadKind::Unspecified => "?",
-    });
+    let kind = kind_name(spec.kind);
     let waiting = v.pending.as_ref().filter(|p| !p.reason.is_empty()).map(|p| format!("{} #{}", p.reason, p.position));
     format!(
         "{:<36}  {:<10} {:<11} {:<18} {:>2}x {:<14} {:>3}  {}",
