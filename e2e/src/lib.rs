@@ -1,10 +1,12 @@
-//! Helpers for end-to-end tests: find (or build) the `hcp` binaries, run them as an
-//! operator would, and watch the processes they start.
+//! Helpers for end-to-end tests and benches: find (or build) the `hcp` binaries, run
+//! them as an operator would, and watch the processes they start.
 
 #![forbid(unsafe_code)]
 
+pub mod platform;
 mod proc;
 
+pub use platform::Platform;
 pub use proc::{Proc, eventually};
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -36,8 +38,13 @@ fn workspace_bin(package: &str, name: &str) -> PathBuf {
     let bin = profile_dir.join(name);
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status =
-            Command::new(cargo).args(["build", "-p", package, "--bin", name]).status().expect("run cargo build");
+        let mut build = Command::new(cargo);
+        build.args(["build", "-p", package, "--bin", name]);
+        // A bench runs from target/release: its binaries are built alike.
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
         assert!(status.success(), "cargo build -p {package} failed");
     }
     bin

@@ -12,141 +12,31 @@
 //! invalid submit is refused with the right code, naming the field, and records nothing;
 //! an agent with a wrong token is refused.
 
-use hcp_e2e::{Proc, agent_bin, eventually, hcp_bin};
+use hcp_e2e::platform::jetstream_url;
+use hcp_e2e::{Platform, eventually};
 use hcp_eventstore::{AnyStore, EventStore};
-use serde_json::Value;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Duration;
-
-struct Platform {
-    config: PathBuf,
-    dir: tempfile::TempDir,
-    token: String,
-}
-
-impl Platform {
-    fn hcp(&self, args: &[&str]) -> Output {
-        Command::new(hcp_bin()).arg("--config").arg(&self.config).args(args).output().expect("run hcp")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.hcp(args);
-        assert!(out.status.success(), "hcp {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("utf-8")
-    }
-
-    fn serve(&self, service: &str) -> Proc {
-        let mut command = Command::new(hcp_bin());
-        command.arg("--config").arg(&self.config).args(["serve", service]).env("HCP_LOG", "warn");
-        let mut proc = Proc::spawn(service, command);
-        proc.wait_for_line(&format!("ready: {service}"));
-        proc
-    }
-
-    fn agent(&self, host: &str, site: &str, gpus: u32, runner: &str, token: &str) -> Proc {
-        let mut command = Command::new(agent_bin());
-        command
-            .args(["--host", host, "--site", site, "--rack", "r1", "--gpus", &gpus.to_string(), "--runner", runner])
-            .args([
-                "--time-factor",
-                "60",
-                "--discovery",
-                "http://127.0.0.1:58151",
-                "--execution",
-                "http://127.0.0.1:58155",
-            ])
-            .arg("--data-dir")
-            .arg(self.dir.path().join(host))
-            .env("HCP_AGENT_TOKEN", token)
-            .env("RUST_LOG", "warn");
-        Proc::spawn(host, command)
-    }
-
-    /// Submits with `flags` (separated by spaces); returns the workload's id.
-    fn submit(&self, flags: &str) -> String {
-        self.submit_command(flags, &[])
-    }
-
-    /// Submits with `flags` and a command to run; returns the workload's id.
-    fn submit_command(&self, flags: &str, command: &[&str]) -> String {
-        let mut all = vec!["workloads", "submit", "--json"];
-        all.extend(flags.split_whitespace());
-        if !command.is_empty() {
-            all.push("--");
-            all.extend_from_slice(command);
-        }
-        let view: Value = serde_json::from_str(&self.ok(&all)).expect("a view");
-        view["workloadId"].as_str().expect("an id").to_owned()
-    }
-
-    fn get(&self, id: &str) -> Value {
-        serde_json::from_str(&self.ok(&["workloads", "get", id, "--json"])).expect("a view")
-    }
-
-    async fn until(&self, id: &str, status: &str, within: Duration) -> Value {
-        let deadline = std::time::Instant::now() + within;
-        loop {
-            let view = self.get(id);
-            if view["status"] == status {
-                return view;
-            }
-            if std::time::Instant::now() > deadline {
-                panic!("{id} not {status} within {within:?}: {view}\n{}", self.ok(&["workloads", "history", id]));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Every (workload, attempt) an agent's journal holds, with how many times.
-    fn journal(&self, host: &str) -> HashMap<(String, u64), usize> {
-        let text = std::fs::read_to_string(self.dir.path().join(host).join("starts.jsonl")).unwrap_or_default();
-        let mut seen = HashMap::new();
-        for line in text.lines() {
-            let v: Value = serde_json::from_str(line).expect("a journal line");
-            let key = (v["workload"].as_str().unwrap_or_default().to_owned(), v["attempt"].as_u64().unwrap_or(0));
-            *seen.entry(key).or_default() += 1;
-        }
-        seen
-    }
-}
 
 /// A command line's words.
 fn words(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()
 }
 
-fn config(path: &Path, url: &str, token: &str) {
-    let mut text = format!(
-        "[store]\nurl = \"{url}\"\n[shutdown]\ngrace_seconds = 5.0\n[routing]\npreemption_grace_seconds = 1.0\ncycle_seconds = 0.5\n\
-         [execution]\nenrolment_token = \"{token}\"\nagent_lost_seconds = 60.0\n[discovery]\nagent_timeout_seconds = 60.0\n"
-    );
-    for (n, service) in
-        ["discovery", "pricing", "optimization", "routing", "execution", "metering", "notifications", "gateway"]
-            .iter()
-            .enumerate()
-    {
-        text.push_str(&format!(
-            "[services.{service}]\ngrpc = \"127.0.0.1:{}\"\nhttp = \"127.0.0.1:{}\"\n",
-            58151 + n,
-            58171 + n
-        ));
-    }
-    std::fs::write(path, text).expect("write config");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tenants_borrow_preempt_resume_and_survive_a_killed_execution() {
-    let server = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-    let url = format!("{server}?namespace=e2ework{}", uuid::Uuid::new_v4().simple());
+    let (url, server) = jetstream_url("e2ework");
     let store = AnyStore::open(&url)
         .await
         .unwrap_or_else(|e| panic!("NATS JetStream is required at {server} ({e}); `make nats` starts one"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let token = "e2e-enrolment-token-0123456789".to_owned();
-    let p = Platform { config: dir.path().join("hcp.toml"), dir, token };
-    config(&p.config, &url, &p.token);
+    let p = Platform::new(
+        &url,
+        58151,
+        &[
+            ("routing", "preemption_grace_seconds = 1.0\ncycle_seconds = 0.5"),
+            ("execution", "agent_lost_seconds = 60.0"),
+            ("discovery", "agent_timeout_seconds = 60.0"),
+        ],
+    );
 
     let _discovery = p.serve("discovery");
     let _routing = p.serve("routing");
