@@ -25,6 +25,8 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         .env("HCP_STORE", &store)
         // Ports no other test uses: the ones given, or any free one (0).
         .env("HCP_SERVICES__PRICING__GRPC", "127.0.0.1:0")
+        .env("HCP_SERVICES__ROUTING__GRPC", "127.0.0.1:0")
+        .env("HCP_SERVICES__EXECUTION__GRPC", "127.0.0.1:0")
         .env("HCP_UP__METRICS", "127.0.0.1:0")
         .args(["up", "--sites", "2", "--miners-per-site", "30", "--first-octet", "230", "--gpu-hosts", "2"])
         .args(["--gpus-per-host", "4", "--grpc", grpc, "--poll-seconds", "0.5", "--api", api, "--price-speed", "9000"])
@@ -41,7 +43,8 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
     loop {
-        let line = lines.next().expect("hcp up ended early").expect("read");
+        let Some(line) = lines.next() else { panic!("hcp up ended early: {seen:#?}") };
+        let line = line.expect("read");
         seen.push(line.clone());
         if line.starts_with("ready:") {
             break;

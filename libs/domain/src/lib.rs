@@ -17,6 +17,7 @@ pub mod aggregate;
 pub mod catalogue;
 pub mod codec;
 pub mod ids;
+pub mod plan;
 pub mod resource;
 pub mod site;
 pub mod tenant;

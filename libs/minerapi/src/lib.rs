@@ -12,10 +12,12 @@
 //! - [`reply`]: the `STATUS` section and a reply's sections, one per command.
 //! - [`report`]: typed readings of `version`, `summary` and `stats`, across dialects.
 //! - [`client`]: one request over one connection, with a deadline.
+//! - [`control`]: sleep, wake and power targets per firmware, and what a miner is really doing.
 
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod control;
 pub mod reply;
 pub mod report;
 pub mod request;

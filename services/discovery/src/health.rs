@@ -1,19 +1,18 @@
-//! Judging a poll, and flap damping: a miner's recorded health changes only after the
-//! new health has been seen enough polls in a row.
+//! Judging a poll, and flap damping: a miner's recorded health (and observed mode) changes
+//! only after the new one has been seen enough polls in a row.
 //!
 //! - Offline after `offline_after` missed polls in a row.
 //! - Any other change (back from offline, healthy to degraded and back) after
 //!   `confirm_after` polls in a row that agree.
 
-use hcp_domain::resource::Health;
+use hcp_domain::resource::{Health, Mode};
+use hcp_minerapi::control::{PowerState, SLEEP_WATTS};
 use hcp_minerapi::{StatsReport, SummaryReport};
 
 /// Below this share of stock hashrate, a miner that is not asleep is degraded.
 const MIN_HASHRATE_SHARE: f64 = 0.8;
 /// Above this chip temperature, a miner is degraded.
 const MAX_TEMP_C: f64 = 90.0;
-/// Below this draw, a miner is asleep (curtailed), not broken.
-const SLEEP_WATTS: f64 = 100.0;
 
 /// What one poll concluded.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,33 +50,34 @@ pub fn judge(summary: &SummaryReport, boards: &StatsReport, nominal_ths: f64) ->
     }
 }
 
-/// One device's damping state.
+/// What a miner is doing by its own summary: asleep at sleep power (curtailed on purpose
+/// or by hand, not broken), hashing (mining); none while it ramps or where it reports no
+/// power and hashes nothing (asleep and broken look alike then).
+pub fn observed_mode(summary: &SummaryReport) -> Option<Mode> {
+    match (summary.power_w, PowerState::of(summary)) {
+        (Some(_), PowerState::Asleep) => Some(Mode::Curtailed),
+        (_, PowerState::Hashing) => Some(Mode::Mining),
+        _ => None,
+    }
+}
+
+/// One device's damping state for a value (its health, its mode).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Damper {
-    /// The health last recorded.
-    pub recorded: Health,
-    candidate: Option<Health>,
+pub struct Damper<T = Health> {
+    /// The value last recorded.
+    pub recorded: T,
+    candidate: Option<T>,
     streak: u32,
 }
 
-impl Damper {
+impl<T: Copy + PartialEq> Damper<T> {
     /// Starting from what is recorded.
-    pub fn new(recorded: Health) -> Self {
+    pub fn new(recorded: T) -> Self {
         Damper { recorded, candidate: None, streak: 0 }
     }
 
-    /// A poll answered with this verdict; returns a change to record, if any.
-    pub fn answered(&mut self, verdict: Verdict, confirm_after: u32) -> Option<Verdict> {
-        self.observe(verdict.health, confirm_after).then_some(verdict)
-    }
-
-    /// A poll got no answer; returns the offline change to record, if due.
-    pub fn missed(&mut self, why: &str, offline_after: u32) -> Option<Verdict> {
-        self.observe(Health::Offline, offline_after)
-            .then(|| Verdict { health: Health::Offline, reason: format!("no answer to {offline_after} polls: {why}") })
-    }
-
-    fn observe(&mut self, seen: Health, needed: u32) -> bool {
+    /// `seen` this poll; whether it is now to be recorded (seen `needed` polls in a row).
+    pub fn observe(&mut self, seen: T, needed: u32) -> bool {
         if seen == self.recorded {
             self.candidate = None;
             self.streak = 0;
@@ -96,6 +96,19 @@ impl Damper {
             return true;
         }
         false
+    }
+}
+
+impl Damper<Health> {
+    /// A poll answered with this verdict; returns a change to record, if any.
+    pub fn answered(&mut self, verdict: Verdict, confirm_after: u32) -> Option<Verdict> {
+        self.observe(verdict.health, confirm_after).then_some(verdict)
+    }
+
+    /// A poll got no answer; returns the offline change to record, if due.
+    pub fn missed(&mut self, why: &str, offline_after: u32) -> Option<Verdict> {
+        self.observe(Health::Offline, offline_after)
+            .then(|| Verdict { health: Health::Offline, reason: format!("no answer to {offline_after} polls: {why}") })
     }
 }
 
@@ -149,5 +162,21 @@ mod tests {
         assert_eq!(judge(&asleep, &boards, 200.0).health, Health::Healthy);
         let hot = StatsReport { temps_c: vec![97.0], ..boards };
         assert_eq!(judge(&summary, &hot, 200.0).health, Health::Degraded);
+    }
+
+    #[test]
+    fn observed_modes_are_damped_like_health() {
+        let asleep = SummaryReport { hashrate_ths: Some(0.0), power_w: Some(18.0), ..Default::default() };
+        let hashing = SummaryReport { hashrate_ths: Some(199.0), power_w: Some(3500.0), ..Default::default() };
+        let ramping = SummaryReport { hashrate_ths: Some(0.0), power_w: Some(1200.0), ..Default::default() };
+        let stock_idle = SummaryReport { hashrate_ths: Some(0.0), ..Default::default() };
+        assert_eq!(observed_mode(&asleep), Some(Mode::Curtailed));
+        assert_eq!(observed_mode(&hashing), Some(Mode::Mining));
+        assert_eq!(observed_mode(&ramping), None);
+        assert_eq!(observed_mode(&stock_idle), None, "no power reported: asleep or broken, not known");
+        let mut d = Damper::new(Mode::Mining);
+        assert!(!d.observe(Mode::Curtailed, 2));
+        assert!(d.observe(Mode::Curtailed, 2));
+        assert_eq!(d.recorded, Mode::Curtailed);
     }
 }

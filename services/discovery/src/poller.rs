@@ -1,15 +1,15 @@
 //! Health polling: every interval, ask each known miner for `summary` and its boards,
-//! judge the answer, keep the reading in the inventory and record a health change only
-//! when flap damping confirms it.
+//! judge the answer, keep the reading in the inventory and record a health change or an
+//! observed mode (asleep: curtailed; hashing: mining) only when flap damping confirms it.
 
 use crate::config::DiscoveryConfig;
-use crate::health::{Damper, Verdict, judge};
+use crate::health::{Damper, Verdict, judge, observed_mode};
 use crate::inventory::Inventory;
 use crate::recorder::Recorder;
 use crate::scan::{ProbeError, probe};
 use futures_util::StreamExt;
 use hcp_domain::ids::ResourceId;
-use hcp_domain::resource::{Health, ResourceCommand};
+use hcp_domain::resource::{Health, Mode, ResourceCommand};
 use hcp_eventstore::EventStore;
 use hcp_minerapi::client::{self, ClientError};
 use hcp_minerapi::{Firmware, Request, StatsReport, SummaryReport};
@@ -28,8 +28,10 @@ pub struct Polled {
     pub firmware: Option<Firmware>,
     /// Its stock hashrate, TH/s.
     pub nominal_ths: f64,
-    /// Its damping state.
+    /// Its health's damping state.
     pub damper: Damper,
+    /// Its observed mode's damping state.
+    pub mode: Damper<Mode>,
 }
 
 /// The miners being polled.
@@ -43,21 +45,23 @@ impl PollSet {
         self.miners.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds a miner, or updates its address and firmware, keeping its damping state.
+    /// Adds a miner, or updates its address and firmware, keeping its damping state;
+    /// `recorded` is its recorded health and mode.
     pub fn upsert(
         &self,
         id: ResourceId,
         addr: SocketAddr,
         firmware: Option<Firmware>,
         nominal_ths: f64,
-        recorded: Health,
+        recorded: (Health, Mode),
     ) {
         let mut miners = self.lock();
         let entry = miners.entry(id).or_insert_with(|| Polled {
             addr,
             firmware: None,
             nominal_ths,
-            damper: Damper::new(recorded),
+            damper: Damper::new(recorded.0),
+            mode: Damper::new(recorded.1),
         });
         entry.addr = addr;
         if firmware.is_some() {
@@ -77,12 +81,12 @@ impl PollSet {
 }
 
 enum Outcome {
-    Answered(Verdict, pb::Telemetry, Option<Firmware>),
+    Answered(Verdict, pb::Telemetry, Option<Firmware>, Option<Mode>),
     Missed(String),
 }
 
-/// Polls every miner once, `concurrency` at a time; returns how many health changes it
-/// recorded.
+/// Polls every miner once, `concurrency` at a time; returns how many health and mode
+/// changes it recorded.
 pub async fn poll_once<S: EventStore>(
     set: &PollSet,
     inventory: &Inventory,
@@ -94,20 +98,28 @@ pub async fn poll_once<S: EventStore>(
     let mut polls = futures_util::stream::iter(polls).buffer_unordered(config.concurrency.max(1));
     let mut recorded = 0;
     while let Some((id, addr, outcome)) = polls.next().await {
-        let change = {
+        let (change, mode) = {
             let mut miners = set.lock();
             let Some(p) = miners.get_mut(&id) else { continue };
             match outcome {
-                Outcome::Answered(verdict, telemetry, firmware) => {
+                Outcome::Answered(verdict, telemetry, firmware, mode) => {
                     if firmware.is_some() {
                         p.firmware = firmware;
                     }
                     inventory.observe(id.as_str(), &addr.to_string(), telemetry);
-                    p.damper.answered(verdict, config.confirm_after)
+                    let mode = mode.filter(|m| p.mode.observe(*m, config.confirm_after));
+                    (p.damper.answered(verdict, config.confirm_after), mode)
                 }
-                Outcome::Missed(why) => p.damper.missed(&why, config.offline_after),
+                Outcome::Missed(why) => (p.damper.missed(&why, config.offline_after), None),
             }
         };
+        // Asleep or mining, however it got there (a plan, or someone by hand).
+        if let Some(mode) = mode {
+            match recorder.execute(&id, ResourceCommand::SetMode { mode, at: crate::clock::now() }).await {
+                Ok(_) => recorded += 1,
+                Err(e) => tracing::warn!(error = %e, "could not record an observed mode"),
+            }
+        }
         if let Some(v) = change {
             let command = ResourceCommand::ReportHealth { health: v.health, reason: v.reason, at: crate::clock::now() };
             match recorder.execute(&id, command).await {
@@ -131,7 +143,7 @@ async fn poll_one(p: &Polled, timeout: Duration) -> Outcome {
             Ok((version, summary)) => {
                 let verdict = Verdict { health: Health::Healthy, reason: "answering again".into() };
                 let t = telemetry(&summary, &StatsReport::default(), version.firmware.name());
-                Outcome::Answered(verdict, t, Some(version.firmware))
+                Outcome::Answered(verdict, t, Some(version.firmware), observed_mode(&summary))
             }
             Err(ProbeError::Unidentified(why)) => unusable(why),
             Err(ProbeError::Silent) => Outcome::Missed("no reply in time".into()),
@@ -145,7 +157,8 @@ async fn poll_one(p: &Polled, timeout: Duration) -> Outcome {
             let boards = replies.get(1).map(StatsReport::from_reply);
             match (summary, boards) {
                 (Some(Ok(s)), Some(Ok(b))) => {
-                    Outcome::Answered(judge(&s, &b, p.nominal_ths), telemetry(&s, &b, firmware.name()), None)
+                    let mode = observed_mode(&s);
+                    Outcome::Answered(judge(&s, &b, p.nominal_ths), telemetry(&s, &b, firmware.name()), None, mode)
                 }
                 (Some(Err(e)), _) | (_, Some(Err(e))) => unusable(e.to_string()),
                 _ => unusable("short reply".into()),
@@ -162,6 +175,7 @@ fn unusable(why: String) -> Outcome {
     Outcome::Answered(
         verdict,
         pb::Telemetry { observed_unix_micros: crate::clock::now().unix_micros(), ..Default::default() },
+        None,
         None,
     )
 }

@@ -68,7 +68,7 @@ impl<S: EventStore> Discovery<S> {
                         SocketAddr::new(ip, port),
                         None,
                         nominal_hashrate.terahashes(),
-                        entry.resource.health,
+                        (entry.resource.health, entry.resource.mode),
                     );
                 }
             }
@@ -203,6 +203,6 @@ async fn register_one<S: EventStore>(
     };
     let reading = telemetry(&found.summary, &StatsReport::default(), found.version.firmware.name());
     inventory.observe(id.as_str(), &found.addr.to_string(), reading);
-    polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, state.health);
+    polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, (state.health, state.mode));
     new
 }

@@ -8,13 +8,15 @@
 //! `workload.failed`); an agent gone too long has its work re-queued or failed by
 //! policy. [`ledger`] and [`view`] are its projection of the log: a restarted execution
 //! folds the log and resumes every in-flight command, and the agents' journals make a
-//! repeated start harmless.
+//! repeated start harmless. [`miners`] moves miners to their plans' targets, confirmed by
+//! the miners' own telemetry.
 
 #![forbid(unsafe_code)]
 
 pub mod execution;
 pub mod grpc;
 pub mod ledger;
+pub mod miners;
 mod start;
 pub mod view;
 

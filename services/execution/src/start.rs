@@ -1,9 +1,12 @@
 //! Starting execution on the runtime: the ledger catches up with the log, then the
-//! reconciler resumes every in-flight command and the agents' API listens.
+//! reconciler resumes every in-flight command, miner control resumes every recorded
+//! miner command, and the agents' API listens.
 
 use crate::execution::{Execution, LostPolicy};
 use crate::grpc::ExecutionService;
 use crate::ledger::Ledger;
+use crate::miners::view::MinerView;
+use crate::miners::{Controller, Settings};
 use crate::view::View;
 use hcp_eventstore::EventStore;
 use hcp_proto::v1::execution_server::ExecutionServer;
@@ -39,12 +42,25 @@ pub async fn start<S: EventStore>(
         queries: Mutex::new(HashMap::new()),
         counter: AtomicU64::new(0),
     });
+    let e = &config.execution;
+    let settings = Settings {
+        port: e.miner_port,
+        deadline: Duration::from_secs_f64(e.command_deadline_seconds),
+        attempts: e.command_attempts,
+        ramp_kw_per_second: e.ramp_kw_per_second,
+        timeout: Duration::from_secs(2),
+        poll: Duration::from_millis(250),
+        concurrency: 256,
+    };
+    let controller = Arc::new(Controller::new(Arc::clone(&host.store), settings));
     let head = host.store.head().await?;
     let view = host.reactor("execution", Arc::new(View(Arc::clone(&execution))), Durability::InMemory);
+    let miners = host.reactor("execution-miners", Arc::new(MinerView(Arc::clone(&controller))), Durability::InMemory);
     tokio::select! {
-        _ = view.caught_up(head) => {},
+        _ = async { tokio::join!(view.caught_up(head), miners.caught_up(head)) } => {},
         () = host.shutdown.cancelled() => {},
     }
+    host.spawn("miner control", Arc::clone(&controller).run(host.shutdown.clone()));
     let (worker, shutdown) = (Arc::clone(&execution), host.shutdown.clone());
     host.spawn("reconciler", async move {
         loop {

@@ -5,19 +5,23 @@
 //! A device's recorded mode is what it reported; a target is what a plan wants. The
 //! planner counts a device as running by its target when it has one (the plan already
 //! moved it, or will), by its observed mode otherwise, so the same change is not planned
-//! again each interval while execution catches up.
+//! again each interval while execution catches up. A miner execution could not move
+//! (`miner.command_failed` on its `control-` stream) counts as observed and is not planned
+//! until a command to it is confirmed again.
 
+use hcp_domain::aggregate::Aggregate;
 use hcp_domain::codec::{decode_resource_event, mode_from_pb};
 use hcp_domain::resource::{Mode, Resource};
 use hcp_domain::units::Timestamp;
+use hcp_domain::workload::Workload;
 use hcp_eventstore::RecordedEvent;
 use hcp_proto::v1 as pb;
+use hcp_runtime::EventSourced;
 use prost::Message;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// The event type of a plan's targets.
-pub const ALLOCATION_TARGETED: &str = "allocation.targeted";
+pub use hcp_domain::plan::ALLOCATION_TARGETED;
 
 /// What a plan last wanted of a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,13 +41,28 @@ pub struct FleetDevice {
     pub resource: Resource,
     /// What the last plan that changed it wanted.
     pub target: Option<Target>,
+    /// The customer's workload that holds it (GPUs): it earns while it holds it.
+    pub committed_to: Option<String>,
+    /// Whether execution last failed to move it (it ignores commands, hangs, or cannot be
+    /// told): it stays as observed until a command to it is confirmed again.
+    pub uncontrolled: bool,
 }
 
 #[derive(Default)]
 struct State {
     resources: HashMap<String, Resource>,
     targets: HashMap<String, Target>,
+    uncontrolled: HashSet<String>,
+    /// Customers' workloads, as routing and execution record them.
+    workloads: HashMap<String, Workload>,
+    /// The GPUs a customer's workload holds, and which.
+    committed: HashMap<String, String>,
 }
+
+/// Execution's record that a miner was moved.
+const MINER_CONFIRMED: &str = "miner.confirmed";
+/// Execution's record that it could not move a miner.
+const MINER_COMMAND_FAILED: &str = "miner.command_failed";
 
 /// The projection.
 #[derive(Default)]
@@ -68,6 +87,28 @@ impl Fleet {
             let event = decode_resource_event(&recorded.event_type, &recorded.payload, at)
                 .map_err(|e| format!("{}: {e}", where_()))?;
             hcp_domain::aggregate::evolve_keyed(&mut self.write().resources, id, &event);
+        } else if let Some(id) = recorded.stream.strip_prefix(Workload::STREAM_PREFIX) {
+            let event = Workload::decode(recorded).map_err(|e| format!("{}: {e}", where_()))?;
+            let mut state = self.write();
+            let before = state.workloads.remove(id).unwrap_or_default();
+            for r in &before.resources {
+                state.committed.remove(r.as_str());
+            }
+            let after = before.evolve(&event);
+            if after.status.holds_resources() {
+                for r in &after.resources {
+                    state.committed.insert(r.as_str().to_owned(), id.to_owned());
+                }
+            }
+            if !after.status.is_terminal() {
+                state.workloads.insert(id.to_owned(), after);
+            }
+        } else if let Some(id) = recorded.stream.strip_prefix("control-") {
+            match recorded.event_type.as_str() {
+                MINER_COMMAND_FAILED => self.write().uncontrolled.insert(id.to_owned()),
+                MINER_CONFIRMED => self.write().uncontrolled.remove(id),
+                _ => false,
+            };
         } else if recorded.event_type == ALLOCATION_TARGETED {
             let targeted =
                 pb::AllocationTargeted::decode(recorded.payload.as_ref()).map_err(|e| format!("{}: {e}", where_()))?;
@@ -86,7 +127,13 @@ impl Fleet {
             .resources
             .iter()
             .filter(|(_, r)| r.id.is_some() && r.spec.as_ref().is_some_and(|s| s.site.as_str() == site))
-            .map(|(id, r)| FleetDevice { id: id.clone(), resource: r.clone(), target: state.targets.get(id).copied() })
+            .map(|(id, r)| FleetDevice {
+                id: id.clone(),
+                resource: r.clone(),
+                target: state.targets.get(id).copied(),
+                committed_to: state.committed.get(id).cloned(),
+                uncontrolled: state.uncontrolled.contains(id),
+            })
             .collect();
         devices.sort_by(|a, b| a.id.cmp(&b.id));
         devices
@@ -136,5 +183,63 @@ mod tests {
         fleet.apply(&event).expect("applies");
         assert_eq!(fleet.read().targets["asic-1"], Target { mode: Mode::Curtailed, at_unix_micros: 42 });
         assert!(fleet.resource("asic-1").is_none(), "a target does not invent a resource");
+    }
+
+    fn recorded(stream: &str, version: u64, (event_type, payload): (&str, Vec<u8>)) -> RecordedEvent {
+        RecordedEvent {
+            id: uuid::Uuid::now_v7(),
+            stream: stream.into(),
+            version,
+            position: version,
+            event_type: event_type.into(),
+            schema_version: 1,
+            payload: payload.into(),
+            metadata: hcp_eventstore::EventMetadata { time_unix_micros: 1_800_000_000_000_000, ..Default::default() },
+            recorded_unix_micros: 0,
+        }
+    }
+
+    #[test]
+    fn a_gpu_is_committed_while_a_workload_holds_it_and_a_miner_uncontrolled_after_a_failed_command() {
+        use hcp_domain::ids::{ResourceId, TenantId, WorkloadId};
+        use hcp_domain::workload::{
+            GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec,
+        };
+        let fleet = Fleet::default();
+        let id = WorkloadId::from_uuid(uuid::Uuid::now_v7());
+        let at = Timestamp::from_unix_secs(1_800_000_000);
+        let spec = WorkloadSpec {
+            tenant: TenantId::new("acme").expect("tenant"),
+            kind: WorkloadKind::Training,
+            gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
+            gpu_count: 1,
+            memory_mib: 1,
+            max_latency: None,
+            priority: Priority::new(5).expect("priority"),
+            preemptible: true,
+            site: None,
+            locality: Locality::Any,
+            run: RunSpec::default(),
+        };
+        let gpu = ResourceId::new("gpu-1").expect("id");
+        let stream = format!("workload-{id}");
+        let events = [
+            E::Submitted { id, spec, at },
+            E::Queued { attempt: 1, at },
+            E::Scheduled { resources: vec![gpu], at },
+            E::Starting { at },
+            E::Started { endpoint: None, at },
+        ];
+        for (n, e) in events.iter().enumerate() {
+            fleet.apply(&recorded(&stream, n as u64 + 1, Workload::encode(e))).expect("applies");
+        }
+        assert_eq!(fleet.read().committed.get("gpu-1"), Some(&id.to_string()));
+        fleet.apply(&recorded(&stream, 6, Workload::encode(&E::Completed { at }))).expect("applies");
+        assert!(fleet.read().committed.is_empty() && fleet.read().workloads.is_empty(), "released and forgotten");
+
+        fleet.apply(&recorded("control-asic-1", 1, (MINER_COMMAND_FAILED, vec![]))).expect("applies");
+        assert!(fleet.read().uncontrolled.contains("asic-1"));
+        fleet.apply(&recorded("control-asic-1", 2, (MINER_CONFIRMED, vec![]))).expect("applies");
+        assert!(fleet.read().uncontrolled.is_empty());
     }
 }

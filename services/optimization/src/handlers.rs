@@ -42,6 +42,8 @@ impl Handler for View {
     fn wants(&self, event: &RecordedEvent) -> bool {
         event.stream.starts_with("resource-")
             || event.stream.starts_with("site-")
+            || event.stream.starts_with("control-")
+            || event.stream.starts_with("workload-")
             || matches!(
                 event.event_type.as_str(),
                 PRICE_OBSERVED | DAY_AHEAD_PUBLISHED | BITCOIN_DAY_OBSERVED | ALLOCATION_TARGETED

@@ -20,8 +20,7 @@ use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// The event type of a plan.
-pub const ALLOCATION_PLANNED: &str = "allocation.planned";
+pub use hcp_domain::plan::{ALLOCATION_PLANNED, plans_stream};
 
 /// How a site is run.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,11 +74,6 @@ impl HasErrorCode for PlanError {
             PlanError::Store(e) => e.code(),
         }
     }
-}
-
-/// The stream of a site's plans.
-pub fn plans_stream(site: &str) -> String {
-    format!("plans-{site}")
 }
 
 /// The optimizer: plans from its own projections of the fleet and the market.
@@ -332,6 +326,7 @@ impl<S: EventStore> Optimizer<S> {
             if !matches!(r.health, Health::Healthy | Health::Degraded) {
                 continue;
             }
+            let committed = r.assignment.is_some() || d.committed_to.is_some();
             let (model, economics, gpu) = match &spec.kind {
                 ResourceKind::AsicMiner { model, nominal_hashrate, nominal_power } => (
                     model.clone(),
@@ -341,23 +336,31 @@ impl<S: EventStore> Optimizer<S> {
                     }),
                     false,
                 ),
+                // A GPU earns only while a customer's workload holds it; an idle one earns nothing.
                 ResourceKind::Gpu { model, power_limit, .. } => (
                     model.clone(),
                     Economics::Gpu {
-                        contract_usd_per_hour: policy.gpu_usd_per_hour,
+                        contract_usd_per_hour: if committed { policy.gpu_usd_per_hour } else { 0.0 },
                         kilowatts: power_limit.watts() as f64 / 1000.0,
                     },
                     true,
                 ),
             };
-            let mode = d.target.map_or(r.mode, |t| t.mode);
-            let held = d.target.is_some_and(|t| now - t.at_unix_micros < policy.min_dwell_micros);
+            // A miner that did not obey is planned as it is, not as it was told to be.
+            let mode = if committed {
+                Mode::ServingAi
+            } else if d.uncontrolled {
+                r.mode
+            } else {
+                d.target.map_or(r.mode, |t| t.mode)
+            };
+            let held = d.uncontrolled || d.target.is_some_and(|t| now - t.at_unix_micros < policy.min_dwell_micros);
             devices.push(Device {
                 id: d.id,
                 model,
                 economics,
                 running: matches!(mode, Mode::Mining | Mode::ServingAi),
-                committed: r.assignment.is_some(),
+                committed,
                 held,
             });
             gpus.push(gpu);

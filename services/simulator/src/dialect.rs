@@ -1,6 +1,7 @@
 //! What each firmware family answers, byte for byte as far as its public API shows:
 //! stock Antminer (bmminer), LuxOS (LUXminer, with `logon`/`curtail`/`profileset`) and
-//! Whatsminer (btminer, which reports power and fans in `summary` and boards in `devs`).
+//! Whatsminer (btminer, which reports power and fans in `summary` and boards in `devs`,
+//! and sleeps on `power_off`, wakes on `power_on`).
 //!
 //! cgminer's habits are kept: a NUL after every reply and, on bmminer, `}{` between the
 //! objects of `STATS`. Joined requests (`summary+devs`) get one key per command.
@@ -35,12 +36,14 @@ pub struct Firmware {
     pub profile: &'static str,
     /// Counts requests, for share counters and session ids.
     pub requests: u64,
+    /// Whether it does what it is told (some real firmware accepts commands and ignores them).
+    pub obeys: bool,
 }
 
 impl Firmware {
     /// Fresh firmware of a family.
     pub fn new(kind: SimFirmware) -> Self {
-        Firmware { kind, session: None, profile: "default", requests: 0 }
+        Firmware { kind, session: None, profile: "default", requests: 0, obeys: true }
     }
 
     fn name_version(&self) -> (&'static str, &'static str) {
@@ -142,9 +145,11 @@ impl Firmware {
                     return err(300, "Invalid session id");
                 }
                 p.advance(now);
+                let obeys = self.obeys;
                 match (command, arg.trim()) {
-                    ("curtail", "sleep") => p.target = 0.0,
-                    ("curtail", "wakeup") => p.target = 1.0,
+                    ("curtail", "sleep") if obeys => p.target = 0.0,
+                    ("curtail", "wakeup") if obeys => p.target = 1.0,
+                    ("curtail", "sleep" | "wakeup") => {}
                     ("profileset", name) => match PROFILES.iter().find(|(n, _)| *n == name) {
                         Some((n, f)) => {
                             self.profile = n;
@@ -155,6 +160,13 @@ impl Firmware {
                     (_, other) => return err(8, &format!("Unknown curtail mode {other}")),
                 }
                 json!({"STATUS": ok(if command == "curtail" { 345 } else { 342 }, "OK"), "id": 1})
+            }
+            "power_off" | "power_on" if self.kind == SimFirmware::Btminer => {
+                p.advance(now);
+                if self.obeys {
+                    p.target = if command == "power_off" { 0.0 } else { 1.0 };
+                }
+                json!({"STATUS": ok(131, "API command OK"), "id": 1})
             }
             _ => err(14, "Invalid command"),
         }

@@ -81,6 +81,11 @@ impl SimMiner {
         lock(&self.listener).as_ref().is_some_and(|h| !h.is_finished())
     }
 
+    /// Whether it does what it is told, or accepts commands and ignores them.
+    pub fn set_obedient(&self, obeys: bool) {
+        lock(&self.state).1.obeys = obeys;
+    }
+
     /// Inspects or changes its physics (fail a board, set failure rates).
     pub fn with_physics<R>(&self, f: impl FnOnce(&mut Physics) -> R) -> R {
         f(&mut lock(&self.state).0)

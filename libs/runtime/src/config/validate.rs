@@ -97,7 +97,10 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
     }
     check.positive("execution.agent_lost_seconds", e.agent_lost_seconds)?;
     let ok = ["requeue", "fail"].contains(&e.lost_agent.as_str());
-    check.that(ok, "execution.lost_agent", &e.lost_agent, "must be \"requeue\" or \"fail\"")
+    check.that(ok, "execution.lost_agent", &e.lost_agent, "must be \"requeue\" or \"fail\"")?;
+    check.positive("execution.command_deadline_seconds", e.command_deadline_seconds)?;
+    check.range("execution.command_attempts", e.command_attempts, 1, 10)?;
+    check.positive("execution.ramp_kw_per_second", e.ramp_kw_per_second)
 }
 
 /// No two listening addresses may overlap (port 0, "any free port", excepted).

@@ -36,10 +36,26 @@ pub struct ExecutionConfig {
     pub agent_lost_seconds: f64,
     /// What happens to the workloads of a lost agent: "requeue" (as a preemption) or "fail". Default "requeue".
     pub lost_agent: String,
+    /// The miners' API port (their address is the one in their resource id). Default 4028.
+    pub miner_port: u16,
+    /// Seconds a miner has to be seen doing what it was told (LuxOS sleeps in ~6 s, wakes in ~10 s); above 0. Default 30.
+    pub command_deadline_seconds: f64,
+    /// Tries per command (sent again when the deadline passes or the miner drifts) before the miner is marked failed; 1 to 10. Default 3.
+    pub command_attempts: u32,
+    /// Most miner load woken per second at a site, kW (a staggered ramp; sleeping is not limited); above 0. Default 1000.
+    pub ramp_kw_per_second: f64,
 }
 
 impl Default for ExecutionConfig {
     fn default() -> Self {
-        ExecutionConfig { enrolment_token: None, agent_lost_seconds: 30.0, lost_agent: "requeue".to_owned() }
+        ExecutionConfig {
+            enrolment_token: None,
+            agent_lost_seconds: 30.0,
+            lost_agent: "requeue".to_owned(),
+            miner_port: 4028,
+            command_deadline_seconds: 30.0,
+            command_attempts: 3,
+            ramp_kw_per_second: 1000.0,
+        }
     }
 }

@@ -1,0 +1,195 @@
+//! Commands that change what a miner does, per firmware family, and what each family can
+//! be told over its API:
+//!
+//! - LuxOS: `logon` opens a session; `curtail <session>,sleep|wakeup` and
+//!   `profileset <session>,<profile>` (power targets) need it; `logoff` closes it.
+//! - Whatsminer (btminer): `power_off` and `power_on` (`respbefore` so it answers before
+//!   it acts). Firmware with API 2.x wants write commands encrypted with the admin
+//!   token from `get_token`; 1.x firmware and the simulator take them plain.
+//! - Stock Antminer (bmminer) and plain cgminer: no command on port 4028 changes their
+//!   work. Newer stock firmware sleeps through its web interface's work mode
+//!   (`/cgi-bin/set_miner_conf.cgi` with `bitmain-work-mode` 1), which HCP does not
+//!   drive: such a miner reports no `sleep` capability, and control refuses it with a
+//!   reason instead of pretending.
+//!
+//! A reply is never taken as proof: real firmware accepts commands and does nothing.
+//! [`PowerState::of`] reads what a miner is really doing from its own `summary`.
+
+use crate::client::{ClientError, query};
+use crate::report::{Firmware, SummaryReport};
+use crate::request::Request;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Below this draw a miner is asleep (fans and control board only: LuxOS sleeps at ~18 W).
+pub const SLEEP_WATTS: f64 = 100.0;
+
+/// What to tell a miner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Stop hashing and shed its load.
+    Sleep,
+    /// Hash again.
+    Wake,
+    /// Run at a power profile (LuxOS `profileset`), e.g. `-1`.
+    Profile(String),
+}
+
+impl Action {
+    /// As operators and events name it.
+    pub fn name(&self) -> String {
+        match self {
+            Action::Sleep => "sleep".into(),
+            Action::Wake => "wake".into(),
+            Action::Profile(p) => format!("profile {p}"),
+        }
+    }
+}
+
+/// What a firmware family can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Sleep and wake.
+    pub sleep: bool,
+    /// Power targets (profiles).
+    pub power_target: bool,
+}
+
+impl Firmware {
+    /// What this family can be told over its API.
+    pub fn capabilities(&self) -> Capabilities {
+        match self {
+            Firmware::Luxminer => Capabilities { sleep: true, power_target: true },
+            Firmware::Btminer => Capabilities { sleep: true, power_target: false },
+            Firmware::Bmminer | Firmware::Cgminer | Firmware::Other(_) => {
+                Capabilities { sleep: false, power_target: false }
+            }
+        }
+    }
+}
+
+/// Why a command was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The firmware has no API for it.
+    #[error("{firmware} cannot {action} over its API")]
+    Unsupported {
+        /// The family.
+        firmware: String,
+        /// What was asked.
+        action: String,
+    },
+    /// Nothing answered, or not in time, or not usably (a refusal included).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// LuxOS gave no session.
+    #[error("{0}: logon gave no session id")]
+    NoSession(SocketAddr),
+}
+
+impl ControlError {
+    /// Whether sending it again could help (not for what the firmware cannot do).
+    pub fn retryable(&self) -> bool {
+        !matches!(self, ControlError::Unsupported { .. })
+    }
+}
+
+/// Tells the miner at `addr` running `firmware` to do `action`; each exchange has `timeout`.
+/// Success means it accepted the command, not that it obeyed.
+pub async fn command(
+    addr: SocketAddr,
+    firmware: &Firmware,
+    action: &Action,
+    timeout: Duration,
+) -> Result<(), ControlError> {
+    let caps = firmware.capabilities();
+    let unsupported = || ControlError::Unsupported { firmware: firmware.name().to_owned(), action: action.name() };
+    match (firmware, action) {
+        (Firmware::Luxminer, _) => {
+            let logon = query(addr, &Request::new("logon"), timeout).await?;
+            let session = logon
+                .first()
+                .and_then(|r| r.first("SESSION"))
+                .and_then(|s| s.get("SessionID"))
+                .and_then(|v| v.as_str())
+                .ok_or(ControlError::NoSession(addr))?
+                .to_owned();
+            let request = match action {
+                Action::Sleep => Request::new("curtail").with_parameter(format!("{session},sleep")),
+                Action::Wake => Request::new("curtail").with_parameter(format!("{session},wakeup")),
+                Action::Profile(p) => Request::new("profileset").with_parameter(format!("{session},{p}")),
+            };
+            query(addr, &request, timeout).await?;
+            Ok(())
+        }
+        (Firmware::Btminer, Action::Sleep | Action::Wake) if caps.sleep => {
+            let command = if *action == Action::Sleep { "power_off" } else { "power_on" };
+            query(addr, &Request::new(command).with_parameter("respbefore=true"), timeout).await?;
+            Ok(())
+        }
+        _ => Err(unsupported()),
+    }
+}
+
+/// What a miner is doing, by its own report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerState {
+    /// Drawing sleep power (or, where power is not reported, hashing nothing).
+    Asleep,
+    /// Awake but not yet hashing (waking or going to sleep).
+    Ramping,
+    /// Hashing.
+    Hashing,
+}
+
+impl PowerState {
+    /// Reads a summary.
+    pub fn of(summary: &SummaryReport) -> PowerState {
+        let hashing = summary.hashrate_ths.is_some_and(|h| h > 0.0);
+        match summary.power_w {
+            Some(w) if w < SLEEP_WATTS => PowerState::Asleep,
+            _ if hashing => PowerState::Hashing,
+            Some(_) => PowerState::Ramping,
+            None => PowerState::Asleep,
+        }
+    }
+}
+
+/// Reads the miner's own `summary` and what it says it is doing.
+pub async fn power_state(addr: SocketAddr, timeout: Duration) -> Result<(PowerState, SummaryReport), ClientError> {
+    let replies = query(addr, &Request::new("summary"), timeout).await?;
+    let reply = replies
+        .first()
+        .ok_or(ClientError::Reply { addr, source: crate::reply::ReplyError::MissingSection("SUMMARY") })?;
+    let summary = SummaryReport::from_reply(reply).map_err(|source| ClientError::Reply { addr, source })?;
+    Ok((PowerState::of(&summary), summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn power_states_from_summaries() {
+        let s = |h: Option<f64>, w: Option<f64>| SummaryReport { hashrate_ths: h, power_w: w, ..Default::default() };
+        assert_eq!(PowerState::of(&s(Some(0.0), Some(18.0))), PowerState::Asleep);
+        assert_eq!(PowerState::of(&s(Some(199.0), Some(3500.0))), PowerState::Hashing);
+        assert_eq!(PowerState::of(&s(Some(0.0), Some(900.0))), PowerState::Ramping);
+        assert_eq!(PowerState::of(&s(Some(0.0), None)), PowerState::Asleep, "stock firmware: no power reported");
+        assert_eq!(PowerState::of(&s(Some(104.0), None)), PowerState::Hashing);
+    }
+
+    #[test]
+    fn capabilities_per_family() {
+        assert!(Firmware::Luxminer.capabilities().power_target);
+        assert!(Firmware::Btminer.capabilities().sleep);
+        assert!(!Firmware::Bmminer.capabilities().sleep);
+    }
+
+    #[tokio::test]
+    async fn stock_firmware_is_refused_without_a_connection() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        let e = command(addr, &Firmware::Bmminer, &Action::Sleep, Duration::from_millis(100)).await.expect_err("no");
+        assert!(!e.retryable() && e.to_string() == "bmminer cannot sleep over its API", "{e}");
+    }
+}
