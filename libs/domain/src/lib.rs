@@ -16,6 +16,7 @@
 pub mod aggregate;
 pub mod catalogue;
 pub mod codec;
+pub mod control;
 pub mod ids;
 pub mod plan;
 pub mod resource;

@@ -5,11 +5,13 @@
 use crate::execution::{Execution, LostPolicy};
 use crate::grpc::ExecutionService;
 use crate::ledger::Ledger;
+use crate::miners::api::FleetService;
 use crate::miners::view::MinerView;
 use crate::miners::{Controller, Settings};
 use crate::view::View;
 use hcp_eventstore::EventStore;
 use hcp_proto::v1::execution_server::ExecutionServer;
+use hcp_proto::v1::fleet_server::FleetServer;
 use hcp_runtime::config::Config;
 use hcp_runtime::grpc::GrpcServices;
 use hcp_runtime::host::StartError;
@@ -51,6 +53,7 @@ pub async fn start<S: EventStore>(
         timeout: Duration::from_secs(2),
         poll: Duration::from_millis(250),
         concurrency: 256,
+        max_curtailment: Duration::from_secs_f64(e.max_curtailment_seconds),
     };
     let controller = Arc::new(Controller::new(Arc::clone(&host.store), settings));
     let head = host.store.head().await?;
@@ -85,6 +88,7 @@ pub async fn start<S: EventStore>(
     });
     let mut services = GrpcServices::default();
     services.add(ExecutionServer::new(ExecutionService(Arc::clone(&execution))));
+    services.add(FleetServer::new(FleetService(Arc::clone(&controller))));
     let addr = host.serve("execution", services, grpc).await?;
     Ok((addr, execution))
 }

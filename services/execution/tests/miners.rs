@@ -3,7 +3,8 @@
 //! put miners to sleep and wake them, confirmed by the miners' own replies; a miner that
 //! ignores commands, one that hangs and stock firmware that cannot sleep over its API are
 //! each marked failed without holding up the rest; a restarted execution watches the
-//! commands it recorded instead of sending them again.
+//! commands it recorded instead of sending them again; an operator's curtailment
+//! (previewed first) outranks plans until its time passes.
 
 use hcp_domain::catalogue::asic_model;
 use hcp_domain::ids::{ResourceId, SiteId};
@@ -62,14 +63,25 @@ async fn register(store: &Arc<SqliteStore>, fleet: &Fleet) {
 }
 
 async fn execution(store: &Arc<SqliteStore>, deadline_s: f64, attempts: u32, ramp: f64) -> Arc<Host<SqliteStore>> {
+    execution_at(store, deadline_s, attempts, ramp).await.0
+}
+
+/// Execution on `store`, and its gRPC address.
+async fn execution_at(
+    store: &Arc<SqliteStore>,
+    deadline_s: f64,
+    attempts: u32,
+    ramp: f64,
+) -> (Arc<Host<SqliteStore>>, std::net::SocketAddr) {
     let mut config = Config::load(&LoadOptions::default()).expect("defaults");
     config.execution.command_deadline_seconds = deadline_s;
     config.execution.command_attempts = attempts;
     config.execution.ramp_kw_per_second = ramp;
     let host = Host::new(Arc::clone(store), Metrics::new(), "test");
     let token = Secret::new("miner-control-test-token".to_owned());
-    hcp_execution::start(&host, &config, token, "127.0.0.1:0".parse().expect("addr")).await.expect("execution");
-    host
+    let (addr, _) =
+        hcp_execution::start(&host, &config, token, "127.0.0.1:0".parse().expect("addr")).await.expect("execution");
+    (host, addr)
 }
 
 /// Appends a plan's targets: every miner in `ids` to `mode`.
@@ -223,4 +235,70 @@ async fn a_restarted_execution_watches_what_it_sent_instead_of_sending_again() {
         assert_eq!(kinds(s), ["miner.commanded", "miner.confirmed"], "commanded once, confirmed once");
     }
     second.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_curtailment_is_previewed_outranks_plans_and_ends_by_itself() {
+    let mix = [("Whatsminer M60S", SimFirmware::Btminer), ("Antminer S21", SimFirmware::Luxos)];
+    let fleet = fleet(218, 6, &mix, 10.0).await;
+    let ids: Vec<String> = (0..6).map(|i| id_of(&fleet, i)).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    register(&store, &fleet).await;
+    let (host, addr) = execution_at(&store, 3.0, 2, 1000.0).await;
+    let mut api = pb::fleet_client::FleetClient::new(
+        hcp_proto::client::connect(&format!("http://{addr}")).await.expect("connect"),
+    );
+    let curtail = |kw: f64, dry_run: bool, until: i64| pb::CurtailRequest {
+        site: SITE.into(),
+        kw,
+        all: false,
+        until_unix_micros: until,
+        dry_run,
+        reason: "utility event".into(),
+    };
+
+    // The preview: the least efficient first (M60S, 18.5 J/TH), enough for 5 kW; nothing moves.
+    let preview = api.curtail(curtail(5.0, true, 0)).await.expect("preview").into_inner();
+    let chosen: Vec<&str> = preview.miners.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(chosen, ["Whatsminer M60S", "Whatsminer M60S"], "{preview:?}");
+    assert!(preview.curtailment_id.is_empty() && (preview.expected_kw - 6.84).abs() < 0.01, "{preview:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(control(&store, &ids[0]).await.is_empty(), "a preview moves nothing");
+    let refused = api.curtail(curtail(0.0, false, 0)).await.expect_err("no kW");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let refused = api.curtail(curtail(5.0, false, hcp_runtime::clock::now_micros() + 86_400_000_000)).await;
+    assert!(refused.expect_err("a day").message().contains("until_unix_micros"), "longer than 4 h is refused");
+
+    // In force for 4 s: the chosen miners sleep, and a plan that wants them mining waits.
+    let until = hcp_runtime::clock::now_micros() + 4_000_000;
+    let started = api.curtail(curtail(5.0, false, until)).await.expect("curtail").into_inner();
+    let curtailed: Vec<String> = started.miners.iter().map(|m| m.resource_id.clone()).collect();
+    settled(&store, &curtailed, 0, &["miner.confirmed"], Duration::from_secs(10)).await;
+    for id in &curtailed {
+        let i = ids.iter().position(|x| x == id).expect("one of ours");
+        let state = power_state(fleet.miners[i].addr, Duration::from_secs(2)).await.expect("reads").0;
+        assert_eq!(state, PowerState::Asleep, "{id}");
+    }
+    target(&store, &ids, pb::ResourceMode::Mining).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for id in &curtailed {
+        assert_eq!(kinds(&control(&store, id).await), ["miner.commanded", "miner.confirmed"], "the plan waits: {id}");
+    }
+    let conflict = pb::MaintenanceRequest { resource_id: curtailed[0].clone(), on: true, reason: String::new() };
+    let refused = api.maintenance(conflict).await.expect_err("conflicts");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused:?}");
+    let status = api.status(pb::FleetStatusRequest { site: SITE.into() }).await.expect("status").into_inner();
+    assert_eq!(status.curtailments.len(), 1);
+    let view = status.miners.iter().find(|m| m.resource_id == curtailed[0]).expect("listed");
+    assert_eq!((view.desired.as_str(), view.source.as_str()), ("sleep", started.curtailment_id.as_str()));
+
+    // Its time passes: lifted by execution, and the plan's wish (mining) is carried out.
+    let woken = settled(&store, &curtailed, 2, &["miner.confirmed"], Duration::from_secs(20)).await;
+    for s in &woken {
+        assert_eq!(kinds(s), ["miner.commanded", "miner.confirmed", "miner.commanded", "miner.confirmed"]);
+    }
+    let lifted = store.read_stream(&format!("curtailment-{SITE}"), 1, Direction::Forwards, 10).await.expect("read");
+    assert_eq!(kinds(&lifted), ["curtailment.started", "curtailment.lifted"]);
+    host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }

@@ -63,6 +63,9 @@ pub enum Command {
     /// GPU hosts: list, cordon, drain, uncordon (operators).
     #[command(subcommand)]
     Hosts(crate::commands::hosts::HostsCommand),
+    /// Miners: curtail and wake (with a preview), status, maintenance (operators).
+    #[command(subcommand)]
+    Fleet(crate::commands::fleet::FleetCommand),
 }
 
 /// `hcp sites ...`

@@ -7,10 +7,15 @@
 //! moved it, or will), by its observed mode otherwise, so the same change is not planned
 //! again each interval while execution catches up. A miner execution could not move
 //! (`miner.command_failed` on its `control-` stream) counts as observed and is not planned
-//! until a command to it is confirmed again.
+//! until a command to it is confirmed again. A miner an operator curtailed stays asleep
+//! until the curtailment ends, and one in maintenance is left out of plans.
 
 use hcp_domain::aggregate::Aggregate;
 use hcp_domain::codec::{decode_resource_event, mode_from_pb};
+use hcp_domain::control::{
+    CONTROL_PREFIX, CURTAILMENT_LIFTED, CURTAILMENT_PREFIX, CURTAILMENT_STARTED, MINER_COMMAND_FAILED, MINER_CONFIRMED,
+    MINER_MAINTENANCE,
+};
 use hcp_domain::resource::{Mode, Resource};
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::Workload;
@@ -46,6 +51,10 @@ pub struct FleetDevice {
     /// Whether execution last failed to move it (it ignores commands, hangs, or cannot be
     /// told): it stays as observed until a command to it is confirmed again.
     pub uncontrolled: bool,
+    /// Until when an operator's curtailment holds it asleep (µs since the epoch), if one does.
+    pub curtailed_until: Option<i64>,
+    /// Out of plans for maintenance.
+    pub maintenance: bool,
 }
 
 #[derive(Default)]
@@ -57,12 +66,10 @@ struct State {
     workloads: HashMap<String, Workload>,
     /// The GPUs a customer's workload holds, and which.
     committed: HashMap<String, String>,
+    /// Operators' curtailments in force: their miners and until when.
+    curtailments: HashMap<String, pb::Curtailment>,
+    maintenance: HashSet<String>,
 }
-
-/// Execution's record that a miner was moved.
-const MINER_CONFIRMED: &str = "miner.confirmed";
-/// Execution's record that it could not move a miner.
-const MINER_COMMAND_FAILED: &str = "miner.command_failed";
 
 /// The projection.
 #[derive(Default)]
@@ -103,12 +110,33 @@ impl Fleet {
             if !after.status.is_terminal() {
                 state.workloads.insert(id.to_owned(), after);
             }
-        } else if let Some(id) = recorded.stream.strip_prefix("control-") {
+        } else if let Some(id) = recorded.stream.strip_prefix(CONTROL_PREFIX) {
+            let mut state = self.write();
             match recorded.event_type.as_str() {
-                MINER_COMMAND_FAILED => self.write().uncontrolled.insert(id.to_owned()),
-                MINER_CONFIRMED => self.write().uncontrolled.remove(id),
+                MINER_COMMAND_FAILED => state.uncontrolled.insert(id.to_owned()),
+                MINER_CONFIRMED => state.uncontrolled.remove(id),
+                MINER_MAINTENANCE => {
+                    let m = pb::MinerMaintenance::decode(recorded.payload.as_ref())
+                        .map_err(|e| format!("{}: {e}", where_()))?;
+                    if m.on { state.maintenance.insert(id.to_owned()) } else { state.maintenance.remove(id) }
+                }
                 _ => false,
             };
+        } else if recorded.stream.starts_with(CURTAILMENT_PREFIX) {
+            let mut state = self.write();
+            match recorded.event_type.as_str() {
+                CURTAILMENT_STARTED => {
+                    let c =
+                        pb::Curtailment::decode(recorded.payload.as_ref()).map_err(|e| format!("{}: {e}", where_()))?;
+                    state.curtailments.insert(c.curtailment_id.clone(), c);
+                }
+                CURTAILMENT_LIFTED => {
+                    let l = pb::CurtailmentLifted::decode(recorded.payload.as_ref())
+                        .map_err(|e| format!("{}: {e}", where_()))?;
+                    state.curtailments.remove(&l.curtailment_id);
+                }
+                _ => {}
+            }
         } else if recorded.event_type == ALLOCATION_TARGETED {
             let targeted =
                 pb::AllocationTargeted::decode(recorded.payload.as_ref()).map_err(|e| format!("{}: {e}", where_()))?;
@@ -133,6 +161,13 @@ impl Fleet {
                 target: state.targets.get(id).copied(),
                 committed_to: state.committed.get(id).cloned(),
                 uncontrolled: state.uncontrolled.contains(id),
+                curtailed_until: state
+                    .curtailments
+                    .values()
+                    .filter(|c| c.miners.iter().any(|m| m == id))
+                    .map(|c| c.until_unix_micros)
+                    .max(),
+                maintenance: state.maintenance.contains(id),
             })
             .collect();
         devices.sort_by(|a, b| a.id.cmp(&b.id));

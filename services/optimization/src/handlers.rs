@@ -43,6 +43,7 @@ impl Handler for View {
         event.stream.starts_with("resource-")
             || event.stream.starts_with("site-")
             || event.stream.starts_with("control-")
+            || event.stream.starts_with("curtailment-")
             || event.stream.starts_with("workload-")
             || matches!(
                 event.event_type.as_str(),

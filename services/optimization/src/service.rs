@@ -326,7 +326,12 @@ impl<S: EventStore> Optimizer<S> {
             if !matches!(r.health, Health::Healthy | Health::Degraded) {
                 continue;
             }
+            if d.maintenance {
+                continue;
+            }
             let committed = r.assignment.is_some() || d.committed_to.is_some();
+            // An operator's curtailment outranks plans: asleep, and held, while it lasts.
+            let curtailed = d.curtailed_until.is_some_and(|until| until > now);
             let (model, economics, gpu) = match &spec.kind {
                 ResourceKind::AsicMiner { model, nominal_hashrate, nominal_power } => (
                     model.clone(),
@@ -349,12 +354,16 @@ impl<S: EventStore> Optimizer<S> {
             // A miner that did not obey is planned as it is, not as it was told to be.
             let mode = if committed {
                 Mode::ServingAi
+            } else if curtailed {
+                Mode::Curtailed
             } else if d.uncontrolled {
                 r.mode
             } else {
                 d.target.map_or(r.mode, |t| t.mode)
             };
-            let held = d.uncontrolled || d.target.is_some_and(|t| now - t.at_unix_micros < policy.min_dwell_micros);
+            let held = curtailed
+                || d.uncontrolled
+                || d.target.is_some_and(|t| now - t.at_unix_micros < policy.min_dwell_micros);
             devices.push(Device {
                 id: d.id,
                 model,

@@ -100,7 +100,8 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
     check.that(ok, "execution.lost_agent", &e.lost_agent, "must be \"requeue\" or \"fail\"")?;
     check.positive("execution.command_deadline_seconds", e.command_deadline_seconds)?;
     check.range("execution.command_attempts", e.command_attempts, 1, 10)?;
-    check.positive("execution.ramp_kw_per_second", e.ramp_kw_per_second)
+    check.positive("execution.ramp_kw_per_second", e.ramp_kw_per_second)?;
+    check.positive("execution.max_curtailment_seconds", e.max_curtailment_seconds)
 }
 
 /// No two listening addresses may overlap (port 0, "any free port", excepted).

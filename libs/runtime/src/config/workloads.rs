@@ -44,6 +44,8 @@ pub struct ExecutionConfig {
     pub command_attempts: u32,
     /// Most miner load woken per second at a site, kW (a staggered ramp; sleeping is not limited); above 0. Default 1000.
     pub ramp_kw_per_second: f64,
+    /// The longest an operator's curtailment lasts (`hcp fleet curtail --until`), seconds; above 0. Default 14400 (4 h).
+    pub max_curtailment_seconds: f64,
 }
 
 impl Default for ExecutionConfig {
@@ -56,6 +58,7 @@ impl Default for ExecutionConfig {
             command_deadline_seconds: 30.0,
             command_attempts: 3,
             ramp_kw_per_second: 1000.0,
+            max_curtailment_seconds: 14_400.0,
         }
     }
 }

@@ -6,16 +6,13 @@
 use hcp_domain::resource::{Mode, ResourceEvent, ResourceKind};
 use hcp_minerapi::control::Action;
 use hcp_proto::v1 as pb;
-use std::collections::HashMap;
+use prost::Message;
+use std::collections::{BTreeMap, HashMap};
 
-/// The prefix of the streams execution records miner commands on.
-pub const CONTROL_PREFIX: &str = "control-";
-/// A command sent to a miner.
-pub const MINER_COMMANDED: &str = "miner.commanded";
-/// A miner seen doing what it was told.
-pub const MINER_CONFIRMED: &str = "miner.confirmed";
-/// A miner that did not, within its tries.
-pub const MINER_COMMAND_FAILED: &str = "miner.command_failed";
+pub use hcp_domain::control::{
+    CONTROL_PREFIX, CURTAILMENT_LIFTED, CURTAILMENT_PREFIX, CURTAILMENT_STARTED, MINER_COMMAND_FAILED, MINER_COMMANDED,
+    MINER_CONFIRMED, MINER_MAINTENANCE,
+};
 
 /// What a plan last wanted of a miner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +58,16 @@ pub struct Command {
 pub struct Miner {
     /// Its site.
     pub site: String,
+    /// Its model.
+    pub model: String,
     /// Its stock draw, kW (what waking it adds).
     pub nominal_kw: f64,
+    /// Its stock hashrate, TH/s.
+    pub nominal_ths: f64,
+    /// Out of plans and commands for maintenance.
+    pub maintenance: bool,
+    /// Whether its firmware can sleep over its API, once execution has asked it (`version`).
+    pub can_sleep: Option<bool>,
     /// What discovery last observed, and when (µs since the epoch).
     pub observed: (Mode, i64),
     /// What the latest plan wants.
@@ -103,11 +108,31 @@ pub enum Due {
     },
 }
 
-/// Every miner execution knows.
+impl Miner {
+    /// Joules per terahash at stock settings (higher is less efficient).
+    pub fn joules_per_terahash(&self) -> f64 {
+        if self.nominal_ths > 0.0 { self.nominal_kw * 1000.0 / self.nominal_ths } else { f64::INFINITY }
+    }
+}
+
+/// An operator's curtailment in force (until lifted or `until_unix_micros`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curtailment {
+    /// As recorded.
+    pub record: pb::Curtailment,
+    /// When it was recorded, µs since the epoch.
+    pub at_unix_micros: i64,
+}
+
+/// Every miner execution knows, and the curtailments in force.
 #[derive(Debug, Default)]
 pub struct Book {
     /// By resource id.
     pub miners: HashMap<String, Miner>,
+    /// By id.
+    pub curtailments: BTreeMap<String, Curtailment>,
+    /// Each `curtailment-<site>` stream's version.
+    pub curtailment_versions: HashMap<String, u64>,
 }
 
 fn action_of(mode: i32) -> Option<Action> {
@@ -123,10 +148,12 @@ impl Book {
     pub fn apply_resource(&mut self, id: &str, event: &ResourceEvent) {
         match event {
             ResourceEvent::Registered { spec, .. } => {
-                if let ResourceKind::AsicMiner { nominal_power, .. } = &spec.kind {
+                if let ResourceKind::AsicMiner { model, nominal_power, nominal_hashrate } = &spec.kind {
                     let m = self.miners.entry(id.to_owned()).or_default();
                     m.site = spec.site.as_str().to_owned();
+                    m.model = model.clone();
                     m.nominal_kw = nominal_power.watts() as f64 / 1000.0;
+                    m.nominal_ths = nominal_hashrate.terahashes();
                 }
             }
             ResourceEvent::ModeChanged { to, at, .. } => {
@@ -152,9 +179,97 @@ impl Book {
         changed
     }
 
+    /// Folds a `curtailment-<site>` event at `version` (one already folded is skipped).
+    /// A lifted curtailment's miners go back to what plans want, and wake where no plan
+    /// since wants them asleep.
+    pub fn apply_curtailment(&mut self, site: &str, version: u64, event_type: &str, payload: &[u8], at: i64) {
+        let seen = self.curtailment_versions.entry(site.to_owned()).or_default();
+        if version <= *seen {
+            return;
+        }
+        *seen = version;
+        match event_type {
+            CURTAILMENT_STARTED => {
+                if let Ok(record) = pb::Curtailment::decode(payload) {
+                    let c = Curtailment { record, at_unix_micros: at };
+                    self.curtailments.insert(c.record.curtailment_id.clone(), c);
+                }
+            }
+            CURTAILMENT_LIFTED => {
+                let Ok(lifted) = pb::CurtailmentLifted::decode(payload) else { return };
+                let Some(c) = self.curtailments.remove(&lifted.curtailment_id) else { return };
+                for id in &c.record.miners {
+                    let Some(m) = self.miners.get_mut(id) else { continue };
+                    // A plan made since, or one that wanted it asleep anyway, still holds.
+                    let planned = m
+                        .target
+                        .as_ref()
+                        .is_some_and(|t| t.at_unix_micros > c.at_unix_micros || t.action == Action::Sleep);
+                    if !planned {
+                        let cause = format!("lifted {}", lifted.curtailment_id);
+                        m.target = Some(Target { action: Action::Wake, cause, at_unix_micros: at });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The curtailment in force on miner `id` at `now`, if any.
+    pub fn curtailed_by(&self, id: &str, now: i64) -> Option<&Curtailment> {
+        self.curtailments.values().find(|c| c.record.until_unix_micros > now && c.record.miners.iter().any(|m| m == id))
+    }
+
+    /// What miner `id` should be doing at `now`, by precedence: nothing while in
+    /// maintenance; asleep while an operator's curtailment is in force; else what the
+    /// latest plan (or a lifted curtailment) wants.
+    pub fn desired(&self, id: &str, now: i64) -> Option<Target> {
+        let m = self.miners.get(id)?;
+        if m.maintenance {
+            return None;
+        }
+        if let Some(c) = self.curtailed_by(id, now) {
+            let cause = c.record.curtailment_id.clone();
+            return Some(Target { action: Action::Sleep, cause, at_unix_micros: c.at_unix_micros });
+        }
+        m.target.clone()
+    }
+
+    /// Curtailments whose time has passed at `now`.
+    pub fn expired(&self, now: i64) -> Vec<pb::Curtailment> {
+        self.curtailments.values().filter(|c| c.record.until_unix_micros <= now).map(|c| c.record.clone()).collect()
+    }
+
+    /// The miners a curtailment of `kw` at `site` would put to sleep at `now`: awake ones
+    /// that can sleep over their API, not in maintenance nor another curtailment, least
+    /// efficient first, until their stock draw reaches `kw`; every such miner for `None`.
+    pub fn select(&self, site: &str, kw: Option<f64>, now: i64) -> Vec<(String, Miner)> {
+        let mut candidates: Vec<(&String, &Miner)> = self
+            .miners
+            .iter()
+            .filter(|(id, m)| {
+                m.site == site && !m.maintenance && m.can_sleep != Some(false) && self.curtailed_by(id, now).is_none()
+            })
+            .filter(|(id, m)| {
+                kw.is_none()
+                    || self.desired(id, now).map_or(m.observed.0 != Mode::Curtailed, |t| t.action == Action::Wake)
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.1.joules_per_terahash().total_cmp(&a.1.joules_per_terahash()).then(a.0.cmp(b.0)));
+        let mut chosen = Vec::new();
+        let mut total = 0.0;
+        for (id, m) in candidates {
+            if kw.is_some_and(|kw| total >= kw) {
+                break;
+            }
+            total += m.nominal_kw;
+            chosen.push((id.clone(), m.clone()));
+        }
+        chosen
+    }
+
     /// Folds a `control-` event at `version` (one already folded is skipped).
     pub fn apply_control(&mut self, id: &str, version: u64, event_type: &str, payload: &[u8], at: i64) {
-        use prost::Message;
         let m = self.miners.entry(id.to_owned()).or_default();
         if version <= m.version {
             return;
@@ -181,15 +296,24 @@ impl Book {
                     c.outcome = Outcome::Failed;
                 }
             }
+            MINER_MAINTENANCE => {
+                if let Ok(e) = pb::MinerMaintenance::decode(payload) {
+                    m.maintenance = e.on;
+                    // Back from maintenance: what it does now is what it is; plans move it next.
+                    if !e.on {
+                        m.target = None;
+                        m.command = None;
+                    }
+                }
+            }
             _ => {}
         }
     }
 
-    /// What miner `id` needs now, if anything, allowing `attempts` tries per command.
-    pub fn due(&self, id: &str, attempts: u32) -> Option<Due> {
+    /// What miner `id` needs at `now`, if anything, allowing `attempts` tries per command.
+    pub fn due(&self, id: &str, attempts: u32, now: i64) -> Option<Due> {
         let m = self.miners.get(id)?;
-        let target = m.target.as_ref()?;
-        let action = target.action.clone();
+        let action = self.desired(id, now)?.action;
         let Some(c) = m.command.as_ref().filter(|c| c.action == action) else {
             return Some(Due::Send { action, attempt: 1 });
         };
@@ -218,10 +342,10 @@ impl Book {
         }
     }
 
-    /// Every miner with something due.
-    pub fn all_due(&self, attempts: u32) -> Vec<(String, Due)> {
+    /// Every miner with something due at `now`.
+    pub fn all_due(&self, attempts: u32, now: i64) -> Vec<(String, Due)> {
         let mut due: Vec<(String, Due)> =
-            self.miners.keys().filter_map(|id| Some((id.clone(), self.due(id, attempts)?))).collect();
+            self.miners.keys().filter_map(|id| Some((id.clone(), self.due(id, attempts, now)?))).collect();
         due.sort_by(|a, b| a.0.cmp(&b.0));
         due
     }
@@ -230,7 +354,6 @@ impl Book {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prost::Message;
 
     fn book() -> Book {
         let mut b = Book::default();
@@ -260,19 +383,19 @@ mod tests {
     #[test]
     fn a_target_is_sent_then_watched_then_done() {
         let mut b = book();
-        assert_eq!(b.due("asic-1", 3), None, "no target, nothing to do");
+        assert_eq!(b.due("asic-1", 3, 0), None, "no target, nothing to do");
         b.apply_targets(&targets(pb::ResourceMode::Curtailed), 5);
-        assert_eq!(b.due("asic-1", 3), Some(Due::Send { action: Action::Sleep, attempt: 1 }));
+        assert_eq!(b.due("asic-1", 3, 0), Some(Due::Send { action: Action::Sleep, attempt: 1 }));
         commanded(&mut b, 1, "sleep", 1);
         assert_eq!(
-            b.due("asic-1", 3),
+            b.due("asic-1", 3, 0),
             Some(Due::Watch { action: Action::Sleep, attempt: 1, deadline_unix_micros: 99 }),
             "a restarted execution watches a recorded command instead of sending it again"
         );
         b.apply_control("asic-1", 2, MINER_CONFIRMED, &[], 20);
-        assert_eq!(b.due("asic-1", 3), None);
+        assert_eq!(b.due("asic-1", 3, 0), None);
         b.apply_control("asic-1", 2, MINER_COMMAND_FAILED, &[], 30);
-        assert_eq!(b.due("asic-1", 3), None, "an event folded twice changes nothing");
+        assert_eq!(b.due("asic-1", 3, 0), None, "an event folded twice changes nothing");
     }
 
     #[test]
@@ -284,13 +407,13 @@ mod tests {
         let at = |t| hcp_domain::units::Timestamp::from_unix_micros(t);
         let woke = ResourceEvent::ModeChanged { from: Mode::Curtailed, to: Mode::Mining, at: at(15) };
         b.apply_resource("asic-1", &woke);
-        assert_eq!(b.due("asic-1", 3), None, "an observation older than the confirmation is not drift");
+        assert_eq!(b.due("asic-1", 3, 0), None, "an observation older than the confirmation is not drift");
         let woke = ResourceEvent::ModeChanged { from: Mode::Curtailed, to: Mode::Mining, at: at(25) };
         b.apply_resource("asic-1", &woke);
-        assert_eq!(b.due("asic-1", 3), Some(Due::Send { action: Action::Sleep, attempt: 2 }));
+        assert_eq!(b.due("asic-1", 3, 0), Some(Due::Send { action: Action::Sleep, attempt: 2 }));
         commanded(&mut b, 3, "sleep", 3);
         b.apply_control("asic-1", 4, MINER_CONFIRMED, &[], 20);
-        assert!(matches!(b.due("asic-1", 3), Some(Due::Fail { attempt: 3, .. })));
+        assert!(matches!(b.due("asic-1", 3, 0), Some(Due::Fail { attempt: 3, .. })));
     }
 
     #[test]
@@ -299,9 +422,9 @@ mod tests {
         b.apply_targets(&targets(pb::ResourceMode::Curtailed), 5);
         commanded(&mut b, 1, "sleep", 1);
         b.apply_control("asic-1", 2, MINER_COMMAND_FAILED, &[], 20);
-        assert_eq!(b.due("asic-1", 3), None);
+        assert_eq!(b.due("asic-1", 3, 0), None);
         b.apply_targets(&targets(pb::ResourceMode::Mining), 30);
-        assert_eq!(b.due("asic-1", 3), Some(Due::Send { action: Action::Wake, attempt: 1 }));
+        assert_eq!(b.due("asic-1", 3, 0), Some(Due::Send { action: Action::Wake, attempt: 1 }));
         assert!(b.apply_targets(&targets(pb::ResourceMode::Curtailed), 6).is_empty());
         assert!(b.apply_targets(&targets(pb::ResourceMode::ServingAi), 40).is_empty(), "not a miner's mode");
     }

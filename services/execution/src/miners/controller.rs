@@ -5,7 +5,10 @@
 //! (`miner.command_failed`) without holding up any other. Wakes wait their turn in the
 //! site's [`Ramp`]; sleeps shed load at once.
 
-use super::book::{Book, CONTROL_PREFIX, Due, MINER_COMMAND_FAILED, MINER_COMMANDED, MINER_CONFIRMED};
+use super::book::{
+    Book, CONTROL_PREFIX, CURTAILMENT_LIFTED, CURTAILMENT_PREFIX, Due, MINER_COMMAND_FAILED, MINER_COMMANDED,
+    MINER_CONFIRMED,
+};
 use super::ramp::Ramp;
 use hcp_eventstore::{EventStore, ExpectedVersion, StoreError};
 use hcp_minerapi::control::{self, Action, PowerState};
@@ -37,6 +40,8 @@ pub struct Settings {
     pub poll: Duration,
     /// Miners handled at once.
     pub concurrency: usize,
+    /// The longest an operator's curtailment may last.
+    pub max_curtailment: Duration,
 }
 
 /// The controller.
@@ -46,6 +51,8 @@ pub struct Controller<S> {
     pub book: Mutex<Book>,
     settings: Settings,
     firmware: Mutex<HashMap<String, Firmware>>,
+    /// When each miner's firmware was last asked for.
+    asked: Mutex<HashMap<String, Instant>>,
     in_flight: Mutex<HashSet<String>>,
     ramps: Mutex<HashMap<String, Ramp>>,
     /// Woken when something may be due.
@@ -80,6 +87,7 @@ impl<S: EventStore> Controller<S> {
             book: Mutex::default(),
             settings,
             firmware: Mutex::default(),
+            asked: Mutex::default(),
             in_flight: Mutex::default(),
             ramps: Mutex::default(),
             wake: Notify::new(),
@@ -89,7 +97,7 @@ impl<S: EventStore> Controller<S> {
 
     /// Starts a task for each miner with something due that has none running.
     pub fn dispatch(self: &Arc<Self>) {
-        let due = lock(&self.book).all_due(self.settings.attempts);
+        let due = lock(&self.book).all_due(self.settings.attempts, now_micros());
         for (id, due) in due {
             if !lock(&self.in_flight).insert(id.clone()) {
                 continue;
@@ -107,9 +115,11 @@ impl<S: EventStore> Controller<S> {
     }
 
     /// Runs until `shutdown`: dispatches whenever the book changes, and each second
-    /// (deadlines pass without an event).
+    /// (deadlines pass, and curtailments expire, without an event).
     pub async fn run(self: Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
         loop {
+            self.expire().await;
+            self.identify();
             self.dispatch();
             tokio::select! {
                 () = self.wake.notified() => {},
@@ -117,6 +127,89 @@ impl<S: EventStore> Controller<S> {
                 () = shutdown.cancelled() => return,
             }
         }
+    }
+
+    /// Asks miners whose firmware is not known yet what they run (once a minute at most
+    /// each), so that previews leave out miners that cannot sleep over their API.
+    pub fn identify(self: &Arc<Self>) {
+        let unknown: Vec<String> = {
+            let book = lock(&self.book);
+            let mut asked = lock(&self.asked);
+            let due = |id: &String| asked.get(id).is_none_or(|t| t.elapsed() > Duration::from_secs(60));
+            let unknown: Vec<String> = book
+                .miners
+                .iter()
+                .filter(|(id, m)| m.can_sleep.is_none() && !m.site.is_empty() && due(id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in &unknown {
+                asked.insert(id.clone(), Instant::now());
+            }
+            unknown
+        };
+        for id in unknown {
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                let _slot = me.slots.acquire().await;
+                // Known now, in the book too; unanswered, asked again later.
+                let _ = me.firmware_of(&id).await;
+            });
+        }
+    }
+
+    /// Miner `id`'s firmware: known, or asked with `version`.
+    async fn firmware_of(&self, id: &str) -> Result<Firmware, control::ControlError> {
+        if let Some(f) = lock(&self.firmware).get(id).cloned() {
+            return Ok(f);
+        }
+        let addr = address(id, self.settings.port).ok_or_else(|| control::ControlError::Unsupported {
+            firmware: format!("{id} (no address in its id)"),
+            action: "be asked".into(),
+        })?;
+        let replies = hcp_minerapi::query(addr, &Request::new("version"), self.settings.timeout).await?;
+        let version = replies
+            .first()
+            .map(VersionReport::from_reply)
+            .transpose()
+            .map_err(|source| hcp_minerapi::ClientError::Reply { addr, source })?
+            .ok_or(control::ControlError::NoSession(addr))?;
+        lock(&self.firmware).insert(id.to_owned(), version.firmware.clone());
+        if let Some(m) = lock(&self.book).miners.get_mut(id) {
+            m.can_sleep = Some(version.firmware.capabilities().sleep);
+        }
+        Ok(version.firmware)
+    }
+
+    /// Records the end of every curtailment whose time has passed.
+    async fn expire(&self) {
+        let expired = lock(&self.book).expired(now_micros());
+        for c in expired {
+            let lifted =
+                pb::CurtailmentLifted { curtailment_id: c.curtailment_id.clone(), reason: "its time passed".into() };
+            let event =
+                EventContext::new("execution").event(0, CURTAILMENT_LIFTED, lifted.encode_to_vec(), now_micros());
+            if let Err(e) = self.record_curtailment(&c.site, event).await {
+                tracing::warn!(curtailment = %c.curtailment_id, error = %e, "could not record an expired curtailment");
+            }
+        }
+    }
+
+    /// Appends to the site's `curtailment-` stream after the version the book holds
+    /// (execution is its only writer) and folds the event at once.
+    pub async fn record_curtailment(&self, site: &str, event: hcp_eventstore::NewEvent) -> Result<(), StoreError> {
+        let stream = format!("{CURTAILMENT_PREFIX}{site}");
+        let version = lock(&self.book).curtailment_versions.get(site).copied().unwrap_or(0);
+        let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
+        let (event_type, payload, at) = (event.event_type.clone(), event.payload.clone(), now_micros());
+        let result = self.store.append(&stream, expected, vec![event]).await?;
+        lock(&self.book).apply_curtailment(site, result.version, &event_type, &payload, at);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// The settings it runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     async fn drive(&self, id: &str, due: Due) -> Result<(), StoreError> {
@@ -134,7 +227,7 @@ impl<S: EventStore> Controller<S> {
         let mut last = String::from("no confirmation");
         for attempt in first..=self.settings.attempts {
             // A target replaced meanwhile is the next task's.
-            if lock(&self.book).miners.get(id).and_then(|m| m.target.as_ref()).is_none_or(|t| t.action != action) {
+            if lock(&self.book).desired(id, now_micros()).is_none_or(|t| t.action != action) {
                 return Ok(());
             }
             if action == Action::Wake {
@@ -179,21 +272,7 @@ impl<S: EventStore> Controller<S> {
             firmware: format!("{id} (no address in its id)"),
             action: action.name(),
         })?;
-        let known = lock(&self.firmware).get(id).cloned();
-        let firmware = match known {
-            Some(f) => f,
-            None => {
-                let replies = hcp_minerapi::query(addr, &Request::new("version"), self.settings.timeout).await?;
-                let version = replies
-                    .first()
-                    .map(VersionReport::from_reply)
-                    .transpose()
-                    .map_err(|source| hcp_minerapi::ClientError::Reply { addr, source })?
-                    .ok_or(control::ControlError::NoSession(addr))?;
-                lock(&self.firmware).insert(id.to_owned(), version.firmware.clone());
-                version.firmware
-            }
-        };
+        let firmware = self.firmware_of(id).await?;
         control::command(addr, &firmware, action, self.settings.timeout).await
     }
 
@@ -220,10 +299,8 @@ impl<S: EventStore> Controller<S> {
 
     async fn commanded(&self, id: &str, action: &Action, attempt: u32) -> Result<(), StoreError> {
         let (cause, reason) = lock(&self.book)
-            .miners
-            .get(id)
-            .and_then(|m| m.target.as_ref())
-            .map(|t| (t.cause.clone(), format!("plan {}", t.cause)))
+            .desired(id, now_micros())
+            .map(|t| (t.cause.clone(), format!("for {}", t.cause)))
             .unwrap_or_default();
         let deadline = now_micros() + i64::try_from(self.settings.deadline.as_micros()).unwrap_or(i64::MAX);
         let event = pb::MinerCommanded {
@@ -265,7 +342,7 @@ impl<S: EventStore> Controller<S> {
 
     /// Appends to the miner's `control-` stream after the version the book holds (execution
     /// is its only writer) and folds the event at once.
-    async fn record(&self, id: &str, event_type: &str, payload: Vec<u8>) -> Result<(), StoreError> {
+    pub async fn record(&self, id: &str, event_type: &str, payload: Vec<u8>) -> Result<(), StoreError> {
         let stream = format!("{CONTROL_PREFIX}{id}");
         let version = lock(&self.book).miners.get(id).map_or(0, |m| m.version);
         let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod backtest;
 pub mod events;
+pub mod fleet;
 pub mod hosts;
 pub mod plan;
 pub mod resources;

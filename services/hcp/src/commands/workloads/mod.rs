@@ -2,7 +2,7 @@
 //! workloads through routing's Workloads API (logs through execution's).
 
 mod args;
-mod duration;
+pub mod duration;
 
 pub use args::WorkloadsCommand;
 
