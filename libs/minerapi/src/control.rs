@@ -102,33 +102,49 @@ pub async fn command(
     action: &Action,
     timeout: Duration,
 ) -> Result<(), ControlError> {
-    let caps = firmware.capabilities();
+    let session = session(addr, firmware, timeout).await?;
+    command_in(addr, firmware, session.as_deref(), action, timeout).await
+}
+
+/// Opens what a command needs first: a LuxOS session (`logon`); nothing for other families.
+pub async fn session(addr: SocketAddr, firmware: &Firmware, timeout: Duration) -> Result<Option<String>, ControlError> {
+    if *firmware != Firmware::Luxminer {
+        return Ok(None);
+    }
+    let logon = query(addr, &Request::new("logon"), timeout).await?;
+    let id = logon
+        .first()
+        .and_then(|r| r.first("SESSION"))
+        .and_then(|s| s.get("SessionID"))
+        .and_then(|v| v.as_str())
+        .ok_or(ControlError::NoSession(addr))?;
+    Ok(Some(id.to_owned()))
+}
+
+/// Sends `action` in `session` (from [`session`]).
+pub async fn command_in(
+    addr: SocketAddr,
+    firmware: &Firmware,
+    session: Option<&str>,
+    action: &Action,
+    timeout: Duration,
+) -> Result<(), ControlError> {
     let unsupported = || ControlError::Unsupported { firmware: firmware.name().to_owned(), action: action.name() };
-    match (firmware, action) {
+    let request = match (firmware, action) {
         (Firmware::Luxminer, _) => {
-            let logon = query(addr, &Request::new("logon"), timeout).await?;
-            let session = logon
-                .first()
-                .and_then(|r| r.first("SESSION"))
-                .and_then(|s| s.get("SessionID"))
-                .and_then(|v| v.as_str())
-                .ok_or(ControlError::NoSession(addr))?
-                .to_owned();
-            let request = match action {
+            let session = session.ok_or(ControlError::NoSession(addr))?;
+            match action {
                 Action::Sleep => Request::new("curtail").with_parameter(format!("{session},sleep")),
                 Action::Wake => Request::new("curtail").with_parameter(format!("{session},wakeup")),
                 Action::Profile(p) => Request::new("profileset").with_parameter(format!("{session},{p}")),
-            };
-            query(addr, &request, timeout).await?;
-            Ok(())
+            }
         }
-        (Firmware::Btminer, Action::Sleep | Action::Wake) if caps.sleep => {
-            let command = if *action == Action::Sleep { "power_off" } else { "power_on" };
-            query(addr, &Request::new(command).with_parameter("respbefore=true"), timeout).await?;
-            Ok(())
-        }
-        _ => Err(unsupported()),
-    }
+        (Firmware::Btminer, Action::Sleep) => Request::new("power_off").with_parameter("respbefore=true"),
+        (Firmware::Btminer, Action::Wake) => Request::new("power_on").with_parameter("respbefore=true"),
+        _ => return Err(unsupported()),
+    };
+    query(addr, &request, timeout).await?;
+    Ok(())
 }
 
 /// What a miner is doing, by its own report.

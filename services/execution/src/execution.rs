@@ -8,6 +8,9 @@
 //! again, and its journal answers a start it already took with the run's state.
 
 use crate::ledger::{Ledger, Sent};
+use crate::miners::Controller;
+use crate::miners::book::{CURTAILMENT_LIFTED, CURTAILMENT_STARTED};
+use crate::power::{Admit, admit, curtailment_id, curtailment_prefix, pending};
 use hcp_domain::ids::WorkloadId;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{Workload, WorkloadCommand, WorkloadError, WorkloadStatus};
@@ -15,7 +18,9 @@ use hcp_eventstore::EventStore;
 use hcp_proto::v1 as pb;
 use hcp_runtime::repository::Executed;
 use hcp_runtime::{EventContext, Repository, RepositoryError};
-use std::collections::HashMap;
+use prost::Message;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -71,6 +76,10 @@ pub struct Execution<S> {
     pub queries: Mutex<HashMap<u64, oneshot::Sender<pb::LogsReply>>>,
     /// The next query's number (and session numbers).
     pub counter: AtomicU64,
+    /// Miner control, which makes room under a site's cap before GPUs start.
+    pub miners: Arc<Controller<S>>,
+    /// Workloads waiting for miners to sleep before their GPUs start.
+    pub waiting_power: Mutex<HashSet<WorkloadId>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,9 +145,15 @@ impl<S: EventStore> Execution<S> {
     pub async fn reconcile(&self, id: WorkloadId) {
         let Some(w) = self.ledger().workloads.get(&id).cloned() else { return };
         if w.status == WorkloadStatus::Scheduled {
+            if !self.power_for(id, &w).await {
+                return;
+            }
             // Recorded before it is sent: a crash between the two resends it on restart.
             self.record(id, WorkloadCommand::Start { at: now() }).await;
             return;
+        }
+        if !w.status.holds_resources() {
+            self.give_power_back(id).await;
         }
         let desired = match w.status {
             WorkloadStatus::Starting | WorkloadStatus::Running => Sent::Start,
@@ -250,6 +265,97 @@ impl<S: EventStore> Execution<S> {
             }
             pb::RunState::Lost => self.lost(id, &format!("on {host}: {}", report.detail)).await,
             pb::RunState::Stopped | pb::RunState::Unspecified => {}
+        }
+    }
+
+    /// Whether the site can feed `id`'s GPUs now; when it cannot, curtails miners for the
+    /// shortfall (once per attempt) and leaves `id` waiting for them to sleep.
+    async fn power_for(&self, id: WorkloadId, w: &Workload) -> bool {
+        let cid = curtailment_id(id, w.attempts);
+        let now_us = hcp_runtime::clock::now_micros();
+        let short = {
+            let ledger = self.ledger();
+            let book = self.miners.book.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if book.curtailments.contains_key(&cid) {
+                // Room is being made: start once no miner of it is still going to sleep.
+                if pending(&book, &cid) {
+                    lock(&self.waiting_power).insert(id);
+                    return false;
+                }
+                lock(&self.waiting_power).remove(&id);
+                return true;
+            }
+            match admit(&ledger, &book, id, now_us) {
+                Admit::Ready => None,
+                Admit::Short { site, shortfall_kw, need_kw, cap_kw } => {
+                    let miners = book.select(&site, Some(shortfall_kw), now_us);
+                    Some((site, shortfall_kw, need_kw, cap_kw, miners))
+                }
+            }
+        };
+        let Some((site, shortfall_kw, need_kw, cap_kw, miners)) = short else {
+            lock(&self.waiting_power).remove(&id);
+            return true;
+        };
+        if miners.is_empty() {
+            tracing::warn!(workload = %id, site, shortfall_kw, "over the cap and no miner left to curtail: starting");
+            return true;
+        }
+        let max_run = w.spec.as_ref().map_or(Duration::from_secs(3600), |s| s.run.max_run_time);
+        let until = now_us + i64::try_from(max_run.as_micros()).unwrap_or(i64::MAX).min(4 * 3_600_000_000);
+        let record = pb::CurtailmentStarted {
+            curtailment_id: cid,
+            site: site.clone(),
+            miners: miners.iter().map(|(m, _)| m.clone()).collect(),
+            kw: shortfall_kw,
+            all: false,
+            until_unix_micros: until,
+            reason: format!(
+                "power for workload {id}: its GPUs need {need_kw:.1} kW, {shortfall_kw:.1} kW over the {cap_kw:.0} kW cap"
+            ),
+            actor: ACTOR.into(),
+        };
+        let event = EventContext::new(ACTOR).event(0, CURTAILMENT_STARTED, record.encode_to_vec(), now_us);
+        if let Err(e) = self.miners.record_curtailment(&site, event).await {
+            tracing::warn!(workload = %id, error = %e, "could not curtail miners for a workload's power");
+        }
+        lock(&self.waiting_power).insert(id);
+        false
+    }
+
+    /// Lifts the curtailments made for `id`'s power: mining takes it back.
+    async fn give_power_back(&self, id: WorkloadId) {
+        lock(&self.waiting_power).remove(&id);
+        let prefix = curtailment_prefix(id);
+        let mine: Vec<pb::CurtailmentStarted> = {
+            let book = self.miners.book.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            book.curtailments
+                .values()
+                .filter(|c| c.record.curtailment_id.starts_with(&prefix))
+                .map(|c| c.record.clone())
+                .collect()
+        };
+        for c in mine {
+            let lifted = pb::CurtailmentLifted {
+                curtailment_id: c.curtailment_id.clone(),
+                reason: format!("workload {id} stopped"),
+            };
+            let event = EventContext::new(ACTOR).event(
+                0,
+                CURTAILMENT_LIFTED,
+                lifted.encode_to_vec(),
+                hcp_runtime::clock::now_micros(),
+            );
+            if let Err(e) = self.miners.record_curtailment(&c.site, event).await {
+                tracing::warn!(workload = %id, error = %e, "could not give a workload's power back");
+            }
+        }
+    }
+
+    /// Workloads waiting for miners to sleep, to be looked at again.
+    pub fn recheck_power(&self) {
+        for id in lock(&self.waiting_power).iter() {
+            let _ = self.dirty.send(*id);
         }
     }
 

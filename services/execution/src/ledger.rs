@@ -45,6 +45,12 @@ pub struct Ledger {
     pub placed: HashMap<WorkloadId, Placed>,
     /// What each host was last told, by workload.
     pub sent: HashMap<(WorkloadId, String), (u32, Sent)>,
+    /// GPU resource id -> (site, power limit in kW).
+    pub gpu_power: HashMap<String, (String, f64)>,
+    /// Each site's grid cap, kW, as recorded.
+    pub caps: HashMap<String, f64>,
+    /// The sites as recorded.
+    pub sites: HashMap<String, hcp_domain::site::Site>,
 }
 
 impl Ledger {
@@ -77,9 +83,11 @@ impl Ledger {
     /// Applies a GPU resource's registration.
     pub fn apply_resource(&mut self, id: &str, event: &ResourceEvent) {
         if let ResourceEvent::Registered { spec, .. } = event
-            && let ResourceKind::Gpu { host, uuid, .. } = &spec.kind
+            && let ResourceKind::Gpu { host, uuid, power_limit, .. } = &spec.kind
         {
             self.gpus.insert(id.to_owned(), (host.clone(), uuid.clone().unwrap_or_default()));
+            let kw = power_limit.watts() as f64 / 1000.0;
+            self.gpu_power.insert(id.to_owned(), (spec.site.as_str().to_owned(), kw));
         }
     }
 

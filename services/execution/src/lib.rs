@@ -9,7 +9,8 @@
 //! policy. [`ledger`] and [`view`] are its projection of the log: a restarted execution
 //! folds the log and resumes every in-flight command, and the agents' journals make a
 //! repeated start harmless. [`miners`] moves miners to their plans' targets, confirmed by
-//! the miners' own telemetry.
+//! the miners' own telemetry; [`power`] starts a workload's GPUs only when its site can
+//! feed them, curtailing miners first when it cannot.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod execution;
 pub mod grpc;
 pub mod ledger;
 pub mod miners;
+pub mod power;
 mod start;
 pub mod view;
 

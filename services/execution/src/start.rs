@@ -31,19 +31,6 @@ pub async fn start<S: EventStore>(
     grpc: SocketAddr,
 ) -> Result<(SocketAddr, Arc<Execution<S>>), StartError> {
     let (dirty, mut todo) = mpsc::unbounded_channel();
-    let execution = Arc::new(Execution {
-        workloads: Repository::new(Arc::clone(&host.store)),
-        ledger: Mutex::new(Ledger::default()),
-        agents: Mutex::new(HashMap::new()),
-        token,
-        grace_seconds: config.routing.preemption_grace_seconds.ceil() as u32,
-        lost_after: Duration::from_secs_f64(config.execution.agent_lost_seconds),
-        lost_policy: if config.execution.lost_agent == "fail" { LostPolicy::Fail } else { LostPolicy::Requeue },
-        started: Instant::now(),
-        dirty,
-        queries: Mutex::new(HashMap::new()),
-        counter: AtomicU64::new(0),
-    });
     let e = &config.execution;
     let settings = Settings {
         port: e.miner_port,
@@ -56,6 +43,21 @@ pub async fn start<S: EventStore>(
         max_curtailment: Duration::from_secs_f64(e.max_curtailment_seconds),
     };
     let controller = Arc::new(Controller::new(Arc::clone(&host.store), settings));
+    let execution = Arc::new(Execution {
+        workloads: Repository::new(Arc::clone(&host.store)),
+        ledger: Mutex::new(Ledger::default()),
+        agents: Mutex::new(HashMap::new()),
+        token,
+        grace_seconds: config.routing.preemption_grace_seconds.ceil() as u32,
+        lost_after: Duration::from_secs_f64(config.execution.agent_lost_seconds),
+        lost_policy: if config.execution.lost_agent == "fail" { LostPolicy::Fail } else { LostPolicy::Requeue },
+        started: Instant::now(),
+        dirty,
+        queries: Mutex::new(HashMap::new()),
+        counter: AtomicU64::new(0),
+        miners: Arc::clone(&controller),
+        waiting_power: Mutex::new(std::collections::HashSet::new()),
+    });
     let head = host.store.head().await?;
     let view = host.reactor("execution", Arc::new(View(Arc::clone(&execution))), Durability::InMemory);
     let miners = host.reactor("execution-miners", Arc::new(MinerView(Arc::clone(&controller))), Durability::InMemory);
@@ -64,6 +66,16 @@ pub async fn start<S: EventStore>(
         () = host.shutdown.cancelled() => {},
     }
     host.spawn("miner control", Arc::clone(&controller).run(host.shutdown.clone()));
+    let (waiter, shutdown) = (Arc::clone(&execution), host.shutdown.clone());
+    host.spawn("power waits", async move {
+        let mut every = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                _ = every.tick() => waiter.recheck_power(),
+                () = shutdown.cancelled() => return,
+            }
+        }
+    });
     let (worker, shutdown) = (Arc::clone(&execution), host.shutdown.clone());
     host.spawn("reconciler", async move {
         loop {

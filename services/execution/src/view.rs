@@ -1,9 +1,11 @@
-//! The handler that folds workloads and GPU registrations into the ledger and marks each
-//! changed workload for reconciling.
+//! The handler that folds workloads, GPU registrations and sites' caps into the ledger and
+//! marks each changed workload for reconciling.
 
 use crate::execution::Execution;
+use hcp_domain::aggregate::Aggregate;
 use hcp_domain::codec::decode_resource_event;
 use hcp_domain::ids::WorkloadId;
+use hcp_domain::site::Site;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::Workload;
 use hcp_eventstore::{EventStore, RecordedEvent};
@@ -24,6 +26,7 @@ impl<S: EventStore> Handler for View<S> {
     fn wants(&self, event: &RecordedEvent) -> bool {
         event.stream.starts_with(Workload::STREAM_PREFIX)
             || (event.stream.starts_with("resource-gpu-") && event.event_type == "resource.registered")
+            || event.stream.starts_with(Site::STREAM_PREFIX)
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
@@ -33,6 +36,12 @@ impl<S: EventStore> Handler for View<S> {
             if self.0.ledger().apply_workload(id, &decoded, event.version) {
                 let _ = self.0.dirty.send(id);
             }
+        } else if let Some(id) = event.stream.strip_prefix(Site::STREAM_PREFIX) {
+            let decoded = Site::decode(event).map_err(|e| HandlerError::corrupt(event, e))?;
+            let mut ledger = self.0.ledger();
+            let site = ledger.sites.remove(id).unwrap_or_default().evolve(&decoded);
+            ledger.caps.insert(id.to_owned(), site.cap_kw);
+            ledger.sites.insert(id.to_owned(), site);
         } else if let Some(id) = event.stream.strip_prefix("resource-") {
             let at = Timestamp::from_unix_micros(event.metadata.time_unix_micros);
             let decoded = decode_resource_event(&event.event_type, &event.payload, at)

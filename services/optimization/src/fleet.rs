@@ -67,7 +67,7 @@ struct State {
     /// The GPUs a customer's workload holds, and which.
     committed: HashMap<String, String>,
     /// Operators' curtailments in force: their miners and until when.
-    curtailments: HashMap<String, pb::Curtailment>,
+    curtailments: HashMap<String, pb::CurtailmentStarted>,
     maintenance: HashSet<String>,
 }
 
@@ -126,8 +126,8 @@ impl Fleet {
             let mut state = self.write();
             match recorded.event_type.as_str() {
                 CURTAILMENT_STARTED => {
-                    let c =
-                        pb::Curtailment::decode(recorded.payload.as_ref()).map_err(|e| format!("{}: {e}", where_()))?;
+                    let c = pb::CurtailmentStarted::decode(recorded.payload.as_ref())
+                        .map_err(|e| format!("{}: {e}", where_()))?;
                     state.curtailments.insert(c.curtailment_id.clone(), c);
                 }
                 CURTAILMENT_LIFTED => {

@@ -39,6 +39,8 @@ pub struct SimMiner {
     pub firmware_kind: SimFirmware,
     state: Mutex<(Physics, Firmware)>,
     behaviour: Mutex<Behaviour>,
+    /// When it last received a command that changes its work (µs since the epoch).
+    commanded: Mutex<Option<i64>>,
     pub(crate) listener: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -62,6 +64,7 @@ impl SimMiner {
             firmware_kind,
             state: Mutex::new((physics, Firmware::new(firmware_kind))),
             behaviour: Mutex::new(Behaviour::Normal),
+            commanded: Mutex::new(None),
             listener: Mutex::new(None),
         }
     }
@@ -91,9 +94,20 @@ impl SimMiner {
         f(&mut lock(&self.state).0)
     }
 
+    /// When it last received a command that changes its work (sleep, wake, a profile),
+    /// µs since the epoch: the far end of a dispatch measurement.
+    pub fn last_commanded_unix_micros(&self) -> Option<i64> {
+        *lock(&self.commanded)
+    }
+
     /// Its API answer to `request` (the trailing NUL is added by the server).
     pub fn respond(&self, request: &Request) -> String {
-        let epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let epoch = since.as_secs() as i64;
+        let changes_work = ["curtail", "profileset", "power_off", "power_on"];
+        if request.commands.iter().any(|c| changes_work.contains(&c.as_str())) {
+            *lock(&self.commanded) = Some(since.as_micros() as i64);
+        }
         let mut guard = lock(&self.state);
         let (physics, firmware) = &mut *guard;
         firmware.respond(physics, request, epoch, Instant::now())

@@ -119,7 +119,7 @@ impl<S: EventStore> pb::fleet_server::Fleet for FleetService<S> {
         if r.dry_run || response.miners.is_empty() {
             return Ok(Response::new(response));
         }
-        let record = pb::Curtailment {
+        let record = pb::CurtailmentStarted {
             curtailment_id: uuid::Uuid::now_v7().to_string(),
             site: r.site.clone(),
             miners: response.miners.iter().map(|m| m.resource_id.clone()).collect(),
@@ -139,7 +139,7 @@ impl<S: EventStore> pb::fleet_server::Fleet for FleetService<S> {
         let context = request_context("execution", &request);
         let r = request.into_inner();
         let now = now_micros();
-        let lifting: Vec<pb::Curtailment> = self
+        let lifting: Vec<pb::CurtailmentStarted> = self
             .book()
             .curtailments
             .values()

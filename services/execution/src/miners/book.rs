@@ -119,7 +119,7 @@ impl Miner {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Curtailment {
     /// As recorded.
-    pub record: pb::Curtailment,
+    pub record: pb::CurtailmentStarted,
     /// When it was recorded, µs since the epoch.
     pub at_unix_micros: i64,
 }
@@ -190,7 +190,7 @@ impl Book {
         *seen = version;
         match event_type {
             CURTAILMENT_STARTED => {
-                if let Ok(record) = pb::Curtailment::decode(payload) {
+                if let Ok(record) = pb::CurtailmentStarted::decode(payload) {
                     let c = Curtailment { record, at_unix_micros: at };
                     self.curtailments.insert(c.record.curtailment_id.clone(), c);
                 }
@@ -236,7 +236,7 @@ impl Book {
     }
 
     /// Curtailments whose time has passed at `now`.
-    pub fn expired(&self, now: i64) -> Vec<pb::Curtailment> {
+    pub fn expired(&self, now: i64) -> Vec<pb::CurtailmentStarted> {
         self.curtailments.values().filter(|c| c.record.until_unix_micros <= now).map(|c| c.record.clone()).collect()
     }
 

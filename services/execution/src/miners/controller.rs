@@ -104,7 +104,6 @@ impl<S: EventStore> Controller<S> {
             }
             let me = Arc::clone(self);
             tokio::spawn(async move {
-                let _slot = me.slots.acquire().await;
                 if let Err(e) = me.drive(&id, due).await {
                     tracing::warn!(miner = %id, error = %e, "could not record a miner command");
                 }
@@ -234,8 +233,18 @@ impl<S: EventStore> Controller<S> {
                 self.ramp(id).await;
             }
             let sent = Instant::now();
-            self.commanded(id, &action, attempt).await?;
-            match self.send(id, &action).await {
+            // The record comes before the command; the session it needs is opened meanwhile.
+            let (recorded, session) = tokio::join!(self.commanded(id, &action, attempt), self.session(id));
+            recorded?;
+            let result = match session {
+                Ok((addr, firmware, session)) => {
+                    let _slot = self.slots.acquire().await;
+                    let timeout = self.settings.timeout;
+                    control::command_in(addr, &firmware, session.as_deref(), &action, timeout).await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
                 Ok(()) => {
                     if let Some(reading) = self.watch(id, &action, self.settings.deadline).await {
                         return self.confirmed(id, &action, attempt, reading, Some(sent.elapsed())).await;
@@ -267,13 +276,16 @@ impl<S: EventStore> Controller<S> {
         tokio::time::sleep(wait).await;
     }
 
-    async fn send(&self, id: &str, action: &Action) -> Result<(), control::ControlError> {
+    /// Where miner `id` answers, its firmware, and the session a command needs.
+    async fn session(&self, id: &str) -> Result<(SocketAddr, Firmware, Option<String>), control::ControlError> {
         let addr = address(id, self.settings.port).ok_or_else(|| control::ControlError::Unsupported {
             firmware: format!("{id} (no address in its id)"),
-            action: action.name(),
+            action: "be told".into(),
         })?;
+        let _slot = self.slots.acquire().await;
         let firmware = self.firmware_of(id).await?;
-        control::command(addr, &firmware, action, self.settings.timeout).await
+        let session = control::session(addr, &firmware, self.settings.timeout).await?;
+        Ok((addr, firmware, session))
     }
 
     /// Reads the miner until it is seen doing `action` (its reading) or `within` passes.
