@@ -43,6 +43,7 @@ bench: nats
 	$(CARGO) bench -p hcp --bench runtime
 	$(CARGO) bench -p hcp --bench workloads
 	$(CARGO) bench -p hcp-e2e --bench dispatch
+	$(CARGO) bench -p hcp-e2e --bench miners
 	$(CARGO) bench -p hcp --bench store
 
 fmt:

@@ -39,18 +39,9 @@ pub struct CurtailArgs {
     /// How long it lasts, e.g. 30m or 2h (default and most: `execution.max_curtailment_seconds`).
     #[arg(long, value_parser = duration::parse)]
     pub until: Option<std::time::Duration>,
-    /// Only show which miners and the expected kW.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Why (recorded).
-    #[arg(long, default_value = "")]
-    pub reason: String,
-    /// The execution gRPC address.
-    #[arg(long)]
-    pub api: Option<String>,
-    /// Output format.
+    /// The preview, reason, address and output.
     #[command(flatten)]
-    pub output: crate::cli::Output,
+    pub act: ActArgs,
 }
 
 /// `hcp fleet wake`.
@@ -62,7 +53,15 @@ pub struct WakeArgs {
     /// One curtailment (default: every one at the site).
     #[arg(long)]
     pub id: Option<String>,
-    /// Only show which miners and the kW.
+    /// The preview, reason, address and output.
+    #[command(flatten)]
+    pub act: ActArgs,
+}
+
+/// What `curtail` and `wake` share.
+#[derive(Debug, Args)]
+pub struct ActArgs {
+    /// Only show which miners and the kW; nothing moves.
     #[arg(long)]
     pub dry_run: bool,
     /// Why (recorded).
@@ -118,7 +117,7 @@ fn miner_lines(miners: &[pb::FleetMiner]) {
 pub async fn run(command: FleetCommand, config: &Config) -> anyhow::Result<()> {
     match command {
         FleetCommand::Curtail(a) => {
-            let mut client = FleetClient::new(channel(config, "execution", a.api.as_deref()).await?);
+            let mut client = FleetClient::new(channel(config, "execution", a.act.api.as_deref()).await?);
             let until = a
                 .until
                 .map_or(0, |d| hcp_runtime::clock::now_micros() + i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
@@ -127,12 +126,12 @@ pub async fn run(command: FleetCommand, config: &Config) -> anyhow::Result<()> {
                 kw: a.kw.unwrap_or(0.0),
                 all: a.all,
                 until_unix_micros: until,
-                dry_run: a.dry_run,
-                reason: a.reason,
+                dry_run: a.act.dry_run,
+                reason: a.act.reason,
             };
             let reply = client.curtail(request(message, "operator")).await.map_err(|s| refused("curtail", s))?;
             let r = reply.into_inner();
-            if a.output.json {
+            if a.act.output.json {
                 println!("{}", json("hcp.v1.CurtailResponse", &r));
                 return Ok(());
             }
@@ -145,15 +144,15 @@ pub async fn run(command: FleetCommand, config: &Config) -> anyhow::Result<()> {
             miner_lines(&r.miners);
         }
         FleetCommand::Wake(a) => {
-            let mut client = FleetClient::new(channel(config, "execution", a.api.as_deref()).await?);
+            let mut client = FleetClient::new(channel(config, "execution", a.act.api.as_deref()).await?);
             let message = pb::WakeRequest {
                 site: a.site,
                 curtailment_id: a.id.unwrap_or_default(),
-                dry_run: a.dry_run,
-                reason: a.reason,
+                dry_run: a.act.dry_run,
+                reason: a.act.reason,
             };
             let r = client.wake(request(message, "operator")).await.map_err(|s| refused("wake", s))?.into_inner();
-            if a.output.json {
+            if a.act.output.json {
                 println!("{}", json("hcp.v1.WakeResponse", &r));
                 return Ok(());
             }

@@ -134,10 +134,12 @@ async fn get(args: GetArgs, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The table's header. WATTS marked `~` are estimated from the model's stock figures and
+/// the hashrate, for firmware that reports no power (stock Antminer).
 fn header() -> String {
     format!(
-        "{:<40} {:<22} {:<11} {:<5} {:<9} {:<9} {:>10} {:>8}  ADDRESS",
-        "ID", "MODEL", "SITE", "RACK", "MODE", "HEALTH", "TH/s|UTIL", "WATTS"
+        "{:<40} {:<22} {:<11} {:<5} {:<10} {:<9} {:>6} {:>10} {:>8}  ADDRESS",
+        "ID", "MODEL", "SITE", "RACK", "MODE", "HEALTH", "J/TH", "TH/s|UTIL", "WATTS"
     )
 }
 
@@ -146,20 +148,26 @@ fn line(r: &pb::Resource, json: bool) -> anyhow::Result<String> {
         return Ok(hcp_proto::descriptors::message_to_json("hcp.v1.Resource", &r.encode_to_vec())?.to_string());
     }
     let spec = r.spec.clone().unwrap_or_default();
-    let (model, gpu, efficiency) = match spec.kind {
+    let t = r.telemetry.clone().unwrap_or_default();
+    let (model, gpu, efficiency, watts) = match spec.kind {
         Some(pb::resource_spec::Kind::Asic(a)) => {
             let th = a.nominal_hashrate_hs as f64 / 1e12;
             let jth = if th > 0.0 { format!("{:.1}", a.nominal_power_w as f64 / th) } else { "-".into() };
-            (a.model, false, jth)
+            // Stock firmware reports no power: an estimate from the stock figures, marked.
+            let watts = if t.power_w > 0.0 || t.hashrate_ths <= 0.0 || th <= 0.0 {
+                format!("{:.0}", t.power_w)
+            } else {
+                format!("~{:.0}", a.nominal_power_w as f64 * (t.hashrate_ths / th).min(1.5))
+            };
+            (a.model, false, jth, watts)
         }
-        Some(pb::resource_spec::Kind::Gpu(g)) => (g.model, true, "-".into()),
-        None => (String::new(), false, "-".into()),
+        Some(pb::resource_spec::Kind::Gpu(g)) => (g.model, true, "-".into(), format!("{:.0}", t.power_w)),
+        None => (String::new(), false, "-".into(), format!("{:.0}", t.power_w)),
     };
-    let t = r.telemetry.clone().unwrap_or_default();
     let work = if gpu { format!("{}%", t.utilization_pct) } else { format!("{:.1}", t.hashrate_ths) };
     let name = |s: &str, prefix: &str| s.trim_start_matches(prefix).to_ascii_lowercase().replace('_', "-");
     Ok(format!(
-        "{:<40} {:<22} {:<11} {:<5} {:<9} {:<9} {:>6} {:>10} {:>8.0}  {}",
+        "{:<40} {:<22} {:<11} {:<5} {:<10} {:<9} {:>6} {:>10} {:>8}  {}",
         r.id,
         model,
         spec.site,
@@ -168,7 +176,7 @@ fn line(r: &pb::Resource, json: bool) -> anyhow::Result<String> {
         name(pb::ResourceHealth::try_from(r.health).unwrap_or_default().as_str_name(), "RESOURCE_HEALTH_"),
         efficiency,
         work,
-        t.power_w,
+        watts,
         r.address
     ))
 }
