@@ -72,6 +72,9 @@ pub struct FleetSpec {
     pub port: u16,
     /// Hashboard failures per board per simulated hour.
     pub board_failures_per_hour: f64,
+    /// The port stock Antminers serve their web interface on (80 as real ones; binding
+    /// it needs the right to; `None` serves none).
+    pub http_port: Option<u16>,
 }
 
 impl FleetSpec {
@@ -95,6 +98,7 @@ impl FleetSpec {
             seed: 42,
             port: hcp_minerapi::API_PORT,
             board_failures_per_hour: 0.0,
+            http_port: Some(80),
         }
     }
 }
@@ -113,6 +117,7 @@ impl Fleet {
     pub async fn start(spec: FleetSpec) -> std::io::Result<Fleet> {
         let now = Instant::now();
         let mut miners = Vec::new();
+        let mut web_warned = false;
         for (k, site) in spec.sites.iter().enumerate() {
             for i in 0..site.miners {
                 let (model, firmware) = site.mix[i % site.mix.len()];
@@ -122,6 +127,18 @@ impl Fleet {
                 let addr = SocketAddr::new(IpAddr::V4(site.address(i)), spec.port);
                 let miner = Arc::new(SimMiner::new(addr, k, model, firmware, physics));
                 server::start(&miner).await.map_err(|e| std::io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
+                if firmware == SimFirmware::Bmminer
+                    && let Some(port) = spec.http_port
+                {
+                    match crate::web::start(&miner, port).await {
+                        Ok(task) => *miner.web.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(task),
+                        Err(e) if !web_warned => {
+                            tracing::warn!(%addr, port, error = %e, "stock Antminers serve no web interface (cannot bind)");
+                            web_warned = true;
+                        }
+                        Err(_) => {}
+                    }
+                }
                 miners.push(miner);
             }
         }
@@ -159,7 +176,12 @@ impl Fleet {
 
     /// Stops every listener.
     pub fn shutdown(&self) {
-        self.miners.iter().for_each(|m| server::stop(m));
+        for m in &self.miners {
+            server::stop(m);
+            if let Some(web) = m.web.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+                web.abort();
+            }
+        }
     }
 }
 

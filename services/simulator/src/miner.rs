@@ -41,7 +41,11 @@ pub struct SimMiner {
     behaviour: Mutex<Behaviour>,
     /// When it last received a command that changes its work (µs since the epoch).
     commanded: Mutex<Option<i64>>,
+    /// Whether its locate LED blinks.
+    blinking: Mutex<bool>,
     pub(crate) listener: Mutex<Option<JoinHandle<()>>>,
+    /// Its web interface (stock Antminers).
+    pub(crate) web: Mutex<Option<JoinHandle<()>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -62,10 +66,12 @@ impl SimMiner {
             site,
             model,
             firmware_kind,
-            state: Mutex::new((physics, Firmware::new(firmware_kind))),
+            state: Mutex::new((physics, Firmware::new(firmware_kind, addr.ip()))),
             behaviour: Mutex::new(Behaviour::Normal),
             commanded: Mutex::new(None),
+            blinking: Mutex::new(false),
             listener: Mutex::new(None),
+            web: Mutex::new(None),
         }
     }
 
@@ -87,6 +93,38 @@ impl SimMiner {
     /// Whether it does what it is told, or accepts commands and ignores them.
     pub fn set_obedient(&self, obeys: bool) {
         lock(&self.state).1.obeys = obeys;
+    }
+
+    /// Its MAC address.
+    pub fn mac(&self) -> String {
+        lock(&self.state).1.mac.clone()
+    }
+
+    /// A reading of it now.
+    pub fn reading(&self) -> crate::physics::Reading {
+        lock(&self.state).0.read(Instant::now())
+    }
+
+    /// Puts it to sleep or wakes it (its web interface's work mode), unless it ignores commands.
+    pub fn set_sleeping(&self, asleep: bool) {
+        let mut guard = lock(&self.state);
+        let (physics, firmware) = &mut *guard;
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        *lock(&self.commanded) = Some(since.as_micros() as i64);
+        physics.advance(Instant::now());
+        if firmware.obeys {
+            physics.target = if asleep { 0.0 } else { 1.0 };
+        }
+    }
+
+    /// Whether its locate LED blinks.
+    pub fn blinking(&self) -> bool {
+        *lock(&self.blinking)
+    }
+
+    /// Turns its locate LED on or off.
+    pub fn set_blinking(&self, on: bool) {
+        *lock(&self.blinking) = on;
     }
 
     /// Inspects or changes its physics (fail a board, set failure rates).

@@ -29,6 +29,9 @@ struct Args {
     /// Miners (of the first site, before the malformed ones) that hang.
     #[arg(long, default_value_t = 0)]
     hanging: usize,
+    /// The port stock Antminers serve their web interface on (80 as real ones; 0 for none).
+    #[arg(long, default_value_t = 80)]
+    http_port: u16,
 }
 
 #[tokio::main]
@@ -36,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let args = Args::parse();
     let mut spec = FleetSpec::uniform(args.sites, args.miners_per_site, args.first_octet);
+    spec.http_port = (args.http_port != 0).then_some(args.http_port);
     spec.time_factor = args.time_factor;
     spec.board_failures_per_hour = args.board_failures_per_hour;
     let fleet = Fleet::start(spec).await?;

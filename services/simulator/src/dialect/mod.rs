@@ -6,6 +6,9 @@
 //! cgminer's habits are kept: a NUL after every reply and, on bmminer, `}{` between the
 //! objects of `STATS`. Joined requests (`summary+devs`) get one key per command.
 
+mod luxos;
+mod whatsminer;
+
 use crate::physics::{Physics, Reading};
 use hcp_minerapi::Request;
 use serde_json::{Value, json};
@@ -38,12 +41,25 @@ pub struct Firmware {
     pub requests: u64,
     /// Whether it does what it is told (some real firmware accepts commands and ignores them).
     pub obeys: bool,
+    /// Its MAC address (derived from its IP address, locally administered).
+    pub mac: String,
 }
 
 impl Firmware {
-    /// Fresh firmware of a family.
-    pub fn new(kind: SimFirmware) -> Self {
-        Firmware { kind, session: None, profile: "default", requests: 0, obeys: true }
+    /// Fresh firmware of a family, on the miner at `ip`.
+    pub fn new(kind: SimFirmware, ip: std::net::IpAddr) -> Self {
+        let octets = match ip {
+            std::net::IpAddr::V4(v4) => v4.octets(),
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or([0; 4], |v| v.octets()),
+        };
+        let mac = format!("02:00:{:02X}:{:02X}:{:02X}:{:02X}", octets[0], octets[1], octets[2], octets[3]);
+        Firmware { kind, session: None, profile: "default", requests: 0, obeys: true, mac }
+    }
+
+    /// What every reply's status says of the firmware.
+    pub(crate) fn description(&self) -> String {
+        let (fw, version) = self.name_version();
+        format!("{} {version}", fw.to_lowercase())
     }
 
     fn name_version(&self) -> (&'static str, &'static str) {
@@ -72,10 +88,17 @@ impl Firmware {
     }
 
     fn one(&mut self, p: &mut Physics, command: &str, parameter: Option<&str>, when: i64, now: Instant) -> Value {
+        let family = match self.kind {
+            SimFirmware::Luxos => luxos::answer(self, p, command, parameter, when, now),
+            SimFirmware::Btminer => whatsminer::answer(self, p, command, when, now),
+            SimFirmware::Bmminer => None,
+        };
+        if let Some(answer) = family {
+            return answer;
+        }
         let (fw, version) = self.name_version();
-        let desc = format!("{} {version}", fw.to_lowercase());
-        let ok = |code: i64, msg: &str| json!([{"STATUS":"S","When":when,"Code":code,"Msg":msg,"Description":desc}]);
-        let err = |code: i64, msg: &str| json!({"STATUS":[{"STATUS":"E","When":when,"Code":code,"Msg":msg,"Description":desc}],"id":1});
+        let desc = self.description();
+        let ok = |code: i64, msg: &str| ok(when, code, msg, &desc);
         let lux = self.kind == SimFirmware::Luxos;
         match command {
             "version" => json!({"STATUS": ok(22, &format!("{fw} versions")), "VERSION": [{
@@ -84,22 +107,16 @@ impl Firmware {
             "summary" => {
                 let r = p.read(now);
                 let ghs: f64 = r.board_ghs.iter().sum();
-                let mut s = json!({"Elapsed": r.elapsed_s, "GHS 5s": round2(ghs), "GHS av": round2(ghs),
+                let s = json!({"Elapsed": r.elapsed_s, "GHS 5s": round2(ghs), "GHS av": round2(ghs),
                     "Found Blocks": 0, "Accepted": self.requests * 3, "Rejected": self.requests / 50,
                     "Hardware Errors": 0, "Device Hardware%": 0.0, "Best Share": 1_263_741_252u64});
-                if self.kind == SimFirmware::Btminer {
-                    s = json!({"Elapsed": r.elapsed_s, "MHS av": round2(ghs * 1000.0), "MHS 5s": round2(ghs * 1000.0),
-                        "Accepted": self.requests * 3, "Rejected": self.requests / 50, "Temperature": round2(r.board_temp_c.iter().cloned().fold(0.0, f64::max)),
-                        "Power": r.watts.round(), "Fan Speed In": r.fans_rpm.first(), "Fan Speed Out": r.fans_rpm.get(1),
-                        "Power Mode": "Normal", "Chip Temp Avg": round2(p.temp_c)});
-                }
                 json!({"STATUS": ok(11, "Summary"), "SUMMARY": [s], "id": 1})
             }
-            "stats" if self.kind != SimFirmware::Btminer => {
+            "stats" => {
                 let r = p.read(now);
                 json!({"STATUS": ok(70, &format!("{fw} stats")), "STATS": [
                     {fw: version, "Miner": version, "CompileTime": "Thu May 30 10:12:41 CST 2024", "Type": p.model.name},
-                    stats_body(&r, lux)], "id": 1})
+                    stats_body(&r, p, lux)], "id": 1})
             }
             "devs" => {
                 let r = p.read(now);
@@ -111,69 +128,27 @@ impl Firmware {
             }
             "pools" => {
                 json!({"STATUS": ok(7, "1 Pool(s)"), "POOLS": [{"POOL": 0, "URL": "stratum+tcp://btc.pool.example:3333",
-                "Status": "Alive", "Priority": 0, "User": "hcp.worker", "Accepted": self.requests * 3}], "id": 1})
+                "Status": "Alive", "Priority": 0, "User": "hcp.worker", "GROUP": 0, "Accepted": self.requests * 3,
+                "Rejected": self.requests / 50, "Stratum Active": true}], "id": 1})
             }
             "config" => json!({"STATUS": ok(33, &format!("{fw} config")), "CONFIG": [{"ASC Count": p.model.boards,
                 "PGA Count": 0, "Pool Count": 1, "Strategy": "Failover", "Log Interval": 5, "OS": "Linux"}], "id": 1}),
-            "logon" if lux => {
-                let sid = self.session.get_or_insert_with(|| format!("{:08x}", when as u64 ^ self.requests)).clone();
-                json!({"STATUS": ok(305, "Session created"), "SESSION": [{"SessionID": sid}], "id": 1})
-            }
-            "logoff" if lux => {
-                self.session = None;
-                json!({"STATUS": ok(306, "Session closed"), "id": 1})
-            }
-            "power" if lux => {
-                let r = p.read(now);
-                json!({"STATUS": ok(340, "Power"), "POWER": [{"PSU": true, "Watts": r.watts.round()}], "id": 1})
-            }
-            "profiles" if lux => {
-                let list: Vec<Value> = PROFILES
-                    .iter()
-                    .map(|(n, f)| {
-                        json!({"Profile Name": n,
-                    "Hashrate": (p.model.terahashes as f64 * f).round(), "Watts": (p.model.watts as f64 * f).round()})
-                    })
-                    .collect();
-                json!({"STATUS": ok(341, "Profiles"), "PROFILES": list, "id": 1})
-            }
-            "curtail" | "profileset" if lux => {
-                let Some((sid, arg)) = parameter.and_then(|p| p.split_once(',')) else {
-                    return err(8, "Missing parameter: expected <session_id>,<value>");
-                };
-                if self.session.as_deref() != Some(sid.trim()) {
-                    return err(300, "Invalid session id");
-                }
-                p.advance(now);
-                let obeys = self.obeys;
-                match (command, arg.trim()) {
-                    ("curtail", "sleep") if obeys => p.target = 0.0,
-                    ("curtail", "wakeup") if obeys => p.target = 1.0,
-                    ("curtail", "sleep" | "wakeup") => {}
-                    ("profileset", name) => match PROFILES.iter().find(|(n, _)| *n == name) {
-                        Some((n, f)) => {
-                            self.profile = n;
-                            p.profile_factor = *f;
-                        }
-                        None => return err(301, &format!("Unknown profile {name}")),
-                    },
-                    (_, other) => return err(8, &format!("Unknown curtail mode {other}")),
-                }
-                json!({"STATUS": ok(if command == "curtail" { 345 } else { 342 }, "OK"), "id": 1})
-            }
-            "power_off" | "power_on" if self.kind == SimFirmware::Btminer => {
-                p.advance(now);
-                if self.obeys {
-                    p.target = if command == "power_off" { 0.0 } else { 1.0 };
-                }
-                json!({"STATUS": ok(131, "API command OK"), "id": 1})
-            }
-            _ => err(14, "Invalid command"),
+            _ => error(when, 14, "Invalid command", &desc),
         }
     }
 }
 
-fn stats_body(r: &Reading, lux: bool) -> Value {
+/// A cgminer-style success status.
+pub(crate) fn ok(when: i64, code: i64, msg: &str, desc: &str) -> Value {
+    json!([{"STATUS":"S","When":when,"Code":code,"Msg":msg,"Description":desc}])
+}
+
+/// A cgminer-style refusal.
+pub(crate) fn error(when: i64, code: i64, msg: &str, desc: &str) -> Value {
+    json!({"STATUS":[{"STATUS":"E","When":when,"Code":code,"Msg":msg,"Description":desc}],"id":1})
+}
+
+fn stats_body(r: &Reading, p: &Physics, lux: bool) -> Value {
     let mut m = serde_json::Map::new();
     m.insert("STATS".into(), json!(0));
     m.insert("ID".into(), json!("BC50"));
@@ -197,8 +172,16 @@ fn stats_body(r: &Reading, lux: bool) -> Value {
         m.insert(format!("chain_rate{}", i + 1), json!(format!("{g:.2}")));
         m.insert(format!("chain_acs{}", i + 1), json!(if dead { " xxxxxxxx" } else { " oooooooo" }));
     }
+    m.insert("total_rateideal".into(), json!(p.model.terahashes as f64 * 1000.0 * p.profile_factor));
+    m.insert("rate_unit".into(), json!("GH"));
     if lux {
         m.insert("Power".into(), json!(r.watts.round()));
+        // LuxOS also gives four chip and four PCB temperatures per chain.
+        for (i, t) in r.board_temp_c.iter().enumerate() {
+            let (chip, pcb) = ((t + 8.0).round() as i64, t.round() as i64);
+            m.insert(format!("temp_chip{}", i + 1), json!(format!("{chip}-{}-{}-{chip}", chip + 2, chip + 1)));
+            m.insert(format!("temp_pcb{}", i + 1), json!(format!("{pcb}-{}-{}-{pcb}", pcb + 1, pcb + 1)));
+        }
     }
     Value::Object(m)
 }
@@ -214,7 +197,7 @@ fn missing_stats_comma(text: String) -> String {
     }
 }
 
-fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -226,7 +209,8 @@ mod tests {
 
     fn miner(kind: SimFirmware, model: &str) -> (Firmware, Physics, Instant) {
         let now = Instant::now();
-        (Firmware::new(kind), Physics::new(asic_model(model).expect("model"), 1.0, 1, now), now)
+        let ip = "127.0.0.1".parse().expect("ip");
+        (Firmware::new(kind, ip), Physics::new(asic_model(model).expect("model"), 1.0, 1, now), now)
     }
 
     #[test]
