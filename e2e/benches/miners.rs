@@ -153,7 +153,7 @@ async fn physical_minimum(miners: &[Arc<hcp_simulator::SimMiner>]) -> anyhow::Re
             [(Action::Sleep, PowerState::Asleep), (Action::Wake, PowerState::Hashing)].iter().enumerate()
         {
             let started = Instant::now();
-            control::command(m.addr, &firmware, action, timeout).await?;
+            control::command(m.addr, &firmware, action, &Default::default(), timeout).await?;
             while control::power_state(m.addr, timeout).await?.0 != *state {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }

@@ -6,11 +6,12 @@
 //! - Whatsminer (btminer): `power_off` and `power_on` (`respbefore` so it answers before
 //!   it acts). Firmware with API 2.x wants write commands encrypted with the admin
 //!   token from `get_token`; 1.x firmware and the simulator take them plain.
-//! - Stock Antminer (bmminer) and plain cgminer: no command on port 4028 changes their
-//!   work. Newer stock firmware sleeps through its web interface's work mode
-//!   (`/cgi-bin/set_miner_conf.cgi` with `bitmain-work-mode` 1), which HCP does not
-//!   drive: such a miner reports no `sleep` capability, and control refuses it with a
-//!   reason instead of pretending.
+//! - Stock Antminer (bmminer): no command on port 4028 changes its work; it sleeps through
+//!   its web interface ([`crate::web`]): its conf is read (`get_miner_conf.cgi`) and
+//!   written back with `miner-mode` 1 (sleep) or 0 (normal) (`set_miner_conf.cgi`), as
+//!   pyasic does.
+//! - Plain cgminer and anything else: no way to sleep; control refuses it with a reason
+//!   instead of pretending.
 //!
 //! A reply is never taken as proof: real firmware accepts commands and does nothing.
 //! [`PowerState::of`] reads what a miner is really doing from its own `summary`.
@@ -18,6 +19,8 @@
 use crate::client::{ClientError, query};
 use crate::report::{Firmware, SummaryReport};
 use crate::request::Request;
+use crate::web::{self, Credentials, WebError};
+use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -60,10 +63,8 @@ impl Firmware {
     pub fn capabilities(&self) -> Capabilities {
         match self {
             Firmware::Luxminer => Capabilities { sleep: true, power_target: true },
-            Firmware::Btminer => Capabilities { sleep: true, power_target: false },
-            Firmware::Bmminer | Firmware::Cgminer | Firmware::Other(_) => {
-                Capabilities { sleep: false, power_target: false }
-            }
+            Firmware::Btminer | Firmware::Bmminer => Capabilities { sleep: true, power_target: false },
+            Firmware::Cgminer | Firmware::Other(_) => Capabilities { sleep: false, power_target: false },
         }
     }
 }
@@ -85,6 +86,9 @@ pub enum ControlError {
     /// LuxOS gave no session.
     #[error("{0}: logon gave no session id")]
     NoSession(SocketAddr),
+    /// The web interface failed or refused.
+    #[error(transparent)]
+    Web(#[from] WebError),
 }
 
 impl ControlError {
@@ -100,10 +104,11 @@ pub async fn command(
     addr: SocketAddr,
     firmware: &Firmware,
     action: &Action,
+    credentials: &Credentials,
     timeout: Duration,
 ) -> Result<(), ControlError> {
     let session = session(addr, firmware, timeout).await?;
-    command_in(addr, firmware, session.as_deref(), action, timeout).await
+    command_in(addr, firmware, session.as_deref(), action, credentials, timeout).await
 }
 
 /// Opens what a command needs first: a LuxOS session (`logon`); nothing for other families.
@@ -121,12 +126,14 @@ pub async fn session(addr: SocketAddr, firmware: &Firmware, timeout: Duration) -
     Ok(Some(id.to_owned()))
 }
 
-/// Sends `action` in `session` (from [`session`]).
+/// Sends `action` in `session` (from [`session`]); a stock Antminer's web interface takes
+/// `credentials`.
 pub async fn command_in(
     addr: SocketAddr,
     firmware: &Firmware,
     session: Option<&str>,
     action: &Action,
+    credentials: &Credentials,
     timeout: Duration,
 ) -> Result<(), ControlError> {
     let unsupported = || ControlError::Unsupported { firmware: firmware.name().to_owned(), action: action.name() };
@@ -141,10 +148,38 @@ pub async fn command_in(
         }
         (Firmware::Btminer, Action::Sleep) => Request::new("power_off").with_parameter("respbefore=true"),
         (Firmware::Btminer, Action::Wake) => Request::new("power_on").with_parameter("respbefore=true"),
+        (Firmware::Bmminer, Action::Sleep | Action::Wake) => {
+            return work_mode(addr, *action == Action::Sleep, credentials, timeout).await;
+        }
         _ => return Err(unsupported()),
     };
     query(addr, &request, timeout).await?;
     Ok(())
+}
+
+/// Writes a stock Antminer's conf back with `miner-mode` 1 (sleep) or 0 (normal).
+async fn work_mode(
+    addr: SocketAddr,
+    sleep: bool,
+    credentials: &Credentials,
+    timeout: Duration,
+) -> Result<(), ControlError> {
+    let site = SocketAddr::new(addr.ip(), web::WEB_PORT);
+    let conf = web::cgi(site, "get_miner_conf", None, credentials, timeout).await?;
+    let body = json!({
+        "bitmain-fan-ctrl": conf.get("bitmain-fan-ctrl").cloned().unwrap_or(json!(false)),
+        "bitmain-fan-pwm": conf.get("bitmain-fan-pwm").cloned().unwrap_or(json!("100")),
+        "freq-level": conf.get("bitmain-freq-level").cloned().unwrap_or(json!("100")),
+        "miner-mode": u8::from(sleep),
+        "pools": conf.get("pools").cloned().unwrap_or(json!([])),
+    });
+    let ack = web::cgi(site, "set_miner_conf", Some(&body), credentials, timeout).await?;
+    if ack.get("stats").and_then(|s| s.as_str()) == Some("success") {
+        Ok(())
+    } else {
+        Err(WebError::Answer { addr: site, path: "/cgi-bin/set_miner_conf.cgi".into(), why: format!("refused: {ack}") }
+            .into())
+    }
 }
 
 /// What a miner is doing, by its own report.
@@ -199,13 +234,15 @@ mod tests {
     fn capabilities_per_family() {
         assert!(Firmware::Luxminer.capabilities().power_target);
         assert!(Firmware::Btminer.capabilities().sleep);
-        assert!(!Firmware::Bmminer.capabilities().sleep);
+        assert!(Firmware::Bmminer.capabilities().sleep, "through its web interface");
+        assert!(!Firmware::Cgminer.capabilities().sleep);
     }
 
     #[tokio::test]
-    async fn stock_firmware_is_refused_without_a_connection() {
+    async fn what_cannot_sleep_is_refused_without_a_connection() {
         let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
-        let e = command(addr, &Firmware::Bmminer, &Action::Sleep, Duration::from_millis(100)).await.expect_err("no");
-        assert!(!e.retryable() && e.to_string() == "bmminer cannot sleep over its API", "{e}");
+        let (fw, none) = (Firmware::Cgminer, Credentials::default());
+        let e = command(addr, &fw, &Action::Sleep, &none, Duration::from_millis(100)).await.expect_err("no");
+        assert!(!e.retryable() && e.to_string() == "cgminer cannot sleep over its API", "{e}");
     }
 }

@@ -13,6 +13,7 @@
 //! - [`report`]: typed readings of `version`, `summary` and `stats`, across dialects.
 //! - [`client`]: one request over one connection, with a deadline.
 //! - [`control`]: sleep, wake and power targets per firmware, and what a miner is really doing.
+//! - [`web`]: the stock Antminer's web interface (digest auth), its one way to sleep.
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ pub mod reply;
 pub mod report;
 pub mod request;
 pub mod tolerant;
+pub mod web;
 
 pub use client::{ClientError, query};
 pub use reply::{Reply, ReplyError, Status, StatusKind};

@@ -41,6 +41,10 @@ pub async fn start<S: EventStore>(
         poll: Duration::from_millis(250),
         concurrency: 256,
         max_curtailment: Duration::from_secs_f64(e.max_curtailment_seconds),
+        web: hcp_minerapi::web::Credentials {
+            user: "root".into(),
+            password: e.miner_web_password.as_ref().map_or_else(|| "root".into(), |s| s.expose().to_owned()),
+        },
     };
     let controller = Arc::new(Controller::new(Arc::clone(&host.store), settings));
     let execution = Arc::new(Execution {

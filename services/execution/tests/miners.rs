@@ -1,8 +1,8 @@
 //! Miner control against simulated miners on their own loopback addresses (real TCP, the
 //! firmware dialects as the simulator speaks them) and a SQLite store: a plan's targets
-//! put miners to sleep and wake them, confirmed by the miners' own replies; a miner that
-//! ignores commands, one that hangs and stock firmware that cannot sleep over its API are
-//! each marked failed without holding up the rest; a restarted execution watches the
+//! put miners to sleep and wake them (stock Antminers through their web interface),
+//! confirmed by the miners' own replies; a miner that ignores commands and one that hangs
+//! are each marked failed without holding up the rest; a restarted execution watches the
 //! commands it recorded instead of sending them again; an operator's curtailment
 //! (previewed first) outranks plans until its time passes.
 
@@ -161,12 +161,7 @@ async fn plans_sleep_and_wake_miners_and_misbehaving_ones_fail_alone() {
             }
             // Hangs: tried twice, then failed.
             3 => assert_eq!(kinds(s), ["miner.commanded", "miner.commanded", "miner.command_failed"], "{i}"),
-            // Stock firmware: no API to sleep, failed at once with the reason.
-            1 | 5 => {
-                assert_eq!(kinds(s), ["miner.commanded", "miner.command_failed"], "{i}");
-                assert!(reason().contains("bmminer cannot sleep"), "{}", reason());
-            }
-            // LuxOS and Whatsminer asleep, by their own replies.
+            // LuxOS, stock Antminer (through its web interface) and Whatsminer asleep, by their own replies.
             _ => {
                 assert_eq!(kinds(s), ["miner.commanded", "miner.confirmed"], "{i}");
                 let (state, summary) = power_state(fleet.miners[i].addr, Duration::from_secs(2)).await.expect("reads");
@@ -177,10 +172,10 @@ async fn plans_sleep_and_wake_miners_and_misbehaving_ones_fail_alone() {
     assert_eq!(power_state(fleet.miners[0].addr, Duration::from_secs(2)).await.expect("reads").0, PowerState::Hashing);
 
     // Wake the ones that slept: each hashes again, confirmed by its own reply.
-    let slept: Vec<String> = [2, 4, 6, 7].iter().map(|i| ids[*i].clone()).collect();
+    let slept: Vec<String> = [1, 2, 4, 5, 6, 7].iter().map(|i| ids[*i].clone()).collect();
     target(&store, &slept, pb::ResourceMode::Mining).await;
     let streams = settled(&store, &slept, 2, &["miner.confirmed"], Duration::from_secs(30)).await;
-    for (s, i) in streams.iter().zip([2, 4, 6, 7]) {
+    for (s, i) in streams.iter().zip([1, 2, 4, 5, 6, 7]) {
         assert_eq!(kinds(s)[2..], ["miner.commanded", "miner.confirmed"], "{i}");
         let confirmed = pb::MinerConfirmed::decode(s.last().expect("event").payload.as_ref()).expect("decodes");
         assert!(confirmed.action == "wake" && confirmed.hashrate_ths > 0.0, "{confirmed:?}");

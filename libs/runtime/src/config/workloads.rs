@@ -44,6 +44,9 @@ pub struct ExecutionConfig {
     pub command_attempts: u32,
     /// Most miner load woken per second at a site, kW (a staggered ramp; sleeping is not limited); above 0. Default 1000.
     pub ramp_kw_per_second: f64,
+    /// The web password of stock Antminers (user root), which sleep only through their web interface. Default: unset, the firmware's own default (root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miner_web_password: Option<Secret>,
     /// The longest an operator's curtailment lasts (`hcp fleet curtail --until`), seconds; above 0. Default 14400 (4 h).
     pub max_curtailment_seconds: f64,
 }
@@ -59,6 +62,7 @@ impl Default for ExecutionConfig {
             command_attempts: 3,
             ramp_kw_per_second: 1000.0,
             max_curtailment_seconds: 14_400.0,
+            miner_web_password: None,
         }
     }
 }

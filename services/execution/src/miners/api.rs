@@ -99,8 +99,7 @@ impl<S: EventStore> pb::fleet_server::Fleet for FleetService<S> {
         }
         let expected_kw = shed_kw(&miners);
         let short = (!r.all && expected_kw < r.kw).then(|| format!(" (only {expected_kw:.1} kW can be shed)"));
-        let left_out = (unable > 0)
-            .then(|| format!("; {unable} left out: their firmware cannot sleep over its API (stock Antminer)"));
+        let left_out = (unable > 0).then(|| format!("; {unable} left out: their firmware has no way to sleep"));
         let summary = format!(
             "{} miners at {} to sleep, {expected_kw:.1} kW{}{}",
             miners.len(),

@@ -42,6 +42,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// The longest an operator's curtailment may last.
     pub max_curtailment: Duration,
+    /// Stock Antminers' web login.
+    pub web: hcp_minerapi::web::Credentials,
 }
 
 /// The controller.
@@ -240,7 +242,8 @@ impl<S: EventStore> Controller<S> {
                 Ok((addr, firmware, session)) => {
                     let _slot = self.slots.acquire().await;
                     let timeout = self.settings.timeout;
-                    control::command_in(addr, &firmware, session.as_deref(), &action, timeout).await
+                    let web = &self.settings.web;
+                    control::command_in(addr, &firmware, session.as_deref(), &action, web, timeout).await
                 }
                 Err(e) => Err(e),
             };
