@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: run test lint unit nats pyasic bench build fmt clean
+.PHONY: run test lint unit nats mqtt pyasic bench build fmt clean
 
 ## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery,
 ## pricing, optimization). The store is in the data directory (HCP_DATA_DIR, default ~/.local/share/hcp).
@@ -14,7 +14,7 @@ build:
 	$(CARGO) build -p hcp -p hcp-simulator -p hcp-agent
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
-test: nats pyasic lint unit
+test: nats mqtt pyasic lint unit
 
 lint:
 	$(CARGO) fmt --all --check
@@ -28,6 +28,10 @@ unit: build
 	else \
 	  $(CARGO) test --workspace --no-fail-fast; \
 	fi
+
+## mqtt: make sure an MQTT broker (Mosquitto) answers at 127.0.0.1:1883.
+mqtt:
+	@scripts/ensure-mosquitto.sh
 
 ## pyasic: the pinned pyasic in .venv-pyasic (the test that reads the simulated miners with it).
 pyasic:

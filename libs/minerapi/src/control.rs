@@ -206,6 +206,18 @@ impl PowerState {
     }
 }
 
+/// What a miner draws, W, by its own report (LuxOS `power`, else `summary`'s power);
+/// `None` where the firmware reports none (stock Antminer).
+pub async fn draw_w(addr: SocketAddr, firmware: &Firmware, timeout: Duration) -> Result<Option<f64>, ClientError> {
+    if *firmware == Firmware::Luxminer {
+        let replies = query(addr, &Request::new("power"), timeout).await?;
+        let watts =
+            replies.first().and_then(|r| r.first("POWER")).and_then(|p| p.get("Watts")).and_then(|w| w.as_f64());
+        return Ok(watts);
+    }
+    Ok(power_state(addr, timeout).await?.1.power_w)
+}
+
 /// Reads the miner's own `summary` and what it says it is doing.
 pub async fn power_state(addr: SocketAddr, timeout: Duration) -> Result<(PowerState, SummaryReport), ClientError> {
     let replies = query(addr, &Request::new("summary"), timeout).await?;

@@ -10,10 +10,12 @@
 //! folds the log and resumes every in-flight command, and the agents' journals make a
 //! repeated start harmless. [`miners`] moves miners to their plans' targets, confirmed by
 //! the miners' own telemetry; [`power`] starts a workload's GPUs only when its site can
-//! feed them, curtailing miners first when it cannot.
+//! feed them, curtailing miners first when it cannot; [`demand`] follows utilities'
+//! demand-response signals over MQTT.
 
 #![forbid(unsafe_code)]
 
+pub mod demand;
 pub mod execution;
 pub mod grpc;
 pub mod ledger;

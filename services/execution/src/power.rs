@@ -56,6 +56,24 @@ fn miner_kw(book: &Book, id: &str, now: i64) -> f64 {
     if asleep { SLEEP_KW } else { m.nominal_kw }
 }
 
+/// The draw of the GPUs live workloads hold at `site` (other than `except`), kW at their power limits.
+pub fn gpus_kw(ledger: &Ledger, site: &str, except: Option<WorkloadId>) -> f64 {
+    ledger
+        .workloads
+        .iter()
+        .filter(|(other, o)| Some(**other) != except && o.status.holds_resources())
+        .flat_map(|(_, o)| o.resources.iter())
+        .filter_map(|r| ledger.gpu_power.get(r.as_str()))
+        .filter(|(s, _)| s == site)
+        .map(|(_, kw)| kw)
+        .sum()
+}
+
+/// The draw of `site`'s miners as execution knows them at `now`, kW.
+pub fn miners_kw(book: &Book, site: &str, now: i64) -> f64 {
+    book.miners.iter().filter(|(_, m)| m.site == site).map(|(id, _)| miner_kw(book, id, now)).sum()
+}
+
 /// Whether workload `id`'s GPUs may start at `now`, by its site's cap and draw.
 pub fn admit(ledger: &Ledger, book: &Book, id: WorkloadId, now: i64) -> Admit {
     let Some(w) = ledger.workloads.get(&id) else { return Admit::Ready };
@@ -63,18 +81,7 @@ pub fn admit(ledger: &Ledger, book: &Book, id: WorkloadId, now: i64) -> Admit {
     let Some(site) = mine.first().map(|(site, _)| site.clone()) else { return Admit::Ready };
     let Some(&cap_kw) = ledger.caps.get(&site) else { return Admit::Ready };
     let need_kw: f64 = mine.iter().map(|(_, kw)| kw).sum();
-    let gpus_kw: f64 = ledger
-        .workloads
-        .iter()
-        .filter(|(other, o)| **other != id && o.status.holds_resources())
-        .flat_map(|(_, o)| o.resources.iter())
-        .filter_map(|r| ledger.gpu_power.get(r.as_str()))
-        .filter(|(s, _)| *s == site)
-        .map(|(_, kw)| kw)
-        .sum();
-    let miners_kw: f64 =
-        book.miners.iter().filter(|(_, m)| m.site == site).map(|(mid, _)| miner_kw(book, mid, now)).sum();
-    let shortfall_kw = gpus_kw + miners_kw + need_kw - cap_kw;
+    let shortfall_kw = gpus_kw(ledger, &site, Some(id)) + miners_kw(book, &site, now) + need_kw - cap_kw;
     if shortfall_kw <= 0.0 { Admit::Ready } else { Admit::Short { site, shortfall_kw, need_kw, cap_kw } }
 }
 

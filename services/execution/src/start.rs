@@ -70,6 +70,11 @@ pub async fn start<S: EventStore>(
         () = host.shutdown.cancelled() => {},
     }
     host.spawn("miner control", Arc::clone(&controller).run(host.shutdown.clone()));
+    for program in &config.execution.demand_response {
+        let task =
+            crate::demand::run(program.clone(), Arc::clone(&execution), Arc::clone(&host.store), host.shutdown.clone());
+        host.spawn("demand response", task);
+    }
     let (waiter, shutdown) = (Arc::clone(&execution), host.shutdown.clone());
     host.spawn("power waits", async move {
         let mut every = tokio::time::interval(Duration::from_millis(200));

@@ -191,6 +191,15 @@ fn example_file_documents_every_key() {
     full.telemetry.otlp_endpoint = Some("http://x".to_owned());
     full.telemetry.otlp_token = Some(Secret::new("x"));
     full.execution.enrolment_token = Some(Secret::new("x"));
+    full.execution.miner_web_password = Some(Secret::new("x"));
+    full.execution.demand_response.push(crate::config::DemandResponseConfig {
+        site: "tx-south-1".to_owned(),
+        broker: "mqtt://127.0.0.1:1883".to_owned(),
+        topic: "t".to_owned(),
+        contracted_kw: 1.0,
+        stale_seconds: 1.0,
+        comply_seconds: 1.0,
+    });
     full.pricing.prices = Some("p".into());
     full.pricing.btc = Some("b".into());
     full.sites[0].max_wake_kw = Some(1.0);

@@ -101,7 +101,22 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
     check.positive("execution.command_deadline_seconds", e.command_deadline_seconds)?;
     check.range("execution.command_attempts", e.command_attempts, 1, 10)?;
     check.positive("execution.ramp_kw_per_second", e.ramp_kw_per_second)?;
-    check.positive("execution.max_curtailment_seconds", e.max_curtailment_seconds)
+    check.positive("execution.max_curtailment_seconds", e.max_curtailment_seconds)?;
+    for (n, dr) in e.demand_response.iter().enumerate() {
+        let key = |k: &str| format!("execution.demand_response[{n}].{k}");
+        let known = config.sites.iter().any(|s| s.id == dr.site);
+        check.that(known, &key("site"), quoted(&dr.site), "must be one of [[sites]]")?;
+        let mqtt = dr
+            .broker
+            .strip_prefix("mqtt://")
+            .is_some_and(|hp| hp.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()));
+        check.that(mqtt, &key("broker"), quoted(&dr.broker), "must be mqtt://HOST:PORT")?;
+        check.that(!dr.topic.trim().is_empty(), &key("topic"), quoted(&dr.topic), "must not be empty")?;
+        check.range(&key("contracted_kw"), dr.contracted_kw, 0.0, f64::MAX)?;
+        check.positive(&key("stale_seconds"), dr.stale_seconds)?;
+        check.positive(&key("comply_seconds"), dr.comply_seconds)?;
+    }
+    Ok(())
 }
 
 /// No two listening addresses may overlap (port 0, "any free port", excepted).

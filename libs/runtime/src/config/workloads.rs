@@ -47,6 +47,9 @@ pub struct ExecutionConfig {
     /// The web password of stock Antminers (user root), which sleep only through their web interface. Default: unset, the firmware's own default (root).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miner_web_password: Option<Secret>,
+    /// Demand-response programs: a site follows a utility's or aggregator's signal over MQTT (`[[execution.demand_response]]`). Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demand_response: Vec<DemandResponseConfig>,
     /// The longest an operator's curtailment lasts (`hcp fleet curtail --until`), seconds; above 0. Default 14400 (4 h).
     pub max_curtailment_seconds: f64,
 }
@@ -63,6 +66,43 @@ impl Default for ExecutionConfig {
             ramp_kw_per_second: 1000.0,
             max_curtailment_seconds: 14_400.0,
             miner_web_password: None,
+            demand_response: Vec::new(),
         }
     }
+}
+
+/// `[[execution.demand_response]]`: a site follows an OpenADR-style continuous target
+/// (`{"target":0|100,"timestamp":...}`) published on an MQTT topic: at 0 it curtails
+/// miners until its draw is under `contracted_kw`, at 100 it runs by plan; a signal silent
+/// for `stale_seconds` counts as 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemandResponseConfig {
+    /// The site. Required.
+    pub site: String,
+    /// The MQTT broker, `mqtt://HOST:PORT`. Default `mqtt://127.0.0.1:1883`.
+    #[serde(default = "default_broker")]
+    pub broker: String,
+    /// The topic the signal is published on. Required.
+    pub topic: String,
+    /// The most the site may draw while curtailed, kW; 0 or more. Required.
+    pub contracted_kw: f64,
+    /// Seconds without a message after which the site curtails itself; above 0. Default 240.
+    #[serde(default = "default_stale_seconds")]
+    pub stale_seconds: f64,
+    /// Seconds after a curtailing signal by which the site must be under its contracted kW; above 0. Default 180.
+    #[serde(default = "default_comply_seconds")]
+    pub comply_seconds: f64,
+}
+
+fn default_broker() -> String {
+    "mqtt://127.0.0.1:1883".to_owned()
+}
+
+fn default_stale_seconds() -> f64 {
+    240.0
+}
+
+fn default_comply_seconds() -> f64 {
+    180.0
 }

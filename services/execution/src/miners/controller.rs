@@ -158,6 +158,11 @@ impl<S: EventStore> Controller<S> {
         }
     }
 
+    /// The firmware of the miner at `ip`, if it has been asked.
+    pub fn firmware_known(&self, ip: IpAddr) -> Option<Firmware> {
+        lock(&self.firmware).get(&format!("asic-{ip}")).cloned()
+    }
+
     /// Miner `id`'s firmware: known, or asked with `version`.
     async fn firmware_of(&self, id: &str) -> Result<Firmware, control::ControlError> {
         if let Some(f) = lock(&self.firmware).get(id).cloned() {
