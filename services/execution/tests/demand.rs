@@ -3,36 +3,22 @@
 //! miners themselves, is under the contracted kW, with the evidence recorded; target 100
 //! lifts it; a signal that goes silent counts as 0. Simulated miners on loopback, SQLite.
 
-use hcp_domain::catalogue::asic_model;
-use hcp_domain::ids::{ResourceId, SiteId};
-use hcp_domain::resource::{Resource, ResourceCommand, ResourceKind, ResourceSpec};
-use hcp_domain::units::Timestamp;
+mod common;
+
+use common::{SITE, register};
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{Direction, EventStore, RecordedEvent};
 use hcp_runtime::config::{Config, DemandResponseConfig, LoadOptions, Secret};
-use hcp_runtime::{EventContext, Host, Metrics, Repository};
-use hcp_simulator::{Fleet, FleetSpec, SimFirmware, SiteSpec};
+use hcp_runtime::{Host, Metrics};
+use hcp_simulator::{Fleet, SimFirmware};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SITE: &str = "tx-south-1";
-
+/// Eight miners (S21 and M60S) at 10x.
 async fn fleet(octet: u8) -> Fleet {
-    let mut spec = FleetSpec::uniform(1, 8, octet);
-    spec.time_factor = 10.0;
-    spec.sites[0] = SiteSpec {
-        id: SITE.into(),
-        octet,
-        miners: 8,
-        power_cap_w: 40_000,
-        settlement_point: "HB_SOUTH".into(),
-        mix: vec![
-            (asic_model("Antminer S21").expect("model"), SimFirmware::Luxos),
-            (asic_model("Whatsminer M60S").expect("model"), SimFirmware::Btminer),
-        ],
-    };
-    Fleet::start(spec).await.unwrap_or_else(|e| panic!("fleet on 127.{octet}/16: {e}"))
+    common::fleet(octet, 8, &[("Antminer S21", SimFirmware::Luxos), ("Whatsminer M60S", SimFirmware::Btminer)], 10.0)
+        .await
 }
 
 async fn platform(
@@ -42,19 +28,7 @@ async fn platform(
 ) -> (Arc<SqliteStore>, Arc<Host<SqliteStore>>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
-    let resources: Repository<Resource, SqliteStore> = Repository::new(Arc::clone(&store));
-    for m in &fleet.miners {
-        let id = ResourceId::new(format!("asic-{}", m.addr.ip())).expect("id");
-        let kind = ResourceKind::AsicMiner {
-            model: m.model.name.into(),
-            nominal_hashrate: m.model.nominal_hashrate(),
-            nominal_power: m.model.nominal_power(),
-        };
-        let spec = ResourceSpec { site: SiteId::new(SITE).expect("site"), rack: None, kind };
-        let at = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
-        let register = ResourceCommand::Register { id: id.clone(), spec, at };
-        resources.execute(id.as_str(), register, &EventContext::new("discovery")).await.expect("register");
-    }
+    register(&store, fleet).await;
     let mut config = Config::load(&LoadOptions::default()).expect("defaults");
     config.execution.command_deadline_seconds = 5.0;
     config.execution.demand_response = vec![DemandResponseConfig {

@@ -6,61 +6,20 @@
 //! commands it recorded instead of sending them again; an operator's curtailment
 //! (previewed first) outranks plans until its time passes.
 
-use hcp_domain::catalogue::asic_model;
-use hcp_domain::ids::{ResourceId, SiteId};
+mod common;
+
+use common::{SITE, fleet, id_of, register};
 use hcp_domain::plan::{ALLOCATION_TARGETED, plans_stream};
-use hcp_domain::resource::{Resource, ResourceCommand, ResourceKind, ResourceSpec};
-use hcp_domain::units::Timestamp;
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{Direction, EventStore, RecordedEvent, append_all_at_tail};
 use hcp_minerapi::control::{PowerState, power_state};
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::{Config, LoadOptions, Secret};
-use hcp_runtime::{EventContext, Host, Metrics, Repository};
-use hcp_simulator::{Behaviour, Fleet, FleetSpec, SimFirmware, SiteSpec};
+use hcp_runtime::{EventContext, Host, Metrics};
+use hcp_simulator::{Behaviour, SimFirmware};
 use prost::Message;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const SITE: &str = "tx-south-1";
-
-/// A site of `miners` miners at 127.<octet>, cycling through `mix`, at `time_factor`.
-async fn fleet(octet: u8, miners: usize, mix: &[(&str, SimFirmware)], time_factor: f64) -> Fleet {
-    let mut spec = FleetSpec::uniform(1, miners, octet);
-    spec.time_factor = time_factor;
-    spec.sites[0] = SiteSpec {
-        id: SITE.into(),
-        octet,
-        miners,
-        power_cap_w: 1_000_000,
-        settlement_point: "HB_SOUTH".into(),
-        mix: mix.iter().map(|(m, f)| (asic_model(m).expect("model"), *f)).collect(),
-    };
-    Fleet::start(spec).await.unwrap_or_else(|e| panic!("fleet on 127.{octet}/16: {e}"))
-}
-
-fn id_of(fleet: &Fleet, i: usize) -> String {
-    format!("asic-{}", fleet.miners[i].addr.ip())
-}
-
-/// Registers every miner as discovery would.
-async fn register(store: &Arc<SqliteStore>, fleet: &Fleet) {
-    let resources: Repository<Resource, SqliteStore> = Repository::new(Arc::clone(store));
-    for (i, m) in fleet.miners.iter().enumerate() {
-        let id = ResourceId::new(id_of(fleet, i)).expect("id");
-        let spec = ResourceSpec {
-            site: SiteId::new(SITE).expect("site"),
-            rack: None,
-            kind: ResourceKind::AsicMiner {
-                model: m.model.name.into(),
-                nominal_hashrate: m.model.nominal_hashrate(),
-                nominal_power: m.model.nominal_power(),
-            },
-        };
-        let command = ResourceCommand::Register { id: id.clone(), spec, at: Timestamp::from_unix_secs(1_800_000_000) };
-        resources.execute(id.as_str(), command, &EventContext::new("discovery")).await.expect("register");
-    }
-}
 
 async fn execution(store: &Arc<SqliteStore>, deadline_s: f64, attempts: u32, ramp: f64) -> Arc<Host<SqliteStore>> {
     execution_at(store, deadline_s, attempts, ramp).await.0

@@ -4,11 +4,13 @@
 //! cap; when the workload stops, mining takes the power back. Simulated miners on their own
 //! loopback addresses, a SQLite store, workloads recorded as routing would.
 
-use hcp_domain::catalogue::asic_model;
-use hcp_domain::ids::{ResourceId, SiteId, TenantId, WorkloadId};
-use hcp_domain::resource::{Resource, ResourceCommand, ResourceKind, ResourceSpec};
+mod common;
+
+use common::{SITE, at, register, register_resource};
+use hcp_domain::ids::{ResourceId, TenantId, WorkloadId};
+use hcp_domain::resource::ResourceKind;
 use hcp_domain::site::{Site, SiteCommand, SitePolicy};
-use hcp_domain::units::{Power, Timestamp};
+use hcp_domain::units::Power;
 use hcp_domain::workload::{
     GpuModel, Locality, Priority, RunSpec, Workload, WorkloadCommand, WorkloadKind, WorkloadSpec,
 };
@@ -17,16 +19,11 @@ use hcp_eventstore::{Direction, EventStore, RecordedEvent};
 use hcp_minerapi::Request;
 use hcp_runtime::config::{Config, LoadOptions, Secret};
 use hcp_runtime::{EventContext, Host, Metrics, Repository};
-use hcp_simulator::{Fleet, FleetSpec, SimFirmware, SiteSpec};
+use hcp_simulator::{Fleet, SimFirmware};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SITE: &str = "tx-south-1";
 const CAP_KW: f64 = 40.0;
-
-fn at() -> Timestamp {
-    Timestamp::from_unix_micros(hcp_runtime::clock::now_micros())
-}
 
 async fn stream(store: &SqliteStore, name: &str) -> Vec<RecordedEvent> {
     store.read_stream(name, 1, Direction::Forwards, usize::MAX).await.expect("read")
@@ -47,38 +44,13 @@ async fn miners_kw(fleet: &Fleet) -> f64 {
 async fn a_workload_at_a_site_at_its_cap_starts_once_exactly_enough_miners_sleep() {
     // Ten miners: S21 (17.5 J/TH, 3.5 kW) and S21 Pro (15 J/TH, 3.51 kW), at 10x.
     let mix = [("Antminer S21", SimFirmware::Luxos), ("Antminer S21 Pro", SimFirmware::Luxos)];
-    let mut spec = FleetSpec::uniform(1, 10, 219);
-    spec.time_factor = 10.0;
-    spec.sites[0] = SiteSpec {
-        id: SITE.into(),
-        octet: 219,
-        miners: 10,
-        power_cap_w: 40_000,
-        settlement_point: "HB_SOUTH".into(),
-        mix: mix.iter().map(|(m, f)| (asic_model(m).expect("model"), *f)).collect(),
-    };
-    let fleet = Fleet::start(spec).await.expect("fleet on 127.219/16");
+    let fleet = common::fleet(219, 10, &mix, 10.0).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
-    let discovery = EventContext::new("discovery");
-    let resources: Repository<Resource, SqliteStore> = Repository::new(Arc::clone(&store));
-    for m in &fleet.miners {
-        let id = ResourceId::new(format!("asic-{}", m.addr.ip())).expect("id");
-        let kind = ResourceKind::AsicMiner {
-            model: m.model.name.into(),
-            nominal_hashrate: m.model.nominal_hashrate(),
-            nominal_power: m.model.nominal_power(),
-        };
-        let spec = ResourceSpec { site: SiteId::new(SITE).expect("site"), rack: None, kind };
-        resources
-            .execute(id.as_str(), ResourceCommand::Register { id: id.clone(), spec, at: at() }, &discovery)
-            .await
-            .expect("miner");
-    }
+    register(&store, &fleet).await;
     // One host of 8 H100 at 700 W: 5.6 kW on a site whose miners draw ~35 kW of its 40.
     let mut gpus = Vec::new();
     for n in 0..8 {
-        let id = ResourceId::new(format!("gpu-h1-{n}")).expect("id");
         let kind = ResourceKind::Gpu {
             model: "h100-sxm-80gb".into(),
             host: "h1".into(),
@@ -86,12 +58,8 @@ async fn a_workload_at_a_site_at_its_cap_starts_once_exactly_enough_miners_sleep
             power_limit: Power::from_watts(700),
             uuid: Some(format!("GPU-{n}")),
         };
-        let spec = ResourceSpec { site: SiteId::new(SITE).expect("site"), rack: None, kind };
-        resources
-            .execute(id.as_str(), ResourceCommand::Register { id: id.clone(), spec, at: at() }, &discovery)
-            .await
-            .expect("gpu");
-        gpus.push(id);
+        register_resource(&store, &format!("gpu-h1-{n}"), kind).await;
+        gpus.push(ResourceId::new(format!("gpu-h1-{n}")).expect("id"));
     }
     let sites: Repository<Site, SqliteStore> = Repository::new(Arc::clone(&store));
     let policy = SitePolicy {
