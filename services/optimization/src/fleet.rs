@@ -175,7 +175,60 @@ impl Fleet {
     }
 }
 
+/// What an idle GPU draws, as a share of its power limit (an H100 idles near 70 W of 700).
+pub const IDLE_GPU_SHARE: f64 = 0.1;
+
+/// GPU power a site must keep for customers: its idle GPUs' draw, and what the queue is
+/// about to start there.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GpuReserve {
+    /// Idle GPUs (no workload holds them), at [`IDLE_GPU_SHARE`] of their limit, kW.
+    pub idle_kw: f64,
+    /// Queued workloads the site could start now (pinned to it, or unpinned with its
+    /// model there), at their GPUs' limits, capped by the site's idle GPUs, kW.
+    pub queued_kw: f64,
+    /// How many queued workloads that is.
+    pub queued: usize,
+}
+
 impl Fleet {
+    /// The GPU power `site` must keep: idle draw and headroom for the queue.
+    pub fn gpu_reserve(&self, site: &str) -> GpuReserve {
+        use hcp_domain::resource::ResourceKind;
+        use hcp_domain::workload::WorkloadStatus;
+        let state = self.read();
+        // Idle GPUs at the site: model -> (count, kW each).
+        let mut idle: HashMap<String, (u32, f64)> = HashMap::new();
+        for (id, r) in &state.resources {
+            let Some(spec) = r.spec.as_ref().filter(|s| s.site.as_str() == site) else { continue };
+            let ResourceKind::Gpu { model, power_limit, .. } = &spec.kind else { continue };
+            if state.committed.contains_key(id) || r.health == hcp_domain::resource::Health::Offline {
+                continue;
+            }
+            let entry = idle.entry(hcp_domain::catalogue::canonical_gpu_model(model)).or_insert((0, 0.0));
+            entry.0 += 1;
+            entry.1 = power_limit.watts() as f64 / 1000.0;
+        }
+        let idle_kw = idle.values().map(|(n, kw)| f64::from(*n) * kw * IDLE_GPU_SHARE).sum();
+        let mut reserve = GpuReserve { idle_kw, ..GpuReserve::default() };
+        let mut free = idle.clone();
+        for w in state.workloads.values().filter(|w| w.status == WorkloadStatus::Queued) {
+            let Some(spec) = w.spec.as_ref() else { continue };
+            if spec.site.as_ref().is_some_and(|s| s.as_str() != site) {
+                continue;
+            }
+            let Some((n, kw)) = free.get_mut(spec.gpu_model.as_str()) else { continue };
+            if *n < spec.gpu_count {
+                continue;
+            }
+            *n -= spec.gpu_count;
+            // Starting it adds its GPUs' full draw over their idle draw.
+            reserve.queued_kw += f64::from(spec.gpu_count) * *kw * (1.0 - IDLE_GPU_SHARE);
+            reserve.queued += 1;
+        }
+        reserve
+    }
+
     /// Sets a device's target unless a newer one is set.
     pub fn target(&self, id: &str, mode: i32, at_unix_micros: i64) -> Result<(), hcp_domain::codec::CodecError> {
         let mode = mode_from_pb(ALLOCATION_TARGETED, "mode", mode)?;
@@ -234,16 +287,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_gpu_is_committed_while_a_workload_holds_it_and_a_miner_uncontrolled_after_a_failed_command() {
-        use hcp_domain::ids::{ResourceId, TenantId, WorkloadId};
-        use hcp_domain::workload::{
-            GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec,
-        };
-        let fleet = Fleet::default();
-        let id = WorkloadId::from_uuid(uuid::Uuid::now_v7());
-        let at = Timestamp::from_unix_secs(1_800_000_000);
-        let spec = WorkloadSpec {
+    fn spec_for_reserve() -> hcp_domain::workload::WorkloadSpec {
+        use hcp_domain::ids::TenantId;
+        use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadKind, WorkloadSpec};
+        WorkloadSpec {
             tenant: TenantId::new("acme").expect("tenant"),
             kind: WorkloadKind::Training,
             gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
@@ -255,7 +302,17 @@ mod tests {
             site: None,
             locality: Locality::Any,
             run: RunSpec::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn gpus_committed_idle_and_queued_and_a_miner_uncontrolled_after_a_failed_command() {
+        use hcp_domain::ids::{ResourceId, WorkloadId};
+        use hcp_domain::workload::WorkloadEvent as E;
+        let fleet = Fleet::default();
+        let id = WorkloadId::from_uuid(uuid::Uuid::now_v7());
+        let at = Timestamp::from_unix_secs(1_800_000_000);
+        let spec = spec_for_reserve();
         let gpu = ResourceId::new("gpu-1").expect("id");
         let stream = format!("workload-{id}");
         let events = [
@@ -271,6 +328,36 @@ mod tests {
         assert_eq!(fleet.read().committed.get("gpu-1"), Some(&id.to_string()));
         fleet.apply(&recorded(&stream, 6, Workload::encode(&E::Completed { at }))).expect("applies");
         assert!(fleet.read().committed.is_empty() && fleet.read().workloads.is_empty(), "released and forgotten");
+
+        // Two idle H100 at the site and a queued one-GPU workload pinned to it.
+        for n in 0..2 {
+            let kind = hcp_domain::resource::ResourceKind::Gpu {
+                model: "NVIDIA H100 80GB HBM3".into(),
+                host: "h".into(),
+                memory_mib: 81_559,
+                power_limit: hcp_domain::units::Power::from_watts(700),
+                uuid: None,
+            };
+            let spec = hcp_domain::resource::ResourceSpec {
+                site: hcp_domain::ids::SiteId::new("s").expect("site"),
+                rack: None,
+                kind,
+            };
+            let id = ResourceId::new(format!("gpu-{n}")).expect("id");
+            let e = hcp_domain::resource::ResourceEvent::Registered { id, spec, at };
+            fleet.apply(&recorded(&format!("resource-gpu-{n}"), 1, Resource::encode(&e))).expect("applies");
+        }
+        let queued = WorkloadId::from_uuid(uuid::Uuid::now_v7());
+        let mut pinned = spec_for_reserve();
+        pinned.site = Some(hcp_domain::ids::SiteId::new("s").expect("site"));
+        let stream = format!("workload-{queued}");
+        let e = E::Submitted { id: queued, spec: pinned, at };
+        fleet.apply(&recorded(&stream, 1, Workload::encode(&e))).expect("applies");
+        fleet.apply(&recorded(&stream, 2, Workload::encode(&E::Queued { attempt: 1, at }))).expect("applies");
+        let reserve = fleet.gpu_reserve("s");
+        assert!((reserve.idle_kw - 0.14).abs() < 1e-9, "{reserve:?}");
+        assert!((reserve.queued_kw - 0.63).abs() < 1e-9 && reserve.queued == 1, "{reserve:?}");
+        assert_eq!(fleet.gpu_reserve("elsewhere"), GpuReserve::default());
 
         fleet.apply(&recorded("control-asic-1", 1, (MINER_COMMAND_FAILED, vec![]))).expect("applies");
         assert!(fleet.read().uncontrolled.contains("asic-1"));

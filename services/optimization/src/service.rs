@@ -76,6 +76,18 @@ impl HasErrorCode for PlanError {
     }
 }
 
+/// What a plan says of the GPU power it kept.
+fn reserved(r: &crate::fleet::GpuReserve) -> String {
+    let mut parts = Vec::new();
+    if r.idle_kw > 0.0 {
+        parts.push(format!("{:.1} kW for idle GPUs", r.idle_kw));
+    }
+    if r.queued > 0 {
+        parts.push(format!("{:.1} kW kept for {} queued GPU workloads", r.queued_kw, r.queued));
+    }
+    if parts.is_empty() { String::new() } else { format!("; {}", parts.join(", ")) }
+}
+
 /// The optimizer: plans from its own projections of the fleet and the market.
 pub struct Optimizer<S> {
     store: Arc<S>,
@@ -190,6 +202,7 @@ impl<S: EventStore> Optimizer<S> {
         if devices.is_empty() {
             return Err(PlanError::NoDevices(site.to_owned()));
         }
+        let reserve = self.fleet.gpu_reserve(site);
         let dwell = ((policy.min_dwell_micros as f64 / INTERVAL_MICROS as f64).ceil() as usize).max(1);
         let horizon = self.forecast(site, quote, LOOKAHEAD.max(dwell));
         let dwell_price = horizon[..dwell].iter().sum::<f64>() / dwell as f64;
@@ -199,7 +212,8 @@ impl<S: EventStore> Optimizer<S> {
             min_dwell: dwell as u32,
             switch_cost_usd: policy.switch_cost_usd,
             hashprice: hashprice.usd_per_ph_day,
-            cap_kw: policy.cap_kw,
+            // Idle GPUs draw, and the queue's next GPU work needs room: mining plans with the rest.
+            cap_kw: (policy.cap_kw - reserve.idle_kw - reserve.queued_kw).max(0.0),
             hysteresis_usd_mwh: policy.hysteresis_usd_mwh,
             max_wake_kw: policy.max_wake_kw,
         };
@@ -259,13 +273,14 @@ impl<S: EventStore> Optimizer<S> {
             margin_usd_per_hour: planned.margin_usd_per_hour,
             groups,
             summary: format!(
-                "{running} of {} devices running, {:.0} of {:.0} kW, ${:.2}/h expected at ${:.2}/MWh; {} changes",
+                "{running} of {} devices running, {:.0} of {:.0} kW, ${:.2}/h expected at ${:.2}/MWh; {} changes{}",
                 devices.len(),
                 planned.kw,
                 policy.cap_kw,
                 planned.margin_usd_per_hour,
                 quote.real_time_usd_mwh,
-                changes.len()
+                changes.len(),
+                reserved(&reserve)
             ),
             changes,
         };
