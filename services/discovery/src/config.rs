@@ -53,6 +53,8 @@ pub struct DiscoveryConfig {
     pub confirm_after: u32,
     /// An agent silent this long has its GPUs recorded offline.
     pub agent_timeout: Duration,
+    /// Length of the intervals readings are summarized over (the market interval).
+    pub summary_interval: Duration,
     /// The heartbeat interval agents are told to keep.
     pub heartbeat_interval: Duration,
     /// Where the gRPC API listens.
@@ -72,6 +74,7 @@ impl Default for DiscoveryConfig {
             offline_after: 3,
             confirm_after: 2,
             agent_timeout: Duration::from_secs(15),
+            summary_interval: Duration::from_secs(900),
             heartbeat_interval: Duration::from_secs(5),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             agent_token: None,
@@ -97,6 +100,7 @@ impl DiscoveryConfig {
             poll_interval: Duration::from_secs_f64(d.poll_seconds),
             rescan_interval: Duration::from_secs_f64(d.rescan_seconds),
             agent_timeout,
+            summary_interval: Duration::from_secs_f64(d.summary_seconds),
             heartbeat_interval: (agent_timeout / 3).min(Duration::from_secs(5)),
             grpc_addr: config.services.discovery.grpc,
             agent_token: config.execution.enrolment_token.clone(),

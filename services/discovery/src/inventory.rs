@@ -68,11 +68,29 @@ pub struct Inventory {
     entries: RwLock<BTreeMap<String, Entry>>,
     changes: broadcast::Sender<pb::ResourceChange>,
     position: watch::Sender<Position>,
+    /// Readings folded into per-interval summaries, and where closed ones go.
+    summaries: Option<(crate::summary::Summaries, tokio::sync::mpsc::UnboundedSender<pb::TelemetrySummarized>)>,
+}
+
+impl Inventory {
+    /// An inventory that also folds every reading into per-interval summaries, sending
+    /// each closed one to `closed`.
+    pub fn with_summaries(
+        summaries: crate::summary::Summaries,
+        closed: tokio::sync::mpsc::UnboundedSender<pb::TelemetrySummarized>,
+    ) -> Self {
+        Inventory { summaries: Some((summaries, closed)), ..Inventory::default() }
+    }
 }
 
 impl Default for Inventory {
     fn default() -> Self {
-        Inventory { entries: RwLock::default(), changes: broadcast::channel(4096).0, position: watch::channel(0).0 }
+        Inventory {
+            entries: RwLock::default(),
+            changes: broadcast::channel(4096).0,
+            position: watch::channel(0).0,
+            summaries: None,
+        }
     }
 }
 
@@ -105,6 +123,11 @@ impl Inventory {
 
     /// Records a reading (not an event: it changes every poll).
     pub fn observe(&self, id: &str, address: &str, telemetry: pb::Telemetry) {
+        if let Some((summaries, closed)) = &self.summaries {
+            for s in summaries.observe(id, &telemetry) {
+                let _ = closed.send(s);
+            }
+        }
         let mut entries = self.write();
         let entry = entries.entry(id.to_owned()).or_default();
         entry.telemetry = Some(telemetry);

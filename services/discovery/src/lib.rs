@@ -6,7 +6,8 @@
 //! - [`poller`] and [`health`]: health polling with flap damping; events only on change.
 //! - [`agents`]: GPU host agents' registration, heartbeats and loss.
 //! - [`recorder`]: commands decided by the domain, appended with expected versions.
-//! - [`inventory`]: the projection of resource events plus telemetry.
+//! - [`inventory`]: the projection of resource events plus telemetry; [`summary`]: each
+//!   device's readings folded into one `telemetry.summarized` per market interval.
 //! - [`grpc`]: the Inventory and Agents APIs.
 //! - [`service`]: all of it running.
 
@@ -23,6 +24,7 @@ pub mod poller;
 pub mod recorder;
 pub mod scan;
 pub mod service;
+pub mod summary;
 
 pub use config::{DiscoveryConfig, ScanTarget};
 pub use inventory::Inventory;

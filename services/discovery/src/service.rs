@@ -43,7 +43,27 @@ impl<S: EventStore> Discovery<S> {
     /// store and the gRPC API is listening (the first scan runs in the background).
     pub async fn start(host: &Arc<Host<S>>, config: DiscoveryConfig) -> Result<Self, StartError> {
         let store = Arc::clone(&host.store);
-        let inventory = Arc::new(Inventory::default());
+        let (closed, mut summaries) = tokio::sync::mpsc::unbounded_channel();
+        let gap = (config.poll_interval.max(config.heartbeat_interval) * 3).as_micros();
+        let folding = crate::summary::Summaries::new(
+            i64::try_from(config.summary_interval.as_micros()).unwrap_or(i64::MAX),
+            i64::try_from(gap).unwrap_or(i64::MAX),
+        );
+        let inventory = Arc::new(Inventory::with_summaries(folding, closed));
+        {
+            let (store, shutdown) = (Arc::clone(&store), host.shutdown.clone());
+            host.spawn("telemetry summaries", async move {
+                loop {
+                    tokio::select! {
+                        next = summaries.recv() => match next {
+                            Some(s) => record_summary(store.as_ref(), s).await,
+                            None => return,
+                        },
+                        () = shutdown.cancelled() => return,
+                    }
+                }
+            });
+        }
         let head = store.head().await?;
         host.reactor("discovery", Arc::new(InventoryFeed(Arc::clone(&inventory))), Durability::InMemory);
         tokio::select! {
@@ -205,4 +225,16 @@ async fn register_one<S: EventStore>(
     inventory.observe(id.as_str(), &found.addr.to_string(), reading);
     polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, (state.health, state.mode));
     new
+}
+
+/// Appends a device's interval summary to its `telemetry-<id>` stream.
+async fn record_summary<S: EventStore>(store: &S, summary: hcp_proto::v1::TelemetrySummarized) {
+    use prost::Message;
+    let stream = format!("telemetry-{}", summary.resource_id);
+    let at = summary.interval_end_unix_micros;
+    let event =
+        hcp_runtime::EventContext::new("discovery").event(0, "telemetry.summarized", summary.encode_to_vec(), at);
+    if let Err(e) = hcp_eventstore::append_all_at_tail(store, &stream, vec![event]).await {
+        tracing::warn!(%stream, error = %e, "could not record a telemetry summary");
+    }
 }

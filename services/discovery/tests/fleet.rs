@@ -132,3 +132,48 @@ async fn finds_the_fleet_and_tracks_its_health() {
     assert_eq!(again.inventory.len(), answering.len());
     assert_eq!(again.inventory.state(&id(9)).map(|r| r.health), Some(hcp_domain::resource::Health::Degraded));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readings_are_summarized_per_interval_with_their_energy_and_hashes() {
+    let fleet = Fleet::start(FleetSpec::uniform(1, 4, 211)).await.expect("fleet on 127.211/16");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let (first, last) = fleet.spec.sites[0].range();
+    let config = DiscoveryConfig {
+        targets: vec![ScanTarget { site: SiteId::new("tx-south-1").expect("site"), first, last, port: 4028 }],
+        timeout: Duration::from_millis(400),
+        poll_interval: Duration::from_millis(100),
+        rescan_interval: Duration::from_secs(3600),
+        summary_interval: Duration::from_secs(1),
+        grpc_addr: "127.0.0.1:0".parse().expect("addr"),
+        ..DiscoveryConfig::default()
+    };
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let mut discovery = Discovery::start(&host, config).await.expect("discovery");
+    discovery.scanned(1).await;
+    // The first miner is a LuxOS S21 (it reports its power): ~3.5 kW and ~200 TH/s.
+    let stream = format!("telemetry-asic-{}", fleet.miners[0].addr.ip());
+    let mut summaries = Vec::new();
+    eventually("three whole intervals summarized", Duration::from_secs(10), async || {
+        let events = store.read_stream(&stream, 1, hcp_eventstore::Direction::Forwards, 100).await.expect("read");
+        summaries = events
+            .iter()
+            .map(|e| {
+                assert_eq!(e.event_type, "telemetry.summarized");
+                <pb::TelemetrySummarized as prost::Message>::decode(e.payload.as_ref()).expect("decodes")
+            })
+            .collect();
+        summaries.len() >= 3
+    })
+    .await;
+    // The first interval starts mid-way; the next ones are whole seconds, read every 100 ms.
+    for s in &summaries[1..] {
+        assert_eq!(s.interval_end_unix_micros - s.interval_start_unix_micros, 1_000_000, "{s:?}");
+        assert!(s.gap_seconds == 0.0 && (s.covered_seconds - 1.0).abs() < 0.01, "covered to the second: {s:?}");
+        assert!((s.energy_wh - s.mean_power_w / 3600.0).abs() < 1e-9, "{s:?}");
+        assert!((3000.0..4000.0).contains(&s.mean_power_w) && s.peak_power_w >= s.mean_power_w, "{s:?}");
+        assert!((150.0..250.0).contains(&s.terahashes), "about 200 TH in a second: {s:?}");
+        assert!(s.power_reported && s.samples >= 5 && s.peak_temp_c > 30.0, "{s:?}");
+    }
+    host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+}

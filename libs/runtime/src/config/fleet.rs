@@ -20,6 +20,8 @@ pub struct DiscoveryConfig {
     pub scan_concurrency: usize,
     /// Seconds after which a silent agent counts as gone; above 0. Default 15.
     pub agent_timeout_seconds: f64,
+    /// Seconds of each device's telemetry summary (`telemetry.summarized` on `telemetry-<id>`: energy, hashes, mean and peak power, peak temperature); the market interval; above 0. Default 900.
+    pub summary_seconds: f64,
     /// Address ranges to scan (`[[discovery.targets]]`). Default: none.
     #[serde(default)]
     pub targets: Vec<DiscoveryTarget>,
@@ -33,6 +35,7 @@ impl Default for DiscoveryConfig {
             scan_timeout_ms: 2000,
             scan_concurrency: 512,
             agent_timeout_seconds: 15.0,
+            summary_seconds: 900.0,
             targets: Vec::new(),
         }
     }
