@@ -55,6 +55,8 @@ pub struct DiscoveryConfig {
     pub agent_timeout: Duration,
     /// Length of the intervals readings are summarized over (the market interval).
     pub summary_interval: Duration,
+    /// Where raw readings are kept and for how long (none: not kept).
+    pub samples: Option<(std::path::PathBuf, Duration)>,
     /// The heartbeat interval agents are told to keep.
     pub heartbeat_interval: Duration,
     /// Where the gRPC API listens.
@@ -75,6 +77,7 @@ impl Default for DiscoveryConfig {
             confirm_after: 2,
             agent_timeout: Duration::from_secs(15),
             summary_interval: Duration::from_secs(900),
+            samples: None,
             heartbeat_interval: Duration::from_secs(5),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             agent_token: None,
@@ -101,6 +104,7 @@ impl DiscoveryConfig {
             rescan_interval: Duration::from_secs_f64(d.rescan_seconds),
             agent_timeout,
             summary_interval: Duration::from_secs_f64(d.summary_seconds),
+            samples: Some((config.data.dir.join("telemetry.db"), Duration::from_secs_f64(d.samples_hours * 3600.0))),
             heartbeat_interval: (agent_timeout / 3).min(Duration::from_secs(5)),
             grpc_addr: config.services.discovery.grpc,
             agent_token: config.execution.enrolment_token.clone(),

@@ -63,6 +63,9 @@ impl Filter {
     }
 }
 
+/// Where readings go to be written to the samples table: (resource id, reading).
+pub type ReadingSender = tokio::sync::mpsc::UnboundedSender<(String, pb::Telemetry)>;
+
 /// The projection.
 pub struct Inventory {
     entries: RwLock<BTreeMap<String, Entry>>,
@@ -70,6 +73,8 @@ pub struct Inventory {
     position: watch::Sender<Position>,
     /// Readings folded into per-interval summaries, and where closed ones go.
     summaries: Option<(crate::summary::Summaries, tokio::sync::mpsc::UnboundedSender<pb::TelemetrySummarized>)>,
+    /// The raw readings' table, and where new readings go to be written.
+    samples: Option<(Arc<crate::samples::Samples>, ReadingSender)>,
 }
 
 impl Inventory {
@@ -81,6 +86,16 @@ impl Inventory {
     ) -> Self {
         Inventory { summaries: Some((summaries, closed)), ..Inventory::default() }
     }
+
+    /// The same inventory also sending every reading to `writer` for the `samples` table.
+    pub fn with_samples(self, samples: Arc<crate::samples::Samples>, writer: ReadingSender) -> Self {
+        Inventory { samples: Some((samples, writer)), ..self }
+    }
+
+    /// The raw readings' table, where one is kept.
+    pub fn samples(&self) -> Option<Arc<crate::samples::Samples>> {
+        self.samples.as_ref().map(|(s, _)| Arc::clone(s))
+    }
 }
 
 impl Default for Inventory {
@@ -90,6 +105,7 @@ impl Default for Inventory {
             changes: broadcast::channel(4096).0,
             position: watch::channel(0).0,
             summaries: None,
+            samples: None,
         }
     }
 }
@@ -123,11 +139,30 @@ impl Inventory {
 
     /// Records a reading (not an event: it changes every poll).
     pub fn observe(&self, id: &str, address: &str, telemetry: pb::Telemetry) {
+        self.fold(id, &telemetry);
+        self.show(id, address, telemetry);
+    }
+
+    /// Folds a full reading into the summaries and the samples table (an empty one, from a
+    /// device that answered unusably, says nothing of its power and is left out).
+    fn fold(&self, id: &str, telemetry: &pb::Telemetry) {
+        let t = telemetry;
+        if t.boards_total == 0 && t.power_w == 0.0 && t.hashrate_ths == 0.0 && t.utilization_pct == 0 {
+            return;
+        }
         if let Some((summaries, closed)) = &self.summaries {
-            for s in summaries.observe(id, &telemetry) {
+            for s in summaries.observe(id, telemetry) {
                 let _ = closed.send(s);
             }
         }
+        if let Some((_, writer)) = &self.samples {
+            let _ = writer.send((id.to_owned(), telemetry.clone()));
+        }
+    }
+
+    /// Shows a partial reading (a miner just found: its summary alone, no boards or power)
+    /// without counting it in summaries or samples.
+    pub fn show(&self, id: &str, address: &str, telemetry: pb::Telemetry) {
         let mut entries = self.write();
         let entry = entries.entry(id.to_owned()).or_default();
         entry.telemetry = Some(telemetry);

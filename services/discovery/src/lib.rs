@@ -7,7 +7,8 @@
 //! - [`agents`]: GPU host agents' registration, heartbeats and loss.
 //! - [`recorder`]: commands decided by the domain, appended with expected versions.
 //! - [`inventory`]: the projection of resource events plus telemetry; [`summary`]: each
-//!   device's readings folded into one `telemetry.summarized` per market interval.
+//!   device's readings folded into one `telemetry.summarized` per market interval;
+//!   [`samples`]: the raw readings of the last 24 hours, for charts.
 //! - [`grpc`]: the Inventory and Agents APIs.
 //! - [`service`]: all of it running.
 
@@ -22,6 +23,7 @@ pub mod identify;
 pub mod inventory;
 pub mod poller;
 pub mod recorder;
+pub mod samples;
 pub mod scan;
 pub mod service;
 pub mod summary;

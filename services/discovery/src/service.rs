@@ -49,7 +49,20 @@ impl<S: EventStore> Discovery<S> {
             i64::try_from(config.summary_interval.as_micros()).unwrap_or(i64::MAX),
             i64::try_from(gap).unwrap_or(i64::MAX),
         );
-        let inventory = Arc::new(Inventory::with_summaries(folding, closed));
+        let mut inventory = Inventory::with_summaries(folding, closed);
+        if let Some((path, keep)) = &config.samples {
+            let keep = i64::try_from(keep.as_micros()).unwrap_or(i64::MAX);
+            match crate::samples::Samples::open(path, keep) {
+                Ok(samples) => {
+                    let samples = Arc::new(samples);
+                    let (writer, readings) = tokio::sync::mpsc::unbounded_channel();
+                    inventory = inventory.with_samples(Arc::clone(&samples), writer);
+                    host.spawn("telemetry samples", write_samples(samples, readings, host.shutdown.clone()));
+                }
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "raw telemetry is not kept"),
+            }
+        }
+        let inventory = Arc::new(inventory);
         {
             let (store, shutdown) = (Arc::clone(&store), host.shutdown.clone());
             host.spawn("telemetry summaries", async move {
@@ -222,7 +235,7 @@ async fn register_one<S: EventStore>(
         }
     };
     let reading = telemetry(&found.summary, &StatsReport::default(), found.version.firmware.name());
-    inventory.observe(id.as_str(), &found.addr.to_string(), reading);
+    inventory.show(id.as_str(), &found.addr.to_string(), reading);
     polled.upsert(id, found.addr, Some(found.version.firmware.clone()), nominal, (state.health, state.mode));
     new
 }
@@ -236,5 +249,41 @@ async fn record_summary<S: EventStore>(store: &S, summary: hcp_proto::v1::Teleme
         hcp_runtime::EventContext::new("discovery").event(0, "telemetry.summarized", summary.encode_to_vec(), at);
     if let Err(e) = hcp_eventstore::append_all_at_tail(store, &stream, vec![event]).await {
         tracing::warn!(%stream, error = %e, "could not record a telemetry summary");
+    }
+}
+
+/// Writes readings to the samples table in batches (one a second), pruning what is older
+/// than its retention each minute.
+async fn write_samples(
+    samples: Arc<crate::samples::Samples>,
+    mut readings: tokio::sync::mpsc::UnboundedReceiver<(String, hcp_proto::v1::Telemetry)>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut ticks = 0u64;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {},
+            () = shutdown.cancelled() => return,
+        }
+        let mut batch = Vec::new();
+        while let Ok(r) = readings.try_recv() {
+            batch.push(r);
+        }
+        ticks += 1;
+        let (s, prune) = (Arc::clone(&samples), ticks.is_multiple_of(60));
+        let done = tokio::task::spawn_blocking(move || {
+            if !batch.is_empty() {
+                s.insert(&batch)?;
+            }
+            if prune {
+                s.prune(hcp_runtime::clock::now_micros())?;
+            }
+            Ok::<(), rusqlite::Error>(())
+        })
+        .await;
+        if let Ok(Err(e)) = done {
+            tracing::warn!(error = %e, "could not write raw telemetry");
+        }
     }
 }

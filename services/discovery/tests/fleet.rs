@@ -145,6 +145,7 @@ async fn readings_are_summarized_per_interval_with_their_energy_and_hashes() {
         poll_interval: Duration::from_millis(100),
         rescan_interval: Duration::from_secs(3600),
         summary_interval: Duration::from_secs(1),
+        samples: Some((dir.path().join("telemetry.db"), Duration::from_secs(3600))),
         grpc_addr: "127.0.0.1:0".parse().expect("addr"),
         ..DiscoveryConfig::default()
     };
@@ -175,5 +176,16 @@ async fn readings_are_summarized_per_interval_with_their_energy_and_hashes() {
         assert!((150.0..250.0).contains(&s.terahashes), "about 200 TH in a second: {s:?}");
         assert!(s.power_reported && s.samples >= 5 && s.peak_temp_c > 30.0, "{s:?}");
     }
+    // The raw readings are kept for charts, oldest first.
+    let channel = hcp_proto::client::connect(&format!("http://{}", discovery.grpc_addr)).await.expect("connect");
+    let id = format!("asic-{}", fleet.miners[0].addr.ip());
+    let request = pb::SamplesRequest { resource_id: id, since_unix_micros: 0, limit: 0 };
+    let samples = InventoryClient::new(channel.clone()).samples(request).await.expect("samples").into_inner().samples;
+    assert!(samples.len() >= 15, "{} readings", samples.len());
+    assert!(samples.windows(2).all(|w| w[0].observed_unix_micros < w[1].observed_unix_micros));
+    assert!(samples.iter().all(|t| (3000.0..4000.0).contains(&t.power_w)), "{:?}", samples[0]);
+    let unknown = pb::SamplesRequest { resource_id: "asic-10.9.9.9".into(), since_unix_micros: 0, limit: 0 };
+    let refused = InventoryClient::new(channel).samples(unknown).await.expect_err("unknown");
+    assert_eq!(refused.code(), tonic::Code::NotFound);
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }

@@ -315,6 +315,27 @@ pub enum ResourcesCommand {
     List(ListArgs),
     /// Show one resource.
     Get(GetArgs),
+    /// A device's raw readings (the last 24 hours are kept), oldest first.
+    Samples(SamplesArgs),
+}
+
+/// `hcp resources samples`
+#[derive(Debug, Args)]
+pub struct SamplesArgs {
+    /// The resource id, e.g. `asic-127.11.0.1`.
+    pub id: String,
+    /// How far back, e.g. 15m or 2h (default: all that is kept).
+    #[arg(long, value_parser = crate::commands::workloads::duration::parse)]
+    pub since: Option<std::time::Duration>,
+    /// At most this many readings (default and most: 10,000).
+    #[arg(long, default_value_t = 0)]
+    pub limit: u32,
+    /// Where discovery is.
+    #[command(flatten)]
+    pub at: DiscoveryAddr,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
 }
 
 /// Where discovery is.

@@ -22,6 +22,8 @@ pub struct DiscoveryConfig {
     pub agent_timeout_seconds: f64,
     /// Seconds of each device's telemetry summary (`telemetry.summarized` on `telemetry-<id>`: energy, hashes, mean and peak power, peak temperature); the market interval; above 0. Default 900.
     pub summary_seconds: f64,
+    /// Hours of raw readings kept for charts in `<data dir>/telemetry.db`; above 0. Default 24.
+    pub samples_hours: f64,
     /// Address ranges to scan (`[[discovery.targets]]`). Default: none.
     #[serde(default)]
     pub targets: Vec<DiscoveryTarget>,
@@ -36,6 +38,7 @@ impl Default for DiscoveryConfig {
             scan_concurrency: 512,
             agent_timeout_seconds: 15.0,
             summary_seconds: 900.0,
+            samples_hours: 24.0,
             targets: Vec::new(),
         }
     }

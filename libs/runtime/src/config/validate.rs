@@ -155,6 +155,7 @@ fn discovery(config: &Config, check: &Check<'_>) -> Checked {
     check.range("discovery.scan_concurrency", d.scan_concurrency, 1, 65536)?;
     check.positive("discovery.agent_timeout_seconds", d.agent_timeout_seconds)?;
     check.positive("discovery.summary_seconds", d.summary_seconds)?;
+    check.positive("discovery.samples_hours", d.samples_hours)?;
     for (index, target) in d.targets.iter().enumerate() {
         let key = format!("discovery.targets[{index}]");
         let known = config.sites.iter().any(|site| site.id == target.site);

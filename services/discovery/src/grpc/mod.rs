@@ -44,6 +44,22 @@ impl InventoryApi for InventoryService {
         self.0.get(&id).map(Response::new).ok_or_else(|| Status::not_found(format!("no resource {id:?}")))
     }
 
+    async fn samples(&self, request: Request<pb::SamplesRequest>) -> Result<Response<pb::SamplesResponse>, Status> {
+        let r = request.into_inner();
+        if self.0.get(&r.resource_id).is_none() {
+            return Err(Status::not_found(format!("resource_id: no resource {:?}", r.resource_id)));
+        }
+        let Some(table) = self.0.samples() else {
+            return Err(Status::failed_precondition("raw telemetry is not kept by this discovery"));
+        };
+        let samples =
+            tokio::task::spawn_blocking(move || table.read(&r.resource_id, r.since_unix_micros, r.limit as usize))
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?
+                .map_err(|e| Status::internal(format!("reading raw telemetry: {e}")))?;
+        Ok(Response::new(pb::SamplesResponse { samples }))
+    }
+
     type WatchResourcesStream = Changes;
 
     async fn watch_resources(&self, request: Request<pb::WatchResourcesRequest>) -> Result<Response<Changes>, Status> {

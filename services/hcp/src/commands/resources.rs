@@ -1,7 +1,8 @@
-//! `hcp resources list|get`: discovery's inventory over gRPC, or, when discovery is
-//! down, the same projection folded from the log (said on stderr).
+//! `hcp resources list|get|samples`: discovery's inventory over gRPC, or, when discovery
+//! is down, the same projection folded from the log (said on stderr); a device's raw
+//! readings from discovery's samples table.
 
-use crate::cli::{DiscoveryAddr, GetArgs, ListArgs, ResourcesCommand};
+use crate::cli::{DiscoveryAddr, GetArgs, ListArgs, ResourcesCommand, SamplesArgs};
 use crate::commands::events::emit;
 use crate::settings;
 use anyhow::Context;
@@ -18,7 +19,32 @@ pub async fn run(command: ResourcesCommand, config: &Config) -> anyhow::Result<(
     match command {
         ResourcesCommand::List(args) => list(args, config).await,
         ResourcesCommand::Get(args) => get(args, config).await,
+        ResourcesCommand::Samples(args) => samples(args, config).await,
     }
+}
+
+async fn samples(args: SamplesArgs, config: &Config) -> anyhow::Result<()> {
+    let since = args.since.map_or(0, |d| hcp_runtime::clock::now_micros() - i64::try_from(d.as_micros()).unwrap_or(0));
+    let request = pb::SamplesRequest { resource_id: args.id.clone(), since_unix_micros: since, limit: args.limit };
+    let reply = client(&args.at, config).await?.samples(request).await;
+    let reply = reply.map_err(|s| anyhow::anyhow!("samples of {}: {} ({:?})", args.id, s.message(), s.code()))?;
+    let mut out = std::io::stdout().lock();
+    if !args.output.json {
+        emit(&mut out, &format!("{:<27} {:>9} {:>9} {:>6} {:>5}", "AT", "WATTS", "TH/s", "°C", "UTIL"))?;
+    }
+    for t in reply.into_inner().samples {
+        let line = if args.output.json {
+            hcp_proto::descriptors::message_to_json("hcp.v1.Telemetry", &t.encode_to_vec())?.to_string()
+        } else {
+            let at = hcp_domain::units::Timestamp::from_unix_micros(t.observed_unix_micros);
+            format!(
+                "{at:<27} {:>9.0} {:>9.1} {:>6.1} {:>4}%",
+                t.power_w, t.hashrate_ths, t.max_temp_c, t.utilization_pct
+            )
+        };
+        emit(&mut out, &line)?;
+    }
+    Ok(())
 }
 
 async fn client(at: &DiscoveryAddr, config: &Config) -> anyhow::Result<InventoryClient<Channel>> {
