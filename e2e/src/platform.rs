@@ -2,7 +2,7 @@
 //! per test): `hcp serve <service>` and `hcp-agent`s on simulated or real-process GPUs,
 //! driven through the `hcp` CLI as an operator and a customer would.
 
-use crate::{Proc, agent_bin, hcp_bin};
+use crate::{Proc, agent_bin, hcp_bin, simulator_bin};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,6 +31,17 @@ pub struct Platform {
 pub fn jetstream_url(prefix: &str) -> (String, String) {
     let server = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
     (format!("{server}?namespace={prefix}{}", uuid::Uuid::new_v4().simple()), server)
+}
+
+/// Starts `hcp-simulator` with one site of `miners` miners on 127.<octet>/16 at
+/// `time_factor`, and waits until it serves them.
+pub fn simulator(miners: usize, octet: u8, time_factor: f64) -> Proc {
+    let mut command = Command::new(simulator_bin());
+    command.args(["--sites", "1", "--miners-per-site", &miners.to_string(), "--first-octet", &octet.to_string()]);
+    command.args(["--time-factor", &time_factor.to_string()]);
+    let mut simulator = Proc::spawn("simulator", command);
+    simulator.wait_for_line("ready:");
+    simulator
 }
 
 impl Platform {

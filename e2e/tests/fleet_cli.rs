@@ -10,12 +10,11 @@
 //!   ends asleep, none commanded more often than its tries allow. `hcp fleet wake` brings
 //!   them back.
 
-use hcp_e2e::platform::jetstream_url;
-use hcp_e2e::{Platform, Proc, eventually, simulator_bin};
+use hcp_e2e::platform::{jetstream_url, simulator};
+use hcp_e2e::{Platform, eventually};
 use hcp_eventstore::{AnyStore, Direction, EventStore, RecordedEvent};
 use hcp_minerapi::control::{PowerState, power_state};
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::Duration;
 
 const SITE: &str = "tx-south-1";
@@ -79,13 +78,7 @@ async fn plans_and_operators_sleep_and_wake_real_miners_across_a_killed_executio
             ("[sites]", "id = \"tx-south-1\"\ncap_kw = 100000.0"),
         ],
     );
-    let mut simulator = {
-        let mut command = Command::new(simulator_bin());
-        command.args(["--sites", "1", "--miners-per-site", "12", "--first-octet", &OCTET.to_string()]);
-        command.args(["--time-factor", "5"]);
-        Proc::spawn("simulator", command)
-    };
-    simulator.wait_for_line("ready:");
+    let _simulator = simulator(12, OCTET, 5.0);
     let _discovery = p.serve("discovery");
     let mut execution = p.serve("execution");
     let _optimization = p.serve("optimization");

@@ -9,12 +9,11 @@
 //! limit from the moment execution starts it (simulated GPUs report idle power whatever
 //! runs).
 
-use hcp_e2e::platform::jetstream_url;
-use hcp_e2e::{Platform, Proc, eventually, simulator_bin};
+use hcp_e2e::platform::{jetstream_url, simulator};
+use hcp_e2e::{Platform, eventually};
 use hcp_eventstore::{AnyStore, Direction, EventStore};
 use serde_json::Value;
 use std::collections::HashSet;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SITE: &str = "tx-south-1";
@@ -87,13 +86,7 @@ async fn a_workload_at_a_capped_site_sleeps_exactly_enough_miners_first_and_the_
             ("[sites]", &format!("id = \"{SITE}\"\ncap_kw = {CAP_KW}")),
         ],
     );
-    let mut simulator = {
-        let mut command = Command::new(simulator_bin());
-        command.args(["--sites", "1", "--miners-per-site", "12", "--first-octet", &OCTET.to_string()]);
-        command.args(["--time-factor", "5"]);
-        Proc::spawn("simulator", command)
-    };
-    simulator.wait_for_line("ready:");
+    let _simulator = simulator(12, OCTET, 5.0);
     let _discovery = p.serve("discovery");
     let _optimization = p.serve("optimization");
     let _routing = p.serve("routing");

@@ -4,7 +4,7 @@
 //! process; the stock Antminer through its web interface too (port 80, digest auth), which
 //! also puts it to sleep and wakes it.
 
-use hcp_e2e::{Proc, simulator_bin};
+use hcp_e2e::platform::simulator;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -29,12 +29,7 @@ fn read(ips: &[String]) -> Vec<Value> {
 
 #[test]
 fn pyasic_reads_every_dialect() {
-    let mut simulator = {
-        let mut command = Command::new(simulator_bin());
-        command.args(["--sites", "1", "--miners-per-site", "4", "--first-octet", &OCTET.to_string()]);
-        Proc::spawn("simulator", command)
-    };
-    simulator.wait_for_line("ready:");
+    let _simulator = simulator(4, OCTET, 1.0);
     // The simulator's mix: LuxOS S21, stock S19j Pro, Whatsminer M60S, LuxOS S21 Pro.
     let ips: Vec<String> = (1..=4).map(|i| format!("127.{OCTET}.0.{i}")).collect();
     let miners = read(&ips);
