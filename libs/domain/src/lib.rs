@@ -3,7 +3,7 @@
 //! - [`units`]: value types that make wrong units impossible (money, power, energy,
 //!   hashrate, $/MWh, instants).
 //! - [`ids`]: typed, validated identifiers and the stream each aggregate lives in.
-//! - [`workload`], [`resource`], [`site`] and [`tenant`]: the aggregates, as pure deciders
+//! - [`workload`], [`resource`], [`site`], [`tenant`] and [`apikey`]: the aggregates, as pure deciders
 //!   ([`Aggregate::decide`] / [`Aggregate::evolve`]) with typed errors.
 //! - [`catalogue`]: the real hardware models HCP knows.
 //! - [`codec`]: the mapping between domain events and their protobuf payloads.
@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aggregate;
+pub mod apikey;
 pub mod catalogue;
 pub mod codec;
 pub mod control;

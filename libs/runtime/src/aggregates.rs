@@ -1,9 +1,10 @@
 //! The domain's aggregates as stored streams: their prefix and codec.
 
 use crate::repository::EventSourced;
+use hcp_domain::apikey::{ApiKey, ApiKeyEvent};
 use hcp_domain::codec::{
-    decode_resource_event, decode_site_event, decode_tenant_event, decode_workload_event, encode_resource_event,
-    encode_site_event, encode_tenant_event, encode_workload_event,
+    decode_api_key_event, decode_resource_event, decode_site_event, decode_tenant_event, decode_workload_event,
+    encode_api_key_event, encode_resource_event, encode_site_event, encode_tenant_event, encode_workload_event,
 };
 use hcp_domain::resource::{Resource, ResourceEvent};
 use hcp_domain::site::{Site, SiteEvent};
@@ -38,4 +39,5 @@ macro_rules! event_sourced {
 event_sourced!(Resource, ResourceEvent, "resource-", encode_resource_event, decode_resource_event);
 event_sourced!(Site, SiteEvent, "site-", encode_site_event, decode_site_event);
 event_sourced!(Tenant, TenantEvent, "tenant-", encode_tenant_event, decode_tenant_event);
+event_sourced!(ApiKey, ApiKeyEvent, "apikey-", encode_api_key_event, decode_api_key_event);
 event_sourced!(Workload, WorkloadEvent, "workload-", encode_workload_event, decode_workload_event);

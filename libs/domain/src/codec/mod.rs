@@ -4,11 +4,13 @@
 //! proto message (see `hcp_proto::descriptors`). Decoding validates ids and units
 //! again, so a corrupt or foreign payload is an error, never a panic.
 
+mod apikey;
 mod resource;
 mod site;
 mod tenant;
 mod workload;
 
+pub use apikey::{decode_api_key_event, encode_api_key_event};
 pub use resource::{
     decode_resource_event, encode_resource_event, health_from_pb, health_to_pb, mode_from_pb, mode_to_pb, spec_to_pb,
 };
