@@ -23,10 +23,12 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     let data = |rel: &str| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
     let mut child = Command::new(hcp_bin())
         .env("HCP_STORE", &store)
+        .env("HCP_DATA_DIR", dir.path())
         // Ports no other test uses: the ones given, or any free one (0).
         .env("HCP_SERVICES__PRICING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__ROUTING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__EXECUTION__GRPC", "127.0.0.1:0")
+        .env("HCP_SERVICES__GATEWAY__HTTP", "127.0.0.1:0")
         .env("HCP_UP__METRICS", "127.0.0.1:0")
         .args(["up", "--sites", "2", "--miners-per-site", "30", "--first-octet", "230", "--gpu-hosts", "2"])
         .args(["--gpus-per-host", "4", "--grpc", grpc, "--poll-seconds", "0.5", "--api", api, "--price-speed", "9000"])
@@ -57,6 +59,33 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         .find_map(|l| l.strip_prefix("metrics: http://").and_then(|rest| rest.split('/').next()))
         .expect("the metrics address is printed")
         .to_owned();
+
+    // The gateway answers with the demo tenant's key it printed (and kept in the data directory).
+    let gateway = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("gateway: REST on http://").and_then(|rest| rest.split('/').next()))
+        .expect("the gateway address is printed")
+        .to_owned();
+    let key = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("api key: ").and_then(|rest| rest.split_whitespace().next()))
+        .expect("the demo key is printed")
+        .to_owned();
+    let kept = std::fs::read_to_string(dir.path().join("credentials")).expect("the credentials file");
+    assert!(kept.contains(&format!("HCP_API_KEY={key}")), "{kept}");
+    let get = |key: &str| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&gateway).expect("connect to the gateway");
+        let request = format!(
+            "GET /v1/workloads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        answer
+    };
+    assert!(get(&key).starts_with("HTTP/1.1 200"), "{}", get(&key));
+    assert!(get("hcp_not_a_key").starts_with("HTTP/1.1 401"));
 
     let discovery = format!("http://{grpc}");
     let wait_for = |what: &str, check: &dyn Fn(&str) -> bool, args: &[&str]| {

@@ -65,6 +65,17 @@ pub fn message_to_json(full_name: &str, bytes: &[u8]) -> Result<serde_json::Valu
     decode_to_json(full_name, full_name, bytes)
 }
 
+/// Reads JSON (the proto3 JSON mapping: camelCase or the proto's own field names) into
+/// an encoded message of HCP's (full name, e.g. `hcp.v1.WorkloadSpec`); the error names
+/// the field at fault.
+pub fn json_to_message(full_name: &str, json: &serde_json::Value) -> Result<Vec<u8>, String> {
+    use prost::Message;
+    let desc = pool().get_message_by_name(full_name).ok_or_else(|| format!("no message {full_name}"))?;
+    let options = prost_reflect::DeserializeOptions::new().deny_unknown_fields(true);
+    let msg = DynamicMessage::deserialize_with_options(desc, json.clone(), &options).map_err(|e| e.to_string())?;
+    Ok(msg.encode_to_vec())
+}
+
 fn decode_to_json(what: &str, message: &str, bytes: &[u8]) -> Result<serde_json::Value, RenderError> {
     let desc = pool()
         .get_message_by_name(message)

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The services `hcp serve` runs today.
-pub const SERVABLE: [&str; 5] = ["discovery", "pricing", "optimization", "routing", "execution"];
+pub const SERVABLE: [&str; 6] = ["discovery", "pricing", "optimization", "routing", "execution", "gateway"];
 
 /// Runs `service` until SIGINT or SIGTERM.
 pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
@@ -38,6 +38,17 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
     let metrics = Metrics::new();
     let store = Arc::new(Instrumented::new(settings::open_or_create(config).await?, metrics.clone()));
     let host = Host::new(store, metrics, "serve");
+    if service == "gateway" {
+        // Its REST API takes its HTTP address (health at /v1/health).
+        let routing = format!("http://{}", config.services.routing.grpc);
+        let to_routing = tonic::transport::Channel::from_shared(routing)?.connect_lazy();
+        let (rest, _) = hcp_gateway::start(&host, addrs.http, to_routing).await?;
+        eprintln!("ready: gateway REST on http://{rest}/v1; store {}", config.store_url());
+        let grace = Duration::from_secs_f64(config.shutdown.grace_seconds);
+        host.run_until_shutdown(grace).await.map_err(anyhow::Error::msg)?;
+        eprintln!("gateway: stopped");
+        return Ok(());
+    }
     let http = host.serve_http(service, addrs.http).await?;
     let grpc = match (service, market) {
         ("discovery", _) => Discovery::start(&host, discovery).await?.grpc_addr,

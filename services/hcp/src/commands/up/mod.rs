@@ -81,6 +81,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 
     let (routing_addr, routing) = hcp_routing::start(&host, config, config.services.routing.grpc).await?;
     eprintln!("routing: gRPC on http://{routing_addr} (workloads, tenants, hosts)");
+    let to_routing = tonic::transport::Channel::from_shared(format!("http://{routing_addr}"))?.connect_lazy();
+    let (gateway, keys) = hcp_gateway::start(&host, config.services.gateway.http, to_routing).await?;
+    eprintln!("gateway: REST on http://{gateway}/v1");
     let (execution, _) = hcp_execution::start(&host, config, secret, config.services.execution.grpc).await?;
     eprintln!("execution: gRPC on http://{execution} (agents attach here)");
 
@@ -114,6 +117,15 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             });
         }
         demo_tenant(config, &routing).await;
+        let path = config.data.dir.join("credentials");
+        let tenant = hcp_domain::ids::TenantId::new(DEMO_TENANT)?;
+        match hcp_gateway::credentials::demo_key(&host.store, &keys, &tenant, &path).await {
+            Ok(key) => eprintln!(
+                "api key: {key} (tenant {DEMO_TENANT}; kept in {}): curl -H 'Authorization: Bearer {key}' http://{gateway}/v1/workloads",
+                path.display()
+            ),
+            Err(e) => tracing::warn!(error = %e, "no demo API key"),
+        }
     }
 
     let pricing = hcp_pricing::start(&host, config, market, config.services.pricing.grpc).await?;

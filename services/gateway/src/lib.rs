@@ -1,0 +1,21 @@
+//! The public gateway (issue 13, first step): REST under `/v1` on the service runtime,
+//! each call forwarded to the services over gRPC on the caller's behalf.
+//!
+//! - [`keys`]: API keys folded from `apikey-<id>`, and how a presented key is checked.
+//! - [`auth`]: the caller of a request, and role checks, in one place.
+//! - [`problem`]: errors as RFC 9457 `application/problem+json`, naming the field.
+//! - [`workloads`]: `/v1/workloads`, scoped to the caller's tenant.
+//! - [`start`]: the router, served on `services.gateway.http`.
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod keys;
+pub mod problem;
+mod start;
+pub mod state;
+pub mod workloads;
+
+pub use start::{router, start};
+
+pub mod credentials;

@@ -1,0 +1,59 @@
+//! Starting the gateway: its key view catches up with the log, then the router listens.
+
+use crate::keys::{Keys, KeysFeed};
+use crate::state::Gateway;
+use crate::workloads;
+use axum::Router;
+use axum::routing::{get, post};
+use hcp_eventstore::EventStore;
+use hcp_runtime::host::StartError;
+use hcp_runtime::{Durability, Host};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The `/v1` routes over `gateway`.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/v1/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/v1/workloads", post(workloads::submit).get(workloads::list))
+        .route("/v1/workloads/{id}", get(workloads::get))
+        .route("/v1/workloads/{id}/cancel", post(workloads::cancel))
+        .with_state(gateway)
+}
+
+/// Starts the gateway in `host` on `http`, forwarding to routing over `routing` (a lazily
+/// connected channel: routing may start later); returns its address and its keys.
+pub async fn start<S: EventStore>(
+    host: &Arc<Host<S>>,
+    http: SocketAddr,
+    routing: tonic::transport::Channel,
+) -> Result<(SocketAddr, Arc<Keys>), StartError> {
+    let keys = Arc::new(Keys::default());
+    let head = host.store.head().await?;
+    let view = host.reactor("gateway", Arc::new(KeysFeed(Arc::clone(&keys))), Durability::InMemory);
+    tokio::select! {
+        _ = view.caught_up(head) => {},
+        () = host.shutdown.cancelled() => {},
+    }
+    let app = router(Arc::new(Gateway { keys: Arc::clone(&keys), routing }));
+    let listener = tokio::net::TcpListener::bind(http).await.map_err(|source| StartError::Bind {
+        service: "gateway".into(),
+        what: "HTTP",
+        addr: http,
+        source,
+    })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        service: "gateway".into(),
+        what: "HTTP",
+        addr: http,
+        source,
+    })?;
+    let shutdown = host.shutdown.clone();
+    host.spawn("gateway", async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "gateway stopped");
+        }
+    });
+    Ok((addr, keys))
+}

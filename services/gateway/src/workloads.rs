@@ -1,0 +1,131 @@
+//! `/v1/workloads`: customers' workloads over REST, each call forwarded to routing's
+//! Workloads API on the caller's behalf. Bodies and answers are the API's own messages in
+//! the proto3 JSON mapping. A tenant's key acts for its tenant alone: the tenant of a
+//! submitted spec is its own, and another tenant's workload is not found (its existence
+//! is not told). The `Idempotency-Key` header is the submit's key, scoped to the tenant.
+
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::state::Gateway;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hcp_domain::apikey::Role;
+use hcp_proto::v1 as pb;
+use hcp_proto::v1::workloads_client::WorkloadsClient;
+use prost::Message;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A message of HCP's as a JSON response.
+fn json_of(status: StatusCode, full_name: &str, message: &impl Message) -> Response {
+    match hcp_proto::descriptors::message_to_json(full_name, &message.encode_to_vec()) {
+        Ok(v) => (status, Json(v)).into_response(),
+        Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+fn client(g: &Gateway) -> WorkloadsClient<tonic::transport::Channel> {
+    WorkloadsClient::new(g.routing.clone())
+}
+
+/// A request to routing, naming the caller as its actor.
+fn request<T>(message: T, caller: &Caller) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(actor) = format!("key:{}", caller.0.key_id).parse() {
+        request.metadata_mut().insert("x-hcp-actor", actor);
+    }
+    request
+}
+
+/// Whether `caller` may see workloads of `tenant`.
+fn sees(caller: &Caller, tenant: &str) -> bool {
+    caller.0.tenant.as_ref().is_none_or(|t| t.as_str() == tenant)
+}
+
+/// `POST /v1/workloads`: a spec (`hcp.v1.WorkloadSpec`); 201 with the workload.
+pub async fn submit(
+    State(g): State<Arc<Gateway>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, Problem> {
+    caller.may(&[Role::Developer, Role::Admin])?;
+    let bytes = hcp_proto::descriptors::json_to_message("hcp.v1.WorkloadSpec", &body)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("spec: {e}")))?;
+    let mut spec = pb::WorkloadSpec::decode(bytes.as_slice())
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("spec: {e}")))?;
+    match &caller.0.tenant {
+        Some(own) if spec.tenant.is_empty() || spec.tenant == own.as_str() => spec.tenant = own.as_str().to_owned(),
+        Some(_) => return Err(Problem::forbidden("spec.tenant: a key acts for its own tenant only")),
+        None if spec.tenant.is_empty() => {
+            return Err(Problem::new(StatusCode::BAD_REQUEST, "spec.tenant: name the tenant it runs for"));
+        }
+        None => {}
+    }
+    let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or_default().to_owned()).unwrap_or_default();
+    let submit = pb::SubmitWorkloadRequest { spec: Some(spec), request_id: key };
+    let view = client(&g).submit(request(submit, &caller)).await.map_err(|s| Problem::from_status(&s))?;
+    Ok(json_of(StatusCode::CREATED, "hcp.v1.WorkloadView", &view.into_inner()))
+}
+
+/// A workload the caller may see, or 404.
+async fn visible(g: &Gateway, caller: &Caller, id: &str) -> Result<pb::WorkloadView, Problem> {
+    let get = pb::GetWorkloadRequest { workload_id: id.to_owned() };
+    let view = client(g).get(request(get, caller)).await.map_err(|s| Problem::from_status(&s))?.into_inner();
+    let tenant = view.spec.as_ref().map(|s| s.tenant.as_str()).unwrap_or_default();
+    if !sees(caller, tenant) {
+        return Err(Problem::not_found(format!("no workload {id}")));
+    }
+    Ok(view)
+}
+
+/// `GET /v1/workloads/{id}`.
+pub async fn get(State(g): State<Arc<Gateway>>, caller: Caller, Path(id): Path<String>) -> Result<Response, Problem> {
+    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
+    let view = visible(&g, &caller, &id).await?;
+    Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadView", &view))
+}
+
+/// `POST /v1/workloads/{id}/cancel`.
+pub async fn cancel(
+    State(g): State<Arc<Gateway>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    caller.may(&[Role::Developer, Role::Admin])?;
+    visible(&g, &caller, &id).await?;
+    let action = pb::WorkloadActionRequest { workload_id: id, reason: format!("cancelled by key {}", caller.0.key_id) };
+    let view = client(&g).cancel(request(action, &caller)).await.map_err(|s| Problem::from_status(&s))?;
+    Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadView", &view.into_inner()))
+}
+
+/// `GET /v1/workloads?status=&page_size=&page_token=`: the caller's tenant's (a platform
+/// key: every tenant's, or `tenant=`).
+pub async fn list(
+    State(g): State<Arc<Gateway>>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
+    let page_size = match query.get("page_size") {
+        Some(n) => n
+            .parse::<u32>()
+            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, format!("page_size: {n:?} is not a count")))?,
+        None => 50,
+    };
+    let tenant = match &caller.0.tenant {
+        Some(own) => own.as_str().to_owned(),
+        None => query.get("tenant").cloned().unwrap_or_default(),
+    };
+    let list = pb::ListWorkloadsRequest {
+        tenant,
+        status: query.get("status").cloned().unwrap_or_default(),
+        page_size,
+        page_token: query.get("page_token").cloned().unwrap_or_default(),
+    };
+    let page = client(&g).list(request(list, &caller)).await.map_err(|s| Problem::from_status(&s))?;
+    Ok(json_of(StatusCode::OK, "hcp.v1.ListWorkloadsResponse", &page.into_inner()))
+}

@@ -1,0 +1,165 @@
+//! The gateway over real HTTP in front of a real routing (gRPC) on a SQLite store: API
+//! keys (missing, unknown, revoked: 401; a role that may not: 403), tenant scoping
+//! (another tenant's workload is 404), idempotent submits, and RFC 9457 problems that
+//! name the field.
+
+use hcp_domain::apikey::{ApiKey, ApiKeyCommand, Role};
+use hcp_domain::ids::{ResourceId, SiteId, TenantId};
+use hcp_domain::resource::{Resource, ResourceCommand, ResourceKind, ResourceSpec};
+use hcp_domain::units::{Power, Timestamp};
+use hcp_eventstore::sqlite::SqliteStore;
+use hcp_gateway::keys;
+use hcp_proto::v1 as pb;
+use hcp_runtime::config::{Config, LoadOptions};
+use hcp_runtime::{EventContext, Host, Metrics, Repository};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// One HTTP/1.1 exchange: (status, content type, body as JSON).
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, String, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !body.is_empty() {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    if let Some(k) = key {
+        head.push_str(&format!("Authorization: Bearer {k}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write");
+    stream.write_all(body.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
+    let content_type = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_owned()))
+        .unwrap_or_default();
+    (status, content_type, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_roles_tenants_and_problems() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let context = EventContext::new("test");
+    // Eight H100 for admission to find.
+    let resources: Repository<Resource, SqliteStore> = Repository::new(Arc::clone(&store));
+    for n in 0..8 {
+        let id = ResourceId::new(format!("gpu-h1-{n}")).expect("id");
+        let kind = ResourceKind::Gpu {
+            model: "h100-sxm-80gb".into(),
+            host: "h1".into(),
+            memory_mib: 81_559,
+            power_limit: Power::from_watts(700),
+            uuid: Some(format!("GPU-{n}")),
+        };
+        let spec = ResourceSpec { site: SiteId::new("tx-south-1").expect("site"), rack: None, kind };
+        let at = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
+        resources
+            .execute(id.as_str(), ResourceCommand::Register { id: id.clone(), spec, at }, &context)
+            .await
+            .expect("gpu");
+    }
+    let config = Config::load(&LoadOptions::default()).expect("defaults");
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let (routing_addr, _) =
+        hcp_routing::start(&host, &config, "127.0.0.1:0".parse().expect("addr")).await.expect("routing");
+    let channel = hcp_proto::client::connect(&format!("http://{routing_addr}")).await.expect("connect");
+    let mut tenants = pb::tenants_client::TenantsClient::new(channel.clone());
+    for id in ["acme", "globex"] {
+        let create = pb::CreateTenantRequest {
+            id: id.into(),
+            name: String::new(),
+            nominal_gpus: 8,
+            borrowing_limit_gpus: 0,
+            weight: 1,
+        };
+        tenants.create(create).await.expect("tenant");
+    }
+    let tenant = |t: &str| Some(TenantId::new(t).expect("tenant"));
+    let acme = keys::create(&store, tenant("acme"), Role::Developer, "ci", None, &context).await.expect("key");
+    let acme_viewer = keys::create(&store, tenant("acme"), Role::Viewer, "dash", None, &context).await.expect("key");
+    let globex = keys::create(&store, tenant("globex"), Role::Developer, "ci", None, &context).await.expect("key");
+    let leaked = keys::create(&store, tenant("globex"), Role::Developer, "old", None, &context).await.expect("key");
+    let leaked_id = leaked.split('_').nth(1).expect("id").to_owned();
+    let revoke = ApiKeyCommand::Revoke {
+        from: Timestamp::from_unix_micros(hcp_runtime::clock::now_micros() + 1),
+        reason: "leaked".into(),
+        at: Timestamp::from_unix_micros(hcp_runtime::clock::now_micros()),
+    };
+    Repository::<ApiKey, SqliteStore>::new(Arc::clone(&store))
+        .execute(&leaked_id, revoke, &context)
+        .await
+        .expect("revoke");
+    let (gw, _) = hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), channel).await.expect("gateway");
+
+    assert_eq!(http(gw, "GET", "/v1/health", None, &[], None).await.0, 200);
+    let spec = json!({"kind": "WORKLOAD_KIND_TRAINING", "gpuModel": "H100", "gpuCount": 1, "memoryMib": "1", "maxRunTimeSeconds": "3600"});
+
+    // Who calls.
+    let (status, content_type, problem) = http(gw, "POST", "/v1/workloads", None, &[], Some(&spec)).await;
+    assert_eq!((status, content_type.as_str()), (401, "application/problem+json"), "{problem}");
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("API key")), "{problem}");
+    let (status, _, problem) = http(gw, "POST", "/v1/workloads", Some("hcp_nope_nope"), &[], Some(&spec)).await;
+    assert_eq!(status, 401, "{problem}");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (status, _, problem) = http(gw, "GET", "/v1/workloads", Some(&leaked), &[], None).await;
+    assert!(status == 401 && problem["detail"] == "the key was revoked", "{problem}");
+    let (status, _, problem) = http(gw, "POST", "/v1/workloads", Some(&acme_viewer), &[], Some(&spec)).await;
+    assert_eq!(status, 403, "a viewer may not submit: {problem}");
+
+    // Submit, idempotently, for the key's own tenant.
+    let idem = [("Idempotency-Key", "train-1")];
+    let (status, _, first) = http(gw, "POST", "/v1/workloads", Some(&acme), &idem, Some(&spec)).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["spec"]["tenant"], "acme", "{first}");
+    let (_, _, again) = http(gw, "POST", "/v1/workloads", Some(&acme), &idem, Some(&spec)).await;
+    assert_eq!(again["workloadId"], first["workloadId"], "the same key answers the same workload");
+    let other = json!({"tenant": "globex", "kind": "WORKLOAD_KIND_TRAINING", "gpuModel": "H100", "gpuCount": 1});
+    assert_eq!(http(gw, "POST", "/v1/workloads", Some(&acme), &[], Some(&other)).await.0, 403);
+
+    // Another tenant's workload is not found; lists are the caller's own.
+    let path = format!("/v1/workloads/{}", first["workloadId"].as_str().expect("id"));
+    assert_eq!(http(gw, "GET", &path, Some(&acme_viewer), &[], None).await.0, 200);
+    let (status, _, problem) = http(gw, "GET", &path, Some(&globex), &[], None).await;
+    assert_eq!(status, 404, "no existence leak: {problem}");
+    let (_, _, mine) = http(gw, "GET", "/v1/workloads", Some(&acme), &[], None).await;
+    assert_eq!(mine["workloads"].as_array().map(Vec::len), Some(1), "{mine}");
+    let (_, _, theirs) = http(gw, "GET", "/v1/workloads", Some(&globex), &[], None).await;
+    assert!(theirs["workloads"].as_array().is_none_or(Vec::is_empty), "{theirs}");
+    assert_eq!(http(gw, "POST", &format!("{path}/cancel"), Some(&globex), &[], None).await.0, 404);
+
+    // Bad input: the field named, nothing recorded.
+    let zero = json!({"kind": "WORKLOAD_KIND_TRAINING", "gpuModel": "H100", "gpuCount": 0, "memoryMib": "1"});
+    let (status, content_type, problem) = http(gw, "POST", "/v1/workloads", Some(&acme), &[], Some(&zero)).await;
+    assert_eq!((status, content_type.as_str()), (400, "application/problem+json"), "{problem}");
+    assert_eq!(problem["errors"][0]["pointer"], "/spec/gpu_count", "{problem}");
+    let typo = json!({"kind": "WORKLOAD_KIND_TRAINING", "gpuModle": "H100", "gpuCount": 1});
+    let (status, _, problem) = http(gw, "POST", "/v1/workloads", Some(&acme), &[], Some(&typo)).await;
+    assert!(status == 400 && problem["detail"].as_str().is_some_and(|d| d.contains("gpuModle")), "{problem}");
+    let wrong = json!({"kind": "WORKLOAD_KIND_TRAINING", "gpuModel": "H100", "gpuCount": "many"});
+    let (status, _, problem) = http(gw, "POST", "/v1/workloads", Some(&acme), &[], Some(&wrong)).await;
+    assert_eq!(status, 400, "{problem}");
+    let (status, _, problem) = http(gw, "GET", "/v1/workloads?page_size=lots", Some(&acme), &[], None).await;
+    assert!(status == 400 && problem["errors"][0]["pointer"] == "/page_size", "{problem}");
+    let (_, _, cancelled) = http(gw, "POST", &format!("{path}/cancel"), Some(&acme), &[], None).await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    host.shutdown(std::time::Duration::from_secs(5)).await.expect("shutdown");
+}
