@@ -25,7 +25,7 @@ const WORKLOADS: usize = 300;
 async fn main() -> anyhow::Result<()> {
     let (url, server) = jetstream_url("benchapart");
     let store = AnyStore::open(&url).await.map_err(|e| anyhow::anyhow!("NATS JetStream at {server}: {e}"))?;
-    let mut p = Platform::new(&url, 58351, &[("routing", "preemption_grace_seconds = 0.0")]);
+    let mut p = Platform::new(&url, 21351, &[("routing", "preemption_grace_seconds = 0.0")]);
     p.time_factor = 1.0;
     let _services = [p.serve("discovery"), p.serve("routing"), p.serve("execution")];
     let _agent = p.agent("bench-host", "tx-south-1", 8, "simulated", &p.token);

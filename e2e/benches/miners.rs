@@ -70,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
         resources.execute(id, command, &EventContext::new("discovery")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let execution = format!("command_deadline_seconds = 60.0\nramp_kw_per_second = {RAMP_KW_PER_S}");
-    let p = Platform::new(&url, 58551, &[("execution", &execution)]);
+    let p = Platform::new(&url, 21551, &[("execution", &execution)]);
     let _execution = p.serve("execution");
     // Execution asks each miner's firmware once; let that settle before timing.
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -45,7 +45,8 @@ pub fn simulator(miners: usize, octet: u8, time_factor: f64) -> Proc {
 }
 
 impl Platform {
-    /// A platform on `url` with gRPC ports from `base_port` and HTTP ports 20 above;
+    /// A platform on `url` with gRPC ports from `base_port` and HTTP ports 20 above (below
+    /// 32768, so that no outgoing connection's ephemeral port takes one);
     /// `tables` are (table, TOML lines) settings, e.g. `("routing", "cycle_seconds = 0.5")`
     /// (the execution table gets the enrolment token).
     pub fn new(url: &str, base_port: u16, tables: &[(&str, &str)]) -> Platform {

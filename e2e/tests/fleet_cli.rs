@@ -70,7 +70,7 @@ async fn plans_and_operators_sleep_and_wake_real_miners_across_a_killed_executio
     let pricing = format!("speed = 900.0\nprices = \"{}\"", csv.display());
     let p = Platform::new(
         &url,
-        58451,
+        21451,
         &[
             ("discovery", &discovery),
             ("pricing", &pricing),

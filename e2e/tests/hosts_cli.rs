@@ -49,7 +49,7 @@ const GANG: &str = "--tenant acme --kind training --gpu-model H100 --gpus 4 --du
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cordon_drain_pause_and_a_lost_agent_requeued() {
-    let (p, _services) = platform("e2ehosts", 58251, "requeue").await;
+    let (p, _services) = platform("e2ehosts", 21251, "requeue").await;
     let _h1 = p.agent("h1", "tx-south-1", 4, "simulated", &p.token);
     let mut h2 = p.agent("h2", "tx-south-1", 4, "simulated", &p.token);
     registered(&p, &["h1", "h2"]).await;
@@ -102,7 +102,7 @@ async fn cordon_drain_pause_and_a_lost_agent_requeued() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_agent_fails_its_work_by_policy() {
-    let (p, _services) = platform("e2elost", 58291, "fail").await;
+    let (p, _services) = platform("e2elost", 21291, "fail").await;
     let mut h1 = p.agent("h1", "tx-south-1", 4, "simulated", &p.token);
     registered(&p, &["h1"]).await;
     let w = p.submit(GANG);

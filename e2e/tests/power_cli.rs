@@ -78,7 +78,7 @@ async fn a_workload_at_a_capped_site_sleeps_exactly_enough_miners_first_and_the_
     );
     let p = Platform::new(
         &url,
-        58651,
+        21651,
         &[
             ("discovery", &discovery),
             ("routing", "preemption_grace_seconds = 0.5\ncycle_seconds = 0.5"),

@@ -18,8 +18,8 @@ impl Drop for Killed {
 fn up_finds_the_fleet_and_resources_list_shows_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = format!("sqlite:{}", dir.path().join("events.db").display());
-    let grpc = "127.0.0.1:50093";
-    let api = "127.0.0.1:50094";
+    let grpc = "127.0.0.1:20093";
+    let api = "127.0.0.1:20094";
     let data = |rel: &str| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
     let mut child = Command::new(hcp_bin())
         .env("HCP_STORE", &store)

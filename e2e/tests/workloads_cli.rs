@@ -30,7 +30,7 @@ async fn two_tenants_borrow_preempt_resume_and_survive_a_killed_execution() {
         .unwrap_or_else(|e| panic!("NATS JetStream is required at {server} ({e}); `make nats` starts one"));
     let p = Platform::new(
         &url,
-        58151,
+        21151,
         &[
             ("routing", "preemption_grace_seconds = 1.0\ncycle_seconds = 0.5"),
             ("execution", "agent_lost_seconds = 60.0"),
