@@ -3,15 +3,19 @@
 //!
 //! - [`keys`]: API keys folded from `apikey-<id>`, and how a presented key is checked.
 //! - [`auth`]: the caller of a request, and role checks, in one place.
-//! - [`problem`]: errors as RFC 9457 `application/problem+json`, naming the field.
+//! - [`problem`]: errors as RFC 9457 `application/problem+json`, naming the field;
+//!   [`body`]: request bodies (JSON, at most 1 MiB), refused as problems too.
+//! - [`request_id`]: an `X-Request-Id` on every response (the caller's, or a new one).
 //! - [`workloads`]: `/v1/workloads`, scoped to the caller's tenant.
 //! - [`start`]: the router, served on `services.gateway.http`.
 
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod body;
 pub mod keys;
 pub mod problem;
+pub mod request_id;
 mod start;
 pub mod state;
 pub mod workloads;

@@ -18,6 +18,13 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/workloads", post(workloads::submit).get(workloads::list))
         .route("/v1/workloads/{id}", get(workloads::get))
         .route("/v1/workloads/{id}/cancel", post(workloads::cancel))
+        .route("/v1/workloads/{id}/pause", post(workloads::pause))
+        .route("/v1/workloads/{id}/resume", post(workloads::resume))
+        .route("/v1/workloads/{id}/history", get(workloads::history))
+        .route("/v1/workloads/{id}/why", get(workloads::why))
+        .fallback(|| async { crate::problem::Problem::not_found("no such route") })
+        .layer(axum::middleware::from_fn(crate::request_id::request_id))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::body::MAX_BODY))
         .with_state(gateway)
 }
 

@@ -5,6 +5,7 @@
 //! is not told). The `Idempotency-Key` header is the submit's key, scoped to the tenant.
 
 use crate::auth::Caller;
+use crate::body::Body;
 use crate::problem::Problem;
 use crate::state::Gateway;
 use axum::Json;
@@ -15,7 +16,6 @@ use hcp_domain::apikey::Role;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::workloads_client::WorkloadsClient;
 use prost::Message;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -50,7 +50,7 @@ pub async fn submit(
     State(g): State<Arc<Gateway>>,
     caller: Caller,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    Body(body): Body,
 ) -> Result<Response, Problem> {
     caller.may(&[Role::Developer, Role::Admin])?;
     let bytes = hcp_proto::descriptors::json_to_message("hcp.v1.WorkloadSpec", &body)
@@ -89,17 +89,71 @@ pub async fn get(State(g): State<Arc<Gateway>>, caller: Caller, Path(id): Path<S
     Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadView", &view))
 }
 
+/// What a workload's owner may do to it.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+async fn act(g: &Gateway, caller: &Caller, id: String, action: Action) -> Result<Response, Problem> {
+    caller.may(&[Role::Developer, Role::Admin])?;
+    visible(g, caller, &id).await?;
+    let reason = format!("{action:?} by key {}", caller.0.key_id).to_lowercase();
+    let message = request(pb::WorkloadActionRequest { workload_id: id, reason }, caller);
+    let mut c = client(g);
+    let view = match action {
+        Action::Pause => c.pause(message).await,
+        Action::Resume => c.resume(message).await,
+        Action::Cancel => c.cancel(message).await,
+    };
+    Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadView", &view.map_err(|s| Problem::from_status(&s))?.into_inner()))
+}
+
+/// `POST /v1/workloads/{id}/pause`: it keeps its GPUs (and is billed for them).
+pub async fn pause(State(g): State<Arc<Gateway>>, caller: Caller, Path(id): Path<String>) -> Result<Response, Problem> {
+    act(&g, &caller, id, Action::Pause).await
+}
+
+/// `POST /v1/workloads/{id}/resume`.
+pub async fn resume(
+    State(g): State<Arc<Gateway>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    act(&g, &caller, id, Action::Resume).await
+}
+
 /// `POST /v1/workloads/{id}/cancel`.
 pub async fn cancel(
     State(g): State<Arc<Gateway>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    caller.may(&[Role::Developer, Role::Admin])?;
+    act(&g, &caller, id, Action::Cancel).await
+}
+
+/// `GET /v1/workloads/{id}/history`: every event of its life, in order.
+pub async fn history(
+    State(g): State<Arc<Gateway>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
     visible(&g, &caller, &id).await?;
-    let action = pb::WorkloadActionRequest { workload_id: id, reason: format!("cancelled by key {}", caller.0.key_id) };
-    let view = client(&g).cancel(request(action, &caller)).await.map_err(|s| Problem::from_status(&s))?;
-    Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadView", &view.into_inner()))
+    let get = request(pb::GetWorkloadRequest { workload_id: id }, &caller);
+    let history = client(&g).history(get).await.map_err(|s| Problem::from_status(&s))?;
+    Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadHistory", &history.into_inner()))
+}
+
+/// `GET /v1/workloads/{id}/why`: why it waits (its reason, message and queue position).
+pub async fn why(State(g): State<Arc<Gateway>>, caller: Caller, Path(id): Path<String>) -> Result<Response, Problem> {
+    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
+    visible(&g, &caller, &id).await?;
+    let get = request(pb::GetWorkloadRequest { workload_id: id }, &caller);
+    let pending = client(&g).why(get).await.map_err(|s| Problem::from_status(&s))?;
+    Ok(json_of(StatusCode::OK, "hcp.v1.PendingInfo", &pending.into_inner()))
 }
 
 /// `GET /v1/workloads?status=&page_size=&page_token=`: the caller's tenant's (a platform
