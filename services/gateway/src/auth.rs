@@ -30,17 +30,62 @@ impl Caller {
 impl FromRequestParts<Arc<Gateway>> for Caller {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, g: &Arc<Gateway>) -> Result<Self, Problem> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| Problem::unauthenticated("an API key is required: Authorization: Bearer hcp_..."))?;
-        let presented = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| Problem::unauthenticated("Authorization must be `Bearer <key>`"))?;
-        let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
-        g.keys.check(presented.trim(), now).map(Caller).map_err(|e| Problem::unauthenticated(e.to_string()))
+    async fn from_request_parts(parts: &mut Parts, _: &Arc<Gateway>) -> Result<Self, Problem> {
+        // Set by [`authenticate`] on every route that needs a caller.
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| Problem::unauthenticated("an API key is required"))
+    }
+}
+
+/// Who calls, checked once per request: the key (401 when it does not work), then its
+/// rate limit (429 with `Retry-After`); every answer carries `RateLimit-*` headers (and
+/// the `X-RateLimit-*` many clients read).
+pub async fn authenticate(
+    axum::extract::State(g): axum::extract::State<Arc<Gateway>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, Problem> {
+    let header = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| Problem::unauthenticated("an API key is required: Authorization: Bearer hcp_..."))?;
+    let presented = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| Problem::unauthenticated("Authorization must be `Bearer <key>`"))?;
+    let now = hcp_runtime::clock::now_micros();
+    let caller = g
+        .keys
+        .check(presented.trim(), Timestamp::from_unix_micros(now))
+        .map(Caller)
+        .map_err(|e| Problem::unauthenticated(e.to_string()))?;
+    let burst = g.limits.burst;
+    let (remaining, reset) = match g.limits.check(&caller.0.key_id, now) {
+        crate::limits::Verdict::Allowed { remaining, reset } => (remaining, reset),
+        crate::limits::Verdict::Limited { retry_after } => {
+            let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            let mut response = axum::response::IntoResponse::into_response(Problem::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                format!("key {} is over {burst} requests at once; retry after {seconds} s", caller.0.key_id),
+            ));
+            let headers = response.headers_mut();
+            headers.insert(axum::http::header::RETRY_AFTER, seconds.into());
+            rate_headers(headers, burst, 0, seconds);
+            return Ok(response);
+        }
+    };
+    request.extensions_mut().insert(caller);
+    let mut response = next.run(request).await;
+    rate_headers(response.headers_mut(), burst, remaining, reset.as_secs_f64().ceil() as u64);
+    Ok(response)
+}
+
+fn rate_headers(headers: &mut axum::http::HeaderMap, limit: u32, remaining: u32, reset: u64) {
+    for (name, value) in [("limit", u64::from(limit)), ("remaining", u64::from(remaining)), ("reset", reset)] {
+        for prefix in ["ratelimit-", "x-ratelimit-"] {
+            if let Ok(name) = axum::http::HeaderName::from_bytes(format!("{prefix}{name}").as_bytes()) {
+                headers.insert(name, value.into());
+            }
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! each call forwarded to the services over gRPC on the caller's behalf.
 //!
 //! - [`keys`]: API keys folded from `apikey-<id>`, and how a presented key is checked.
-//! - [`auth`]: the caller of a request, and role checks, in one place.
+//! - [`auth`]: the caller of a request (its key, then its rate limit by [`limits`]), and
+//!   role checks, in one place.
 //! - [`problem`]: errors as RFC 9457 `application/problem+json`, naming the field;
 //!   [`body`]: request bodies (JSON, at most 1 MiB), refused as problems too.
 //! - [`request_id`]: an `X-Request-Id` on every response (the caller's, or a new one).
@@ -14,6 +15,7 @@
 pub mod auth;
 pub mod body;
 pub mod keys;
+pub mod limits;
 pub mod problem;
 pub mod request_id;
 mod start;

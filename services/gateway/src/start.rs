@@ -11,10 +11,9 @@ use hcp_runtime::{Durability, Host};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// The `/v1` routes over `gateway`.
+/// The `/v1` routes over `gateway`: health open to all, the rest behind a key.
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    Router::new()
-        .route("/v1/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+    let keyed = Router::new()
         .route("/v1/workloads", post(workloads::submit).get(workloads::list))
         .route("/v1/workloads/{id}", get(workloads::get))
         .route("/v1/workloads/{id}/cancel", post(workloads::cancel))
@@ -22,6 +21,10 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/workloads/{id}/resume", post(workloads::resume))
         .route("/v1/workloads/{id}/history", get(workloads::history))
         .route("/v1/workloads/{id}/why", get(workloads::why))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&gateway), crate::auth::authenticate));
+    Router::new()
+        .route("/v1/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .merge(keyed)
         .fallback(|| async { crate::problem::Problem::not_found("no such route") })
         .layer(axum::middleware::from_fn(crate::request_id::request_id))
         .layer(axum::extract::DefaultBodyLimit::max(crate::body::MAX_BODY))
@@ -34,6 +37,7 @@ pub async fn start<S: EventStore>(
     host: &Arc<Host<S>>,
     http: SocketAddr,
     routing: tonic::transport::Channel,
+    limits: &hcp_runtime::config::GatewayConfig,
 ) -> Result<(SocketAddr, Arc<Keys>), StartError> {
     let keys = Arc::new(Keys::default());
     let head = host.store.head().await?;
@@ -42,7 +46,8 @@ pub async fn start<S: EventStore>(
         _ = view.caught_up(head) => {},
         () = host.shutdown.cancelled() => {},
     }
-    let app = router(Arc::new(Gateway { keys: Arc::clone(&keys), routing }));
+    let limits = crate::limits::Limits::new(limits.requests_per_second, limits.burst);
+    let app = router(Arc::new(Gateway { keys: Arc::clone(&keys), routing, limits }));
     let listener = tokio::net::TcpListener::bind(http).await.map_err(|source| StartError::Bind {
         service: "gateway".into(),
         what: "HTTP",

@@ -9,4 +9,6 @@ pub struct Gateway {
     pub keys: Arc<Keys>,
     /// Routing's gRPC API (connected lazily: the gateway starts before or without it).
     pub routing: tonic::transport::Channel,
+    /// Per-key rate limits.
+    pub limits: crate::limits::Limits,
 }

@@ -26,6 +26,19 @@ async fn http(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> (u16, String, Value) {
+    let (status, content_type, body, _) = exchange(addr, method, path, key, headers, body).await;
+    (status, content_type, body)
+}
+
+/// One HTTP/1.1 exchange: (status, content type, body as JSON, the response's head in lower case).
+async fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, String, Value, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let body = body.map(Value::to_string).unwrap_or_default();
     let mut head =
@@ -53,7 +66,7 @@ async fn http(
         .lines()
         .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_owned()))
         .unwrap_or_default();
-    (status, content_type, serde_json::from_str(body).unwrap_or(Value::Null))
+    (status, content_type, serde_json::from_str(body).unwrap_or(Value::Null), head.to_ascii_lowercase())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +123,9 @@ async fn keys_roles_tenants_and_problems() {
         .execute(&leaked_id, revoke, &context)
         .await
         .expect("revoke");
-    let (gw, _) = hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), channel).await.expect("gateway");
+    let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 1000.0, burst: 1000 };
+    let (gw, _) =
+        hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), channel, &limits).await.expect("gateway");
 
     assert_eq!(http(gw, "GET", "/v1/health", None, &[], None).await.0, 200);
     let spec = json!({"kind": "WORKLOAD_KIND_TRAINING", "gpuModel": "H100", "gpuCount": 1, "memoryMib": "1", "maxRunTimeSeconds": "3600"});
@@ -179,5 +194,39 @@ async fn keys_roles_tenants_and_problems() {
     assert!(status == 200 || status == 422, "a queued workload may or may not pause: {problem}");
     let (_, _, cancelled) = http(gw, "POST", &format!("{path}/cancel"), Some(&acme), &[], None).await;
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    host.shutdown(std::time::Duration::from_secs(5)).await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_over_its_rate_gets_429_and_others_are_unaffected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let context = EventContext::new("test");
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let busy = keys::create(&store, Some(TenantId::new("acme").expect("t")), Role::Viewer, "busy", None, &context)
+        .await
+        .expect("key");
+    let calm = keys::create(&store, Some(TenantId::new("acme").expect("t")), Role::Viewer, "calm", None, &context)
+        .await
+        .expect("key");
+    // No routing behind it: a request that passes the limit answers 503, one over it 429.
+    let channel = tonic::transport::Channel::from_static("http://127.0.0.1:9").connect_lazy();
+    let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 0.5, burst: 3 };
+    let (gw, _) =
+        hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), channel, &limits).await.expect("gateway");
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let (status, _, problem, head) = exchange(gw, "GET", "/v1/workloads", Some(&busy), &[], None).await;
+        assert!(head.contains("\r\nratelimit-limit: 3") && head.contains("\r\nx-ratelimit-limit: 3"), "{head}");
+        assert!(head.contains(&format!("\r\nratelimit-remaining: {}", 2_i32.saturating_sub(n).max(0))), "{n}: {head}");
+        if n == 3 {
+            assert!(head.contains("\r\nretry-after: 2"), "{head}");
+            assert!(problem["detail"].as_str().is_some_and(|d| d.contains("retry after")), "{problem}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [503, 503, 503, 429]);
+    assert_eq!(http(gw, "GET", "/v1/workloads", Some(&calm), &[], None).await.0, 503, "another key has its own bucket");
+    assert_eq!(http(gw, "GET", "/v1/health", None, &[], None).await.0, 200, "health is open and not limited");
     host.shutdown(std::time::Duration::from_secs(5)).await.expect("shutdown");
 }

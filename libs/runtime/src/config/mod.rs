@@ -35,7 +35,7 @@ pub use crate::config::schema::{
     StoreConfig, TelemetryConfig, UpConfig,
 };
 pub use crate::config::secret::{REDACTED, Secret};
-pub use crate::config::workloads::{DemandResponseConfig, ExecutionConfig, RoutingConfig};
+pub use crate::config::workloads::{DemandResponseConfig, ExecutionConfig, GatewayConfig, RoutingConfig};
 
 /// Where [`Config::load`] reads its layers from.
 #[derive(Clone, Default)]
@@ -86,6 +86,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// `[execution]`: running workloads on the agents.
     pub execution: ExecutionConfig,
+    /// `[gateway]`: the public REST API's limits.
+    pub gateway: GatewayConfig,
     /// `[[sites]]`: the sites; a file that lists any replaces the default two.
     pub sites: Vec<SiteConfig>,
 }
@@ -105,6 +107,7 @@ impl Config {
             simulator: SimulatorConfig::default(),
             routing: RoutingConfig::default(),
             execution: ExecutionConfig::default(),
+            gateway: GatewayConfig::default(),
             sites: SiteConfig::defaults(),
         }
     }

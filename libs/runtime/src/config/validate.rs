@@ -102,6 +102,8 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
     check.range("execution.command_attempts", e.command_attempts, 1, 10)?;
     check.positive("execution.ramp_kw_per_second", e.ramp_kw_per_second)?;
     check.positive("execution.max_curtailment_seconds", e.max_curtailment_seconds)?;
+    check.positive("gateway.requests_per_second", config.gateway.requests_per_second)?;
+    check.range("gateway.burst", config.gateway.burst, 1, u32::MAX)?;
     for (n, dr) in e.demand_response.iter().enumerate() {
         let key = |k: &str| format!("execution.demand_response[{n}].{k}");
         let known = config.sites.iter().any(|s| s.id == dr.site);

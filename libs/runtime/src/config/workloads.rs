@@ -106,3 +106,19 @@ fn default_stale_seconds() -> f64 {
 fn default_comply_seconds() -> f64 {
     180.0
 }
+
+/// `[gateway]`: the public REST API's limits, per API key (GCRA: a steady rate with a burst).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Requests per second a key may make, steadily; above 0. Default 20.
+    pub requests_per_second: f64,
+    /// Requests a key may make at once before the rate applies; 1 or more. Default 40.
+    pub burst: u32,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig { requests_per_second: 20.0, burst: 40 }
+    }
+}

@@ -82,7 +82,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let (routing_addr, routing) = hcp_routing::start(&host, config, config.services.routing.grpc).await?;
     eprintln!("routing: gRPC on http://{routing_addr} (workloads, tenants, hosts)");
     let to_routing = tonic::transport::Channel::from_shared(format!("http://{routing_addr}"))?.connect_lazy();
-    let (gateway, keys) = hcp_gateway::start(&host, config.services.gateway.http, to_routing).await?;
+    let (gateway, keys) = hcp_gateway::start(&host, config.services.gateway.http, to_routing, &config.gateway).await?;
     eprintln!("gateway: REST on http://{gateway}/v1");
     let (execution, _) = hcp_execution::start(&host, config, secret, config.services.execution.grpc).await?;
     eprintln!("execution: gRPC on http://{execution} (agents attach here)");
