@@ -8,6 +8,8 @@
 //!   [`body`]: request bodies (JSON, at most 1 MiB), refused as problems too.
 //! - [`request_id`]: an `X-Request-Id` on every response (the caller's, or a new one).
 //! - [`workloads`]: `/v1/workloads`, scoped to the caller's tenant.
+//! - [`openapi`]: the OpenAPI 3.1 document (`/v1/openapi.json`, `/docs`), generated from
+//!   the route table and the proto descriptors.
 //! - [`start`]: the router, served on `services.gateway.http`.
 
 #![forbid(unsafe_code)]
@@ -16,6 +18,7 @@ pub mod auth;
 pub mod body;
 pub mod keys;
 pub mod limits;
+pub mod openapi;
 pub mod problem;
 pub mod request_id;
 mod start;

@@ -24,6 +24,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&gateway), crate::auth::authenticate));
     Router::new()
         .route("/v1/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/v1/openapi.json", get(|| async { axum::Json(crate::openapi::document()) }))
+        .route("/docs", get(|| async { axum::response::Html(crate::openapi::docs_page()) }))
         .merge(keyed)
         .fallback(|| async { crate::problem::Problem::not_found("no such route") })
         .layer(axum::middleware::from_fn(crate::request_id::request_id))

@@ -194,6 +194,18 @@ async fn keys_roles_tenants_and_problems() {
     assert!(status == 200 || status == 422, "a queued workload may or may not pause: {problem}");
     let (_, _, cancelled) = http(gw, "POST", &format!("{path}/cancel"), Some(&acme), &[], None).await;
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+
+    // The OpenAPI document is served, and the router serves every route it documents.
+    let (status, _, doc) = http(gw, "GET", "/v1/openapi.json", None, &[], None).await;
+    assert!(status == 200 && doc["openapi"] == "3.1.0", "{doc}");
+    let id = first["workloadId"].as_str().expect("id");
+    for r in hcp_gateway::openapi::ROUTES {
+        let route = r.path.replace("{id}", id);
+        let body = r.body.map(|_| &spec);
+        let (status, _, answer) = http(gw, &r.method.to_uppercase(), &route, Some(&acme), &[], body).await;
+        assert!(status != 405 && answer["detail"] != "no such route", "{} {}: {status} {answer}", r.method, r.path);
+    }
+    assert_eq!(http(gw, "GET", "/docs", None, &[], None).await.0, 200);
     host.shutdown(std::time::Duration::from_secs(5)).await.expect("shutdown");
 }
 

@@ -1,0 +1,286 @@
+//! The OpenAPI 3.1 document at `/v1/openapi.json`, generated from the code: the request
+//! and response bodies are the API's protobuf messages, so their schemas come from the
+//! compiled descriptors in the proto3 JSON mapping (64-bit integers as strings, enums as
+//! their names, `camelCase` fields), and the paths from the route table below (a test
+//! calls every one of them on the router); `/docs` renders it.
+
+use hcp_proto::descriptors::pool;
+use prost_reflect::{Cardinality, FieldDescriptor, Kind, MessageDescriptor};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// A route as the document describes it.
+pub struct Route {
+    /// `get` or `post`.
+    pub method: &'static str,
+    /// The path, `{id}` for the workload's id.
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// The request body's message, if any.
+    pub body: Option<&'static str>,
+    /// The success status and its message.
+    pub ok: (u16, &'static str),
+    /// Query parameters: (name, type, description).
+    pub query: &'static [(&'static str, &'static str, &'static str)],
+    /// Whether it needs a key.
+    pub keyed: bool,
+}
+
+/// Every documented route.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "get",
+        path: "/v1/health",
+        summary: "Whether the gateway answers",
+        body: None,
+        ok: (200, ""),
+        query: &[],
+        keyed: false,
+    },
+    Route {
+        method: "post",
+        path: "/v1/workloads",
+        summary: "Submit a workload for the key's tenant (Idempotency-Key header: the same key answers the same workload)",
+        body: Some("hcp.v1.WorkloadSpec"),
+        ok: (201, "hcp.v1.WorkloadView"),
+        query: &[],
+        keyed: true,
+    },
+    Route {
+        method: "get",
+        path: "/v1/workloads",
+        summary: "The tenant's workloads, newest first, a page at a time",
+        body: None,
+        ok: (200, "hcp.v1.ListWorkloadsResponse"),
+        query: &[
+            ("status", "string", "Only this status (queued, running, ...)"),
+            ("page_size", "integer", "At most this many (default 50)"),
+            ("page_token", "string", "The next_page_token of the page before"),
+            ("tenant", "string", "Only this tenant (platform keys; a tenant's key sees its own)"),
+        ],
+        keyed: true,
+    },
+    Route {
+        method: "get",
+        path: "/v1/workloads/{id}",
+        summary: "A workload",
+        body: None,
+        ok: (200, "hcp.v1.WorkloadView"),
+        query: &[],
+        keyed: true,
+    },
+    Route {
+        method: "post",
+        path: "/v1/workloads/{id}/pause",
+        summary: "Pause it (it keeps its GPUs)",
+        body: None,
+        ok: (200, "hcp.v1.WorkloadView"),
+        query: &[],
+        keyed: true,
+    },
+    Route {
+        method: "post",
+        path: "/v1/workloads/{id}/resume",
+        summary: "Resume it",
+        body: None,
+        ok: (200, "hcp.v1.WorkloadView"),
+        query: &[],
+        keyed: true,
+    },
+    Route {
+        method: "post",
+        path: "/v1/workloads/{id}/cancel",
+        summary: "Cancel it",
+        body: None,
+        ok: (200, "hcp.v1.WorkloadView"),
+        query: &[],
+        keyed: true,
+    },
+    Route {
+        method: "get",
+        path: "/v1/workloads/{id}/history",
+        summary: "Every event of its life, in order",
+        body: None,
+        ok: (200, "hcp.v1.WorkloadHistory"),
+        query: &[],
+        keyed: true,
+    },
+    Route {
+        method: "get",
+        path: "/v1/workloads/{id}/why",
+        summary: "Why it waits",
+        body: None,
+        ok: (200, "hcp.v1.PendingInfo"),
+        query: &[],
+        keyed: true,
+    },
+];
+
+/// The schema name of a message (`hcp.v1.WorkloadView` -> `WorkloadView`).
+fn short(full: &str) -> &str {
+    full.rsplit('.').next().unwrap_or(full)
+}
+
+fn scalar(kind: &Kind) -> Value {
+    match kind {
+        Kind::Double | Kind::Float => json!({"type": "number"}),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => json!({"type": "integer", "format": "int32"}),
+        Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "format": "int32", "minimum": 0}),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => json!({"type": "string", "format": "int64"}),
+        Kind::Uint64 | Kind::Fixed64 => json!({"type": "string", "format": "uint64"}),
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::String => json!({"type": "string"}),
+        Kind::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
+        Kind::Enum(e) => json!({"type": "string", "enum": e.values().map(|v| v.name().to_owned()).collect::<Vec<_>>()}),
+        Kind::Message(m) => json!({"$ref": format!("#/components/schemas/{}", m.name())}),
+    }
+}
+
+fn field_schema(f: &FieldDescriptor, todo: &mut Vec<MessageDescriptor>) -> Value {
+    if let Kind::Message(m) = f.kind() {
+        todo.push(m);
+    }
+    if f.is_map() {
+        let Kind::Message(entry) = f.kind() else { return json!({"type": "object"}) };
+        let value = entry.map_entry_value_field();
+        return json!({"type": "object", "additionalProperties": scalar(&value.kind())});
+    }
+    match f.cardinality() {
+        Cardinality::Repeated => json!({"type": "array", "items": scalar(&f.kind())}),
+        _ => scalar(&f.kind()),
+    }
+}
+
+/// The schemas of `roots` and every message they use.
+fn schemas(roots: &[&str]) -> BTreeMap<String, Value> {
+    let mut todo: Vec<MessageDescriptor> = roots.iter().filter_map(|r| pool().get_message_by_name(r)).collect();
+    let mut out = BTreeMap::new();
+    while let Some(m) = todo.pop() {
+        if out.contains_key(m.name()) || m.is_map_entry() {
+            continue;
+        }
+        let mut properties = Map::new();
+        for f in m.fields() {
+            properties.insert(f.json_name().to_owned(), field_schema(&f, &mut todo));
+        }
+        out.insert(
+            m.name().to_owned(),
+            json!({"type": "object", "properties": properties, "additionalProperties": false}),
+        );
+    }
+    out
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut roots: Vec<&str> = ROUTES.iter().filter_map(|r| r.body).collect();
+    roots.extend(ROUTES.iter().map(|r| r.ok.1).filter(|m| !m.is_empty()));
+    let mut components = schemas(&roots);
+    components.insert(
+        "Problem".into(),
+        json!({"type": "object", "description": "RFC 9457 problem details", "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "detail": {"type": "string"}, "pointer": {"type": "string"}}}}}}),
+    );
+    let problem = json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    for r in ROUTES {
+        let mut parameters: Vec<Value> = r
+            .query
+            .iter()
+            .map(|(name, t, d)| json!({"name": name, "in": "query", "required": false, "description": d, "schema": {"type": t}}))
+            .collect();
+        if r.path.contains("{id}") {
+            parameters.push(json!({"name": "id", "in": "path", "required": true, "description": "The workload's id", "schema": {"type": "string", "format": "uuid"}}));
+        }
+        if r.body.is_some() {
+            parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128}}));
+        }
+        let ok = if r.ok.1.is_empty() {
+            json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}})
+        } else {
+            json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", short(r.ok.1))}}}})
+        };
+        let mut responses = Map::new();
+        responses.insert(r.ok.0.to_string(), ok);
+        let errors: &[(u16, &str)] = if r.keyed {
+            &[
+                (400, "Bad request, naming the field"),
+                (401, "No working API key"),
+                (403, "The key's role may not"),
+                (404, "Not found (or another tenant's)"),
+                (413, "Body too large"),
+                (415, "Body not JSON"),
+                (429, "Over the key's rate"),
+                (503, "A service is unavailable"),
+            ]
+        } else {
+            &[]
+        };
+        for (code, what) in errors {
+            responses.insert(code.to_string(), json!({"description": what, "content": problem}));
+        }
+        let mut op = json!({"summary": r.summary, "parameters": parameters, "responses": responses});
+        if let Some(body) = r.body {
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", short(body))}}}});
+        }
+        if r.keyed {
+            op["security"] = json!([{"apiKey": []}]);
+        }
+        paths.entry(r.path).or_default().insert(r.method.to_owned(), op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "HCP", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Hybrid compute platform: customers' GPU workloads over REST. Bodies are the API's messages in the proto3 JSON mapping."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "An API key, hcp_<id>_<secret>"}}},
+    })
+}
+
+/// `/docs`: the document, readable.
+pub fn docs_page() -> String {
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=utf-8><title>HCP API</title></head><body><h1>HCP API</h1><p>The OpenAPI 3.1 document: <a href=\"/v1/openapi.json\">/v1/openapi.json</a>. Send <code>Authorization: Bearer hcp_...</code>.</p><table><tr><th>Method</th><th>Path</th><th>What</th><th>Body</th><th>Answer</th></tr>",
+    );
+    for r in ROUTES {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
+            r.method.to_uppercase(),
+            r.path,
+            r.summary,
+            r.body.map(short).unwrap_or("-"),
+            r.ok.0,
+            short(r.ok.1)
+        ));
+    }
+    html.push_str("</table></body></html>");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_and_message_is_in_the_document() {
+        let doc = document();
+        for r in ROUTES {
+            assert!(doc["paths"][r.path][r.method].is_object(), "{} {}", r.method, r.path);
+        }
+        let spec = &doc["components"]["schemas"]["WorkloadSpec"]["properties"];
+        assert_eq!(spec["gpuCount"]["type"], "integer");
+        assert_eq!(spec["maxRunTimeSeconds"]["type"], "string", "64-bit integers are strings in proto3 JSON");
+        assert!(spec["kind"]["enum"].as_array().is_some_and(|e| e.iter().any(|v| v == "WORKLOAD_KIND_TRAINING")));
+        // Every $ref points at a schema in the document.
+        let text = doc.to_string();
+        for (at, _) in text.match_indices("#/components/schemas/") {
+            let name: String = text[at + 21..].chars().take_while(|c| c.is_alphanumeric()).collect();
+            assert!(doc["components"]["schemas"][&name].is_object(), "{name} is referenced but missing");
+        }
+    }
+}
