@@ -90,18 +90,26 @@ async fn plans_and_operators_sleep_and_wake_real_miners_across_a_killed_executio
         all_in(&controllable, PowerState::Asleep).await
     })
     .await;
-    for i in (0..12).filter(|i| stock(*i)) {
-        let stream = control(&store, &miner(i).0).await;
-        assert!(
-            stream.iter().any(|e| e.event_type == "miner.confirmed"),
-            "stock Antminer {i} asleep, through its web interface"
-        );
-    }
-    let log = store.read_all(0, usize::MAX).await.expect("log");
-    assert!(
-        log.iter().any(|e| e.event_type == "resource.mode_changed" && e.stream == format!("resource-{}", miner(0).0)),
-        "discovery observed the sleep"
-    );
+    // Execution confirms by its own reads (every 250 ms), a moment after the miners say so.
+    eventually("the stock Antminers confirmed asleep through their web interface", Duration::from_secs(10), || async {
+        let mut all = true;
+        for i in (0..12).filter(|i| stock(*i)) {
+            let stream = control(&store, &miner(i).0).await;
+            all &= stream.iter().any(|e| e.event_type == "miner.confirmed");
+        }
+        all
+    })
+    .await;
+    eventually("discovery observed the sleep", Duration::from_secs(10), || async {
+        let log = store.read_all(0, usize::MAX).await.expect("log");
+        log.iter().any(|e| {
+            e.event_type == "resource.mode_changed"
+                && e.stream == format!("resource-{}", miner(0).0)
+                && hcp_proto::descriptors::payload_to_json(&e.event_type, &e.payload)
+                    .is_ok_and(|p| p["to"] == "RESOURCE_MODE_CURTAILED")
+        })
+    })
+    .await;
 
     // The spike ends: they wake, staggered (7 kW/s for 12 miners of ~3.3 kW).
     eventually("awake after the spike", Duration::from_secs(40), || async {

@@ -50,11 +50,13 @@ pub fn judge(summary: &SummaryReport, boards: &StatsReport, nominal_ths: f64) ->
     }
 }
 
-/// What a miner is doing by its own summary: asleep at sleep power (curtailed on purpose
+/// What a miner is doing by its own report: asleep at sleep power (curtailed on purpose
 /// or by hand, not broken), hashing (mining); none while it ramps or where it reports no
-/// power and hashes nothing (asleep and broken look alike then).
-pub fn observed_mode(summary: &SummaryReport) -> Option<Mode> {
-    match (summary.power_w, PowerState::of(summary)) {
+/// power and hashes nothing (asleep and broken look alike then). Power is the summary's,
+/// else the boards' report's (LuxOS gives it in `stats`).
+pub fn observed_mode(summary: &SummaryReport, boards: &StatsReport) -> Option<Mode> {
+    let summary = SummaryReport { power_w: summary.power_w.or(boards.power_w), ..summary.clone() };
+    match (summary.power_w, PowerState::of(&summary)) {
         (Some(_), PowerState::Asleep) => Some(Mode::Curtailed),
         (_, PowerState::Hashing) => Some(Mode::Mining),
         _ => None,
@@ -170,10 +172,14 @@ mod tests {
         let hashing = SummaryReport { hashrate_ths: Some(199.0), power_w: Some(3500.0), ..Default::default() };
         let ramping = SummaryReport { hashrate_ths: Some(0.0), power_w: Some(1200.0), ..Default::default() };
         let stock_idle = SummaryReport { hashrate_ths: Some(0.0), ..Default::default() };
-        assert_eq!(observed_mode(&asleep), Some(Mode::Curtailed));
-        assert_eq!(observed_mode(&hashing), Some(Mode::Mining));
-        assert_eq!(observed_mode(&ramping), None);
-        assert_eq!(observed_mode(&stock_idle), None, "no power reported: asleep or broken, not known");
+        let none = StatsReport::default();
+        assert_eq!(observed_mode(&asleep, &none), Some(Mode::Curtailed));
+        assert_eq!(observed_mode(&hashing, &none), Some(Mode::Mining));
+        assert_eq!(observed_mode(&ramping, &none), None);
+        assert_eq!(observed_mode(&stock_idle, &none), None, "no power reported: asleep or broken, not known");
+        let luxos = SummaryReport { hashrate_ths: Some(0.0), power_w: None, ..Default::default() };
+        let stats = StatsReport { power_w: Some(18.0), ..Default::default() };
+        assert_eq!(observed_mode(&luxos, &stats), Some(Mode::Curtailed), "LuxOS reports its power in stats");
         let mut d = Damper::new(Mode::Mining);
         assert!(!d.observe(Mode::Curtailed, 2));
         assert!(d.observe(Mode::Curtailed, 2));

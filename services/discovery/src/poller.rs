@@ -143,7 +143,7 @@ async fn poll_one(p: &Polled, timeout: Duration) -> Outcome {
             Ok((version, summary)) => {
                 let verdict = Verdict { health: Health::Healthy, reason: "answering again".into() };
                 let t = telemetry(&summary, &StatsReport::default(), version.firmware.name());
-                Outcome::Answered(verdict, t, Some(version.firmware), observed_mode(&summary))
+                Outcome::Answered(verdict, t, Some(version.firmware), observed_mode(&summary, &StatsReport::default()))
             }
             Err(ProbeError::Unidentified(why)) => unusable(why),
             Err(ProbeError::Silent) => Outcome::Missed("no reply in time".into()),
@@ -157,7 +157,7 @@ async fn poll_one(p: &Polled, timeout: Duration) -> Outcome {
             let boards = replies.get(1).map(StatsReport::from_reply);
             match (summary, boards) {
                 (Some(Ok(s)), Some(Ok(b))) => {
-                    let mode = observed_mode(&s);
+                    let mode = observed_mode(&s, &b);
                     Outcome::Answered(judge(&s, &b, p.nominal_ths), telemetry(&s, &b, firmware.name()), None, mode)
                 }
                 (Some(Err(e)), _) | (_, Some(Err(e))) => unusable(e.to_string()),
