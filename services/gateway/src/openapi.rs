@@ -127,8 +127,10 @@ fn scalar(kind: &Kind) -> Value {
         Kind::Double | Kind::Float => json!({"type": "number"}),
         Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => json!({"type": "integer", "format": "int32"}),
         Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "format": "int32", "minimum": 0}),
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => json!({"type": "string", "format": "int64"}),
-        Kind::Uint64 | Kind::Fixed64 => json!({"type": "string", "format": "uint64"}),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
+            json!({"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"})
+        }
+        Kind::Uint64 | Kind::Fixed64 => json!({"type": "string", "format": "uint64", "pattern": "^[0-9]+$"}),
         Kind::Bool => json!({"type": "boolean"}),
         Kind::String => json!({"type": "string"}),
         Kind::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
@@ -191,7 +193,10 @@ pub fn document() -> Value {
         let mut parameters: Vec<Value> = r
             .query
             .iter()
-            .map(|(name, t, d)| json!({"name": name, "in": "query", "required": false, "description": d, "schema": {"type": t}}))
+            .map(|(name, t, d)| {
+                let schema = if *t == "integer" { json!({"type": t, "minimum": 0}) } else { json!({"type": t}) };
+                json!({"name": name, "in": "query", "required": false, "description": d, "schema": schema})
+            })
             .collect();
         if r.path.contains("{id}") {
             parameters.push(json!({"name": "id", "in": "path", "required": true, "description": "The workload's id", "schema": {"type": "string", "format": "uuid"}}));
