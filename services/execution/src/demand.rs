@@ -13,7 +13,8 @@
 
 use crate::execution::Execution;
 use crate::miners::book::{CURTAILMENT_LIFTED, CURTAILMENT_STARTED};
-use crate::power::{gpus_kw, miners_kw};
+use crate::miners::controller::address;
+use crate::power::{SLEEP_KW, gpus_kw, miners_kw};
 use futures_util::StreamExt;
 use hcp_eventstore::{EventStore, append_all_at_tail};
 use hcp_minerapi::control::{PowerState, draw_w, power_state};
@@ -23,7 +24,7 @@ use hcp_runtime::clock::now_micros;
 use hcp_runtime::config::DemandResponseConfig;
 use prost::Message;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -222,21 +223,18 @@ async fn evidence<S: EventStore>(program: &DemandResponseConfig, execution: &Exe
 /// at their power limits; how much of it is estimated; how many miners answered.
 async fn measure<S: EventStore>(execution: &Execution<S>, site: &str) -> (f64, f64, u32) {
     let port = execution.miners.settings().port;
-    let miners: Vec<(SocketAddr, f64, f64)> = {
+    let miners: Vec<(String, SocketAddr, f64, f64)> = {
         let book = execution.miners.book.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         book.miners
             .iter()
             .filter(|(_, m)| m.site == site)
-            .filter_map(|(id, m)| {
-                let ip: IpAddr = id.strip_prefix("asic-")?.parse().ok()?;
-                Some((SocketAddr::new(ip, port), m.nominal_kw, m.nominal_ths))
-            })
+            .filter_map(|(id, m)| Some((id.clone(), address(id, port)?, m.nominal_kw, m.nominal_ths)))
             .collect()
     };
     let timeout = execution.miners.settings().timeout;
-    let reads = futures_util::stream::iter(miners.into_iter().map(|(addr, kw, ths)| async move {
+    let reads = futures_util::stream::iter(miners.into_iter().map(|(id, addr, kw, ths)| async move {
         let (state, summary) = power_state(addr, timeout).await.ok()?;
-        let firmware = execution.miners.firmware_known(addr.ip());
+        let firmware = execution.miners.firmware_known(&id);
         let reported = match firmware {
             Some(f) => draw_w(addr, &f, timeout).await.ok().flatten(),
             None => summary.power_w,
@@ -245,7 +243,7 @@ async fn measure<S: EventStore>(execution: &Execution<S>, site: &str) -> (f64, f
             Some(w) => (w / 1000.0, 0.0),
             None => {
                 let share = summary.hashrate_ths.unwrap_or(0.0) / ths.max(1e-9);
-                let kw = if state == PowerState::Asleep { 0.018 } else { kw * share.clamp(0.0, 1.5) };
+                let kw = if state == PowerState::Asleep { SLEEP_KW } else { kw * share.clamp(0.0, 1.5) };
                 (kw, kw)
             }
         })

@@ -46,7 +46,7 @@ pub async fn start<S: EventStore>(
             password: e.miner_web_password.as_ref().map_or_else(|| "root".into(), |s| s.expose().to_owned()),
         },
     };
-    let controller = Arc::new(Controller::new(Arc::clone(&host.store), settings));
+    let controller = Arc::new(Controller::new(Arc::clone(&host.store), settings, host.shutdown.clone()));
     let execution = Arc::new(Execution {
         workloads: Repository::new(Arc::clone(&host.store)),
         ledger: Mutex::new(Ledger::default()),
@@ -69,7 +69,7 @@ pub async fn start<S: EventStore>(
         _ = async { tokio::join!(view.caught_up(head), miners.caught_up(head)) } => {},
         () = host.shutdown.cancelled() => {},
     }
-    host.spawn("miner control", Arc::clone(&controller).run(host.shutdown.clone()));
+    host.spawn("miner control", Arc::clone(&controller).run());
     for program in &config.execution.demand_response {
         let task =
             crate::demand::run(program.clone(), Arc::clone(&execution), Arc::clone(&host.store), host.shutdown.clone());

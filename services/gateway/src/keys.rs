@@ -68,6 +68,12 @@ impl Keys {
         Ok(())
     }
 
+    /// Whether a key with this id is recorded (working or not).
+    pub fn knows(&self, presented: &str) -> bool {
+        let id = presented.strip_prefix("hcp_").and_then(|r| r.split_once('_')).map(|(id, _)| id);
+        id.is_some_and(|id| self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(id))
+    }
+
     /// Checks a presented key at `now`.
     pub fn check(&self, presented: &str, now: Timestamp) -> Result<Principal, KeyError> {
         let (id, secret) = presented
@@ -108,14 +114,6 @@ impl Handler for KeysFeed {
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.0.apply(event).map_err(|e| HandlerError::corrupt(event, e))
-    }
-}
-
-impl Keys {
-    /// Whether a key with this id is recorded (working or not).
-    pub fn knows(&self, presented: &str) -> bool {
-        let id = presented.strip_prefix("hcp_").and_then(|r| r.split_once('_')).map(|(id, _)| id);
-        id.is_some_and(|id| self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(id))
     }
 }
 

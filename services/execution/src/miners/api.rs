@@ -5,6 +5,7 @@
 
 use super::book::{Book, CURTAILMENT_STARTED, MINER_MAINTENANCE, Miner, Outcome};
 use super::controller::Controller;
+use crate::power::SLEEP_KW;
 use hcp_eventstore::EventStore;
 use hcp_proto::v1 as pb;
 use hcp_runtime::clock::now_micros;
@@ -12,9 +13,6 @@ use hcp_runtime::grpc::request_context;
 use prost::Message;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
-
-/// What sleeping miners leaves drawing, kW (fans and control board).
-const SLEEP_KW: f64 = 0.018;
 
 /// The service.
 pub struct FleetService<S>(pub Arc<Controller<S>>);

@@ -60,6 +60,8 @@ pub struct Controller<S> {
     /// Woken when something may be due.
     pub wake: Notify,
     slots: Semaphore,
+    /// Ends every miner's task with the service (a stopped execution records nothing more).
+    shutdown: tokio_util::sync::CancellationToken,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -67,7 +69,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Where miner `id` (`asic-<ip>`) answers.
-fn address(id: &str, port: u16) -> Option<SocketAddr> {
+pub fn address(id: &str, port: u16) -> Option<SocketAddr> {
     let ip: IpAddr = id.strip_prefix("asic-")?.parse().ok()?;
     Some(SocketAddr::new(ip, port))
 }
@@ -81,8 +83,8 @@ fn done(action: &Action, state: PowerState) -> bool {
 }
 
 impl<S: EventStore> Controller<S> {
-    /// A controller writing to `store`.
-    pub fn new(store: Arc<S>, settings: Settings) -> Self {
+    /// A controller writing to `store` until `shutdown`.
+    pub fn new(store: Arc<S>, settings: Settings, shutdown: tokio_util::sync::CancellationToken) -> Self {
         let slots = Semaphore::new(settings.concurrency.max(1));
         Controller {
             store,
@@ -94,6 +96,7 @@ impl<S: EventStore> Controller<S> {
             ramps: Mutex::default(),
             wake: Notify::new(),
             slots,
+            shutdown,
         }
     }
 
@@ -106,8 +109,12 @@ impl<S: EventStore> Controller<S> {
             }
             let me = Arc::clone(self);
             tokio::spawn(async move {
-                if let Err(e) = me.drive(&id, due).await {
-                    tracing::warn!(miner = %id, error = %e, "could not record a miner command");
+                let stopped = me.shutdown.clone();
+                tokio::select! {
+                    done = me.drive(&id, due) => if let Err(e) = done {
+                        tracing::warn!(miner = %id, error = %e, "could not record a miner command");
+                    },
+                    () = stopped.cancelled() => return,
                 }
                 lock(&me.in_flight).remove(&id);
                 me.wake.notify_one();
@@ -115,9 +122,10 @@ impl<S: EventStore> Controller<S> {
         }
     }
 
-    /// Runs until `shutdown`: dispatches whenever the book changes, and each second
+    /// Runs until shutdown: dispatches whenever the book changes, and each second
     /// (deadlines pass, and curtailments expire, without an event).
-    pub async fn run(self: Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
+    pub async fn run(self: Arc<Self>) {
+        let shutdown = self.shutdown.clone();
         loop {
             self.expire().await;
             self.identify();
@@ -158,9 +166,9 @@ impl<S: EventStore> Controller<S> {
         }
     }
 
-    /// The firmware of the miner at `ip`, if it has been asked.
-    pub fn firmware_known(&self, ip: IpAddr) -> Option<Firmware> {
-        lock(&self.firmware).get(&format!("asic-{ip}")).cloned()
+    /// The firmware of miner `id`, if it has been asked.
+    pub fn firmware_known(&self, id: &str) -> Option<Firmware> {
+        lock(&self.firmware).get(id).cloned()
     }
 
     /// Miner `id`'s firmware: known, or asked with `version`.
