@@ -73,19 +73,29 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         .to_owned();
     let kept = std::fs::read_to_string(dir.path().join("credentials")).expect("the credentials file");
     assert!(kept.contains(&format!("HCP_API_KEY={key}")), "{kept}");
-    let get = |key: &str| {
+    let admin = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("admin key: ").and_then(|rest| rest.split_whitespace().next()))
+        .expect("the admin key is printed")
+        .to_owned();
+    assert!(kept.contains(&format!("HCP_ADMIN_KEY={admin}")), "{kept}");
+    let rest = |path: &str, key: &str| {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(&gateway).expect("connect to the gateway");
-        let request = format!(
-            "GET /v1/workloads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
-        );
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).expect("write");
         let mut answer = String::new();
         stream.read_to_string(&mut answer).expect("read");
         answer
     };
+    let get = |key: &str| rest("/v1/workloads", key);
     assert!(get(&key).starts_with("HTTP/1.1 200"), "{}", get(&key));
     assert!(get("hcp_not_a_key").starts_with("HTTP/1.1 401"));
+    assert!(rest("/v1/ready", "").starts_with("HTTP/1.1 200"), "{}", rest("/v1/ready", ""));
+    assert!(rest("/v1/resources", &key).starts_with("HTTP/1.1 403"), "the fleet is the platform's");
+    let page = rest("/v1/resources?site=tx-south-2&page_size=5", &admin);
+    assert!(page.starts_with("HTTP/1.1 200") && page.matches("\"id\":\"asic-127.231.").count() == 5, "{page}");
 
     let discovery = format!("http://{grpc}");
     let wait_for = |what: &str, check: &dyn Fn(&str) -> bool, args: &[&str]| {
@@ -133,6 +143,13 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     assert!(String::from_utf8_lossy(&offline.stderr).contains("read from the log"), "{offline:?}");
     let offline: serde_json::Value = serde_json::from_str(stdout_ok(&offline).trim()).expect("json");
     assert_eq!(offline, explained, "the log holds what optimization explained");
+    // The same over REST: the site's latest plan, its plans, the plan with its reasons.
+    let sites = rest("/v1/sites", &admin);
+    assert!(sites.starts_with("HTTP/1.1 200") && sites.contains("\"capKw\""), "{sites}");
+    let plans = rest("/v1/plans?site=tx-south-2&page_size=50", &admin);
+    assert!(plans.contains(&plan_id), "{plans}");
+    let one = rest(&format!("/v1/plans/{plan_id}"), &admin);
+    assert!(one.starts_with("HTTP/1.1 200") && one.contains("\"groups\""), "{one}");
     let unknown = hcp(&store, &["plan", "--site", "mars-1", "--api", &api_url]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown site \"mars-1\""), "{unknown:?}");
 

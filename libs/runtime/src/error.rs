@@ -180,6 +180,23 @@ impl HasErrorCode for hcp_domain::tenant::TenantError {
     }
 }
 
+impl HasErrorCode for hcp_domain::apikey::ApiKeyError {
+    fn code(&self) -> ErrorCode {
+        use hcp_domain::apikey::ApiKeyError as E;
+        match self {
+            E::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            E::NotFound => ErrorCode::NotFound,
+            E::AlreadyRevoked => ErrorCode::FailedPrecondition,
+            E::TenantRequired(_)
+            | E::PlatformRoleWithTenant(_)
+            | E::InvalidId
+            | E::InvalidHash
+            | E::ExpiresInThePast
+            | E::RevokedInThePast => ErrorCode::InvalidArgument,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Who calls: the `Authorization: Bearer hcp_<id>_<secret>` header checked against the
 //! recorded keys, in one place. No key or a key that does not work is 401 (with the
-//! reason); a working key whose role may not do the thing is 403.
+//! reason); a working key whose role may not do the thing is 403, by the roles the route
+//! table gives each route.
 
 use crate::keys::Principal;
 use crate::problem::Problem;
@@ -24,6 +25,15 @@ impl Caller {
             let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             Err(Problem::forbidden(format!("a {} key may not do this (it takes {})", self.0.role, allowed.join(", "))))
         }
+    }
+
+    /// A request to a service on the caller's behalf, naming it as the actor (`key:<id>`).
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Ok(actor) = format!("key:{}", self.0.key_id).parse() {
+            request.metadata_mut().insert("x-hcp-actor", actor);
+        }
+        request
     }
 }
 
@@ -74,6 +84,11 @@ pub async fn authenticate(
             return Ok(response);
         }
     };
+    // The route's roles, from the table: every role check is this one.
+    let matched = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
+    if let Some(route) = matched.and_then(|path: String| crate::routes::Route::find(request.method().as_str(), &path)) {
+        caller.may(route.roles)?;
+    }
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
     rate_headers(response.headers_mut(), burst, remaining, reset.as_secs_f64().ceil() as u64);

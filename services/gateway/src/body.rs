@@ -13,6 +13,23 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// A JSON body.
 pub struct Body(pub Value);
 
+/// A JSON body that may be left out (an empty object then): for actions whose fields
+/// are all optional (`POST /v1/hosts/{id}/cordon` with or without a reason).
+pub struct OptionalBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalBody {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let empty = req.headers().get(axum::http::header::CONTENT_TYPE).is_none()
+            && req.headers().get(axum::http::header::CONTENT_LENGTH).is_none_or(|l| l.as_bytes() == b"0");
+        if empty {
+            return Ok(OptionalBody(Value::Object(serde_json::Map::new())));
+        }
+        Body::from_request(req, state).await.map(|Body(v)| OptionalBody(v))
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = Problem;
 

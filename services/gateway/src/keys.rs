@@ -68,6 +68,27 @@ impl Keys {
         Ok(())
     }
 
+    /// Keeps a state the writer just recorded (so a key works at once), unless a newer one is known.
+    pub fn keep(&self, id: &str, key: ApiKey) {
+        let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if keys.get(id).is_none_or(|k| k.version < key.version) {
+            keys.insert(id.to_owned(), key);
+        }
+    }
+
+    /// Every recorded key, by id.
+    pub fn all(&self) -> Vec<ApiKey> {
+        let keys = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all: Vec<ApiKey> = keys.values().filter(|k| k.id.is_some()).cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    /// A recorded key.
+    pub fn get(&self, id: &str) -> Option<ApiKey> {
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).filter(|k| k.id.is_some()).cloned()
+    }
+
     /// Whether a key with this id is recorded (working or not).
     pub fn knows(&self, presented: &str) -> bool {
         let id = presented.strip_prefix("hcp_").and_then(|r| r.split_once('_')).map(|(id, _)| id);
@@ -117,17 +138,15 @@ impl Handler for KeysFeed {
     }
 }
 
-/// Records a new key for `tenant` in `role` on `store`; returns the whole key (shown once).
-pub async fn create<S: EventStore>(
-    store: &Arc<S>,
+/// A new key for `tenant` in `role`: its id, the whole key (shown once) and the command
+/// that records it (its hash, never the secret).
+pub fn new_key(
     tenant: Option<TenantId>,
     role: Role,
     name: &str,
     expires_at: Option<Timestamp>,
-    context: &hcp_runtime::EventContext,
-) -> Result<String, String> {
+) -> (String, String, hcp_domain::apikey::ApiKeyCommand) {
     let (id, secret, key) = generate();
-    let repository: hcp_runtime::Repository<ApiKey, S> = hcp_runtime::Repository::new(Arc::clone(store));
     let command = hcp_domain::apikey::ApiKeyCommand::Create {
         id: id.clone(),
         tenant,
@@ -138,6 +157,20 @@ pub async fn create<S: EventStore>(
         expires_at,
         at: Timestamp::from_unix_micros(hcp_runtime::clock::now_micros()),
     };
+    (id, key, command)
+}
+
+/// Records a new key for `tenant` in `role` on `store`; returns the whole key (shown once).
+pub async fn create<S: EventStore>(
+    store: &Arc<S>,
+    tenant: Option<TenantId>,
+    role: Role,
+    name: &str,
+    expires_at: Option<Timestamp>,
+    context: &hcp_runtime::EventContext,
+) -> Result<String, String> {
+    let (id, key, command) = new_key(tenant, role, name, expires_at);
+    let repository: hcp_runtime::Repository<ApiKey, S> = hcp_runtime::Repository::new(Arc::clone(store));
     repository.execute(&id, command, context).await.map_err(|e| e.to_string())?;
     Ok(key)
 }

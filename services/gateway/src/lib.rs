@@ -1,4 +1,4 @@
-//! The public gateway (issue 13, first step): REST under `/v1` on the service runtime,
+//! The public gateway: REST under `/v1` on the service runtime,
 //! each call forwarded to the services over gRPC on the caller's behalf.
 //!
 //! - [`keys`]: API keys folded from `apikey-<id>`, and how a presented key is checked.
@@ -7,7 +7,11 @@
 //! - [`problem`]: errors as RFC 9457 `application/problem+json`, naming the field;
 //!   [`body`]: request bodies (JSON, at most 1 MiB), refused as problems too.
 //! - [`request_id`]: an `X-Request-Id` on every response (the caller's, or a new one).
+//! - [`routes`]: every route in one table, with its roles and, for most, the gRPC method
+//!   it is; [`forward`] answers those from JSON through [`upstream`]'s channels.
 //! - [`workloads`]: `/v1/workloads`, scoped to the caller's tenant.
+//! - [`keys_api`]: `/v1/keys` (admins): create, list, revoke, rotate.
+//! - [`credentials`]: `hcp up`'s demo keys, in a file only its user reads.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/v1/openapi.json`, `/docs`), generated from
 //!   the route table and the proto descriptors.
 //! - [`start`]: the router, served on `services.gateway.http`.
@@ -16,15 +20,19 @@
 
 pub mod auth;
 pub mod body;
+pub mod credentials;
+pub mod forward;
 pub mod keys;
+pub mod keys_api;
 pub mod limits;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;
+pub mod routes;
 mod start;
 pub mod state;
+pub mod upstream;
 pub mod workloads;
 
 pub use start::{router, start};
-
-pub mod credentials;
+pub use upstream::Upstreams;

@@ -1,121 +1,15 @@
 //! The OpenAPI 3.1 document at `/v1/openapi.json`, generated from the code: the request
 //! and response bodies are the API's protobuf messages, so their schemas come from the
 //! compiled descriptors in the proto3 JSON mapping (64-bit integers as strings, enums as
-//! their names, `camelCase` fields), and the paths from the route table below (a test
-//! calls every one of them on the router); `/docs` renders it.
+//! their names, `camelCase` fields), and the paths from the route table in
+//! [`crate::routes`] (a test calls every one of them on the router; a forwarded GET's
+//! query parameters are its request's fields); `/docs` renders it.
 
+use crate::routes::{ROUTES, Route};
 use hcp_proto::descriptors::pool;
 use prost_reflect::{Cardinality, FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-
-/// A route as the document describes it.
-pub struct Route {
-    /// `get` or `post`.
-    pub method: &'static str,
-    /// The path, `{id}` for the workload's id.
-    pub path: &'static str,
-    /// What it does.
-    pub summary: &'static str,
-    /// The request body's message, if any.
-    pub body: Option<&'static str>,
-    /// The success status and its message.
-    pub ok: (u16, &'static str),
-    /// Query parameters: (name, type, description).
-    pub query: &'static [(&'static str, &'static str, &'static str)],
-    /// Whether it needs a key.
-    pub keyed: bool,
-}
-
-/// Every documented route.
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "get",
-        path: "/v1/health",
-        summary: "Whether the gateway answers",
-        body: None,
-        ok: (200, ""),
-        query: &[],
-        keyed: false,
-    },
-    Route {
-        method: "post",
-        path: "/v1/workloads",
-        summary: "Submit a workload for the key's tenant (Idempotency-Key header: the same key answers the same workload)",
-        body: Some("hcp.v1.WorkloadSpec"),
-        ok: (201, "hcp.v1.WorkloadView"),
-        query: &[],
-        keyed: true,
-    },
-    Route {
-        method: "get",
-        path: "/v1/workloads",
-        summary: "The tenant's workloads, newest first, a page at a time",
-        body: None,
-        ok: (200, "hcp.v1.ListWorkloadsResponse"),
-        query: &[
-            ("status", "string", "Only this status (queued, running, ...)"),
-            ("page_size", "integer", "At most this many (default 50)"),
-            ("page_token", "string", "The next_page_token of the page before"),
-            ("tenant", "string", "Only this tenant (platform keys; a tenant's key sees its own)"),
-        ],
-        keyed: true,
-    },
-    Route {
-        method: "get",
-        path: "/v1/workloads/{id}",
-        summary: "A workload",
-        body: None,
-        ok: (200, "hcp.v1.WorkloadView"),
-        query: &[],
-        keyed: true,
-    },
-    Route {
-        method: "post",
-        path: "/v1/workloads/{id}/pause",
-        summary: "Pause it (it keeps its GPUs)",
-        body: None,
-        ok: (200, "hcp.v1.WorkloadView"),
-        query: &[],
-        keyed: true,
-    },
-    Route {
-        method: "post",
-        path: "/v1/workloads/{id}/resume",
-        summary: "Resume it",
-        body: None,
-        ok: (200, "hcp.v1.WorkloadView"),
-        query: &[],
-        keyed: true,
-    },
-    Route {
-        method: "post",
-        path: "/v1/workloads/{id}/cancel",
-        summary: "Cancel it",
-        body: None,
-        ok: (200, "hcp.v1.WorkloadView"),
-        query: &[],
-        keyed: true,
-    },
-    Route {
-        method: "get",
-        path: "/v1/workloads/{id}/history",
-        summary: "Every event of its life, in order",
-        body: None,
-        ok: (200, "hcp.v1.WorkloadHistory"),
-        query: &[],
-        keyed: true,
-    },
-    Route {
-        method: "get",
-        path: "/v1/workloads/{id}/why",
-        summary: "Why it waits",
-        body: None,
-        ok: (200, "hcp.v1.PendingInfo"),
-        query: &[],
-        keyed: true,
-    },
-];
 
 /// The schema name of a message (`hcp.v1.WorkloadView` -> `WorkloadView`).
 fn short(full: &str) -> &str {
@@ -174,6 +68,34 @@ fn schemas(roots: &[&str]) -> BTreeMap<String, Value> {
     out
 }
 
+/// A route's query parameters: its own, and a forwarded GET's request fields (but the
+/// one its path fills).
+fn query_parameters(r: &Route) -> Vec<Value> {
+    let mut out: Vec<Value> = r
+        .query
+        .iter()
+        .map(|(name, t, d)| {
+            let schema = if *t == "integer" { json!({"type": t, "minimum": 0}) } else { json!({"type": t}) };
+            json!({"name": name, "in": "query", "required": false, "description": d, "schema": schema})
+        })
+        .collect();
+    if let Some(forward) = r.forward.as_ref().filter(|_| r.method == "get")
+        && let Some(message) = pool().get_message_by_name(forward.request)
+    {
+        for f in message.fields().filter(|f| f.name() != forward.id_field) {
+            let schema = match f.kind() {
+                Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+                Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+                    json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX})
+                }
+                kind => scalar(&kind),
+            };
+            out.push(json!({"name": f.name(), "in": "query", "required": false, "schema": schema}));
+        }
+    }
+    out
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut roots: Vec<&str> = ROUTES.iter().filter_map(|r| r.body).collect();
@@ -190,18 +112,17 @@ pub fn document() -> Value {
     let problem = json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
     let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
     for r in ROUTES {
-        let mut parameters: Vec<Value> = r
-            .query
-            .iter()
-            .map(|(name, t, d)| {
-                let schema = if *t == "integer" { json!({"type": t, "minimum": 0}) } else { json!({"type": t}) };
-                json!({"name": name, "in": "query", "required": false, "description": d, "schema": schema})
-            })
-            .collect();
+        let mut parameters = query_parameters(r);
         if r.path.contains("{id}") {
-            parameters.push(json!({"name": "id", "in": "path", "required": true, "description": "The workload's id", "schema": {"type": "string", "format": "uuid"}}));
+            let format = if r.path.starts_with("/v1/workloads/") {
+                json!({"type": "string", "format": "uuid"})
+            } else {
+                json!({"type": "string", "minLength": 1})
+            };
+            parameters
+                .push(json!({"name": "id", "in": "path", "required": true, "description": r.id, "schema": format}));
         }
-        if r.body.is_some() {
+        if r.path == "/v1/workloads" && r.method == "post" {
             parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128}}));
         }
         let ok = if r.ok.1.is_empty() {
@@ -211,7 +132,7 @@ pub fn document() -> Value {
         };
         let mut responses = Map::new();
         responses.insert(r.ok.0.to_string(), ok);
-        let errors: &[(u16, &str)] = if r.keyed {
+        let errors: &[(u16, &str)] = if r.keyed() {
             &[
                 (400, "Bad request, naming the field"),
                 (401, "No working API key"),
@@ -223,7 +144,7 @@ pub fn document() -> Value {
                 (503, "A service is unavailable"),
             ]
         } else {
-            &[]
+            &[(503, "Not ready")]
         };
         for (code, what) in errors {
             responses.insert(code.to_string(), json!({"description": what, "content": problem}));
@@ -232,7 +153,9 @@ pub fn document() -> Value {
         if let Some(body) = r.body {
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", short(body))}}}});
         }
-        if r.keyed {
+        if r.keyed() {
+            let roles: Vec<&str> = r.roles.iter().map(|r| r.as_str()).collect();
+            op["description"] = json!(format!("Roles: {}.", roles.join(", ")));
             op["security"] = json!([{"apiKey": []}]);
         }
         paths.entry(r.path).or_default().insert(r.method.to_owned(), op);

@@ -1,19 +1,38 @@
 //! Starting the gateway: its key view catches up with the log, then the router listens.
 
+use crate::auth::Caller;
+use crate::body::OptionalBody;
 use crate::keys::{Keys, KeysFeed};
+use crate::routes::{ROUTES, Route};
 use crate::state::Gateway;
-use crate::workloads;
+use crate::upstream::Upstreams;
+use crate::{forward, keys_api, workloads};
 use axum::Router;
-use axum::routing::{get, post};
+use axum::extract::{Path, Query, State};
+use axum::routing::{MethodRouter, get, post};
 use hcp_eventstore::EventStore;
 use hcp_runtime::host::StartError;
 use hcp_runtime::{Durability, Host};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// The `/v1` routes over `gateway`: health open to all, the rest behind a key.
+/// The handler of a forwarded route (one gRPC method).
+fn forwarded(route: &'static Route) -> MethodRouter<Arc<Gateway>> {
+    let handler = move |State(g): State<Arc<Gateway>>,
+                        caller: Caller,
+                        id: Option<Path<String>>,
+                        Query(query): Query<HashMap<String, String>>,
+                        OptionalBody(body): OptionalBody| async move {
+        forward::forward(&g, route, &caller, id.map(|Path(id)| id), query, body).await
+    };
+    if route.method == "post" { post(handler) } else { get(handler) }
+}
+
+/// The `/v1` routes over `gateway`: health open to all, the rest behind a key, each
+/// with the roles the route table gives it.
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    let keyed = Router::new()
+    let mut keyed = Router::new()
         .route("/v1/workloads", post(workloads::submit).get(workloads::list))
         .route("/v1/workloads/{id}", get(workloads::get))
         .route("/v1/workloads/{id}/cancel", post(workloads::cancel))
@@ -21,9 +40,18 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/workloads/{id}/resume", post(workloads::resume))
         .route("/v1/workloads/{id}/history", get(workloads::history))
         .route("/v1/workloads/{id}/why", get(workloads::why))
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&gateway), crate::auth::authenticate));
+        .route("/v1/workloads/{id}/logs", get(workloads::logs))
+        .route("/v1/keys", get(keys_api::list).post(keys_api::create))
+        .route("/v1/keys/{id}/revoke", post(keys_api::revoke))
+        .route("/v1/keys/{id}/rotate", post(keys_api::rotate));
+    for route in ROUTES.iter().filter(|r| r.forward.is_some()) {
+        keyed = keyed.route(route.path, forwarded(route));
+    }
+    let keyed =
+        keyed.route_layer(axum::middleware::from_fn_with_state(Arc::clone(&gateway), crate::auth::authenticate));
     Router::new()
         .route("/v1/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route("/v1/ready", get(|State(g): State<Arc<Gateway>>| async move { forward::ready(&g).await }))
         .route("/v1/openapi.json", get(|| async { axum::Json(crate::openapi::document()) }))
         .route("/docs", get(|| async { axum::response::Html(crate::openapi::docs_page()) }))
         .merge(keyed)
@@ -33,12 +61,12 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .with_state(gateway)
 }
 
-/// Starts the gateway in `host` on `http`, forwarding to routing over `routing` (a lazily
-/// connected channel: routing may start later); returns its address and its keys.
+/// Starts the gateway in `host` on `http`, calling the services over `upstreams` (lazily
+/// connected channels: they may start later); returns its address and its keys.
 pub async fn start<S: EventStore>(
     host: &Arc<Host<S>>,
     http: SocketAddr,
-    routing: tonic::transport::Channel,
+    upstreams: Upstreams,
     limits: &hcp_runtime::config::GatewayConfig,
 ) -> Result<(SocketAddr, Arc<Keys>), StartError> {
     let keys = Arc::new(Keys::default());
@@ -49,7 +77,9 @@ pub async fn start<S: EventStore>(
         () = host.shutdown.cancelled() => {},
     }
     let limits = crate::limits::Limits::new(limits.requests_per_second, limits.burst);
-    let app = router(Arc::new(Gateway { keys: Arc::clone(&keys), routing, limits }));
+    let keystore: hcp_runtime::Repository<hcp_domain::apikey::ApiKey, S> =
+        hcp_runtime::Repository::new(Arc::clone(&host.store));
+    let app = router(Arc::new(Gateway { keys: Arc::clone(&keys), upstreams, limits, keystore: Arc::new(keystore) }));
     let listener = tokio::net::TcpListener::bind(http).await.map_err(|source| StartError::Bind {
         service: "gateway".into(),
         what: "HTTP",

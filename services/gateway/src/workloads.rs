@@ -6,38 +6,22 @@
 
 use crate::auth::Caller;
 use crate::body::Body;
+use crate::forward::json_of;
 use crate::problem::Problem;
 use crate::state::Gateway;
-use axum::Json;
+use crate::upstream::Upstream;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use hcp_domain::apikey::Role;
+use axum::response::Response;
 use hcp_proto::v1 as pb;
+use hcp_proto::v1::execution_client::ExecutionClient;
 use hcp_proto::v1::workloads_client::WorkloadsClient;
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A message of HCP's as a JSON response.
-fn json_of(status: StatusCode, full_name: &str, message: &impl Message) -> Response {
-    match hcp_proto::descriptors::message_to_json(full_name, &message.encode_to_vec()) {
-        Ok(v) => (status, Json(v)).into_response(),
-        Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
-}
-
 fn client(g: &Gateway) -> WorkloadsClient<tonic::transport::Channel> {
-    WorkloadsClient::new(g.routing.clone())
-}
-
-/// A request to routing, naming the caller as its actor.
-fn request<T>(message: T, caller: &Caller) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Ok(actor) = format!("key:{}", caller.0.key_id).parse() {
-        request.metadata_mut().insert("x-hcp-actor", actor);
-    }
-    request
+    WorkloadsClient::new(g.upstreams.channel(Upstream::Routing))
 }
 
 /// Whether `caller` may see workloads of `tenant`.
@@ -52,7 +36,6 @@ pub async fn submit(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, Problem> {
-    caller.may(&[Role::Developer, Role::Admin])?;
     let bytes = hcp_proto::descriptors::json_to_message("hcp.v1.WorkloadSpec", &body)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("spec: {e}")))?;
     let mut spec = pb::WorkloadSpec::decode(bytes.as_slice())
@@ -67,14 +50,14 @@ pub async fn submit(
     }
     let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or_default().to_owned()).unwrap_or_default();
     let submit = pb::SubmitWorkloadRequest { spec: Some(spec), request_id: key };
-    let view = client(&g).submit(request(submit, &caller)).await.map_err(|s| Problem::from_status(&s))?;
+    let view = client(&g).submit(caller.request(submit)).await.map_err(|s| Problem::from_status(&s))?;
     Ok(json_of(StatusCode::CREATED, "hcp.v1.WorkloadView", &view.into_inner()))
 }
 
 /// A workload the caller may see, or 404.
 async fn visible(g: &Gateway, caller: &Caller, id: &str) -> Result<pb::WorkloadView, Problem> {
     let get = pb::GetWorkloadRequest { workload_id: id.to_owned() };
-    let view = client(g).get(request(get, caller)).await.map_err(|s| Problem::from_status(&s))?.into_inner();
+    let view = client(g).get(caller.request(get)).await.map_err(|s| Problem::from_status(&s))?.into_inner();
     let tenant = view.spec.as_ref().map(|s| s.tenant.as_str()).unwrap_or_default();
     if !sees(caller, tenant) {
         return Err(Problem::not_found(format!("no workload {id}")));
@@ -84,7 +67,6 @@ async fn visible(g: &Gateway, caller: &Caller, id: &str) -> Result<pb::WorkloadV
 
 /// `GET /v1/workloads/{id}`.
 pub async fn get(State(g): State<Arc<Gateway>>, caller: Caller, Path(id): Path<String>) -> Result<Response, Problem> {
-    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
     let view = visible(&g, &caller, &id).await?;
     Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadView", &view))
 }
@@ -98,10 +80,9 @@ enum Action {
 }
 
 async fn act(g: &Gateway, caller: &Caller, id: String, action: Action) -> Result<Response, Problem> {
-    caller.may(&[Role::Developer, Role::Admin])?;
     visible(g, caller, &id).await?;
     let reason = format!("{action:?} by key {}", caller.0.key_id).to_lowercase();
-    let message = request(pb::WorkloadActionRequest { workload_id: id, reason }, caller);
+    let message = caller.request(pb::WorkloadActionRequest { workload_id: id, reason });
     let mut c = client(g);
     let view = match action {
         Action::Pause => c.pause(message).await,
@@ -140,18 +121,16 @@ pub async fn history(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
     visible(&g, &caller, &id).await?;
-    let get = request(pb::GetWorkloadRequest { workload_id: id }, &caller);
+    let get = caller.request(pb::GetWorkloadRequest { workload_id: id });
     let history = client(&g).history(get).await.map_err(|s| Problem::from_status(&s))?;
     Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadHistory", &history.into_inner()))
 }
 
 /// `GET /v1/workloads/{id}/why`: why it waits (its reason, message and queue position).
 pub async fn why(State(g): State<Arc<Gateway>>, caller: Caller, Path(id): Path<String>) -> Result<Response, Problem> {
-    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
     visible(&g, &caller, &id).await?;
-    let get = request(pb::GetWorkloadRequest { workload_id: id }, &caller);
+    let get = caller.request(pb::GetWorkloadRequest { workload_id: id });
     let pending = client(&g).why(get).await.map_err(|s| Problem::from_status(&s))?;
     Ok(json_of(StatusCode::OK, "hcp.v1.PendingInfo", &pending.into_inner()))
 }
@@ -163,7 +142,6 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    caller.may(&[Role::Viewer, Role::Developer, Role::Operator, Role::Admin])?;
     let page_size = match query.get("page_size") {
         Some(n) => n
             .parse::<u32>()
@@ -180,6 +158,28 @@ pub async fn list(
         page_size,
         page_token: query.get("page_token").cloned().unwrap_or_default(),
     };
-    let page = client(&g).list(request(list, &caller)).await.map_err(|s| Problem::from_status(&s))?;
+    let page = client(&g).list(caller.request(list)).await.map_err(|s| Problem::from_status(&s))?;
     Ok(json_of(StatusCode::OK, "hcp.v1.ListWorkloadsResponse", &page.into_inner()))
+}
+
+/// `GET /v1/workloads/{id}/logs?max_bytes=`: its output, from the host it runs on.
+pub async fn logs(
+    State(g): State<Arc<Gateway>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    visible(&g, &caller, &id).await?;
+    let max_bytes = match query.get("max_bytes") {
+        Some(n) => n
+            .parse::<u32>()
+            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, format!("max_bytes: {n:?} is not a count")))?,
+        None => 64 * 1024,
+    };
+    let mut execution = ExecutionClient::new(g.upstreams.channel(Upstream::Execution));
+    let logs = execution
+        .logs(caller.request(pb::LogsRequest { workload_id: id, max_bytes }))
+        .await
+        .map_err(|s| Problem::from_status(&s))?;
+    Ok(json_of(StatusCode::OK, "hcp.v1.LogsResponse", &logs.into_inner()))
 }

@@ -8,7 +8,9 @@ use hcp_domain::ids::{ResourceId, SiteId, TenantId};
 use hcp_domain::resource::{Resource, ResourceCommand, ResourceKind, ResourceSpec};
 use hcp_domain::units::{Power, Timestamp};
 use hcp_eventstore::sqlite::SqliteStore;
+use hcp_gateway::Upstreams;
 use hcp_gateway::keys;
+use hcp_gateway::routes::ROUTES;
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::{Config, LoadOptions};
 use hcp_runtime::{EventContext, Host, Metrics, Repository};
@@ -124,8 +126,13 @@ async fn keys_roles_tenants_and_problems() {
         .await
         .expect("revoke");
     let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 1000.0, burst: 1000 };
+    // Routing alone behind it: the other services' routes answer 503.
+    let upstreams = Upstreams::lazy(|name| {
+        Some(if name == "routing" { routing_addr } else { "127.0.0.1:9".parse().expect("addr") })
+    })
+    .expect("upstreams");
     let (gw, _) =
-        hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), channel, &limits).await.expect("gateway");
+        hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), upstreams, &limits).await.expect("gateway");
 
     assert_eq!(http(gw, "GET", "/v1/health", None, &[], None).await.0, 200);
     let spec = json!({"kind": "WORKLOAD_KIND_TRAINING", "gpuModel": "H100", "gpuCount": 1, "memoryMib": "1", "maxRunTimeSeconds": "3600"});
@@ -199,13 +206,65 @@ async fn keys_roles_tenants_and_problems() {
     let (status, _, doc) = http(gw, "GET", "/v1/openapi.json", None, &[], None).await;
     assert!(status == 200 && doc["openapi"] == "3.1.0", "{doc}");
     let id = first["workloadId"].as_str().expect("id");
-    for r in hcp_gateway::openapi::ROUTES {
+    for r in ROUTES {
         let route = r.path.replace("{id}", id);
         let body = r.body.map(|_| &spec);
         let (status, _, answer) = http(gw, &r.method.to_uppercase(), &route, Some(&acme), &[], body).await;
         assert!(status != 405 && answer["detail"] != "no such route", "{} {}: {status} {answer}", r.method, r.path);
     }
+    // Every route, with another tenant's key and this tenant's workload: refused, not
+    // found, or answered without it.
+    for r in ROUTES.iter().filter(|r| r.keyed()) {
+        let route = r.path.replace("{id}", id);
+        let body = r.body.map(|_| &spec);
+        let (status, _, answer) = http(gw, &r.method.to_uppercase(), &route, Some(&globex), &[], body).await;
+        let leaks = (200..300).contains(&status) && answer.to_string().contains(id);
+        assert!(!leaks && status != 500, "{} {} shows another tenant's: {status} {answer}", r.method, r.path);
+        if r.roles.iter().all(|role| role.is_platform()) {
+            assert_eq!(status, 403, "{} {} is the platform's: {answer}", r.method, r.path);
+        }
+    }
     assert_eq!(http(gw, "GET", "/docs", None, &[], None).await.0, 200);
+
+    // Admins manage keys and tenants over REST; a key is shown once, never listed.
+    let admin = keys::create(&store, None, Role::Admin, "root", None, &context).await.expect("key");
+    let new = json!({"tenantId": "globex", "role": "viewer", "name": "dashboard"});
+    assert_eq!(http(gw, "POST", "/v1/keys", Some(&acme), &[], Some(&new)).await.0, 403, "a tenant's key may not");
+    let (status, _, created) = http(gw, "POST", "/v1/keys", Some(&admin), &[], Some(&new)).await;
+    assert_eq!(status, 201, "{created}");
+    let viewer = created["key"].as_str().expect("key").to_owned();
+    let viewer_id = created["view"]["keyId"].as_str().expect("id").to_owned();
+    let (status, _, _) = http(gw, "GET", "/v1/workloads", Some(&viewer), &[], None).await;
+    assert_eq!(status, 200, "a new key works at once");
+    let (_, _, listed) = http(gw, "GET", "/v1/keys", Some(&admin), &[], None).await;
+    assert!(listed["keys"].as_array().is_some_and(|k| k.len() >= 6), "{listed}");
+    assert!(!listed.to_string().contains(&viewer[16..]), "no secret in the list");
+    let bad = json!({"tenantId": "globex", "role": "emperor"});
+    let (status, _, problem) = http(gw, "POST", "/v1/keys", Some(&admin), &[], Some(&bad)).await;
+    assert!(status == 400 && problem["errors"][0]["pointer"] == "/role", "{problem}");
+    let rotate = json!({"overlapSeconds": 60});
+    let (status, _, rotated) =
+        http(gw, "POST", &format!("/v1/keys/{viewer_id}/rotate"), Some(&admin), &[], Some(&rotate)).await;
+    assert_eq!(status, 201, "{rotated}");
+    let successor = rotated["key"].as_str().expect("key").to_owned();
+    for key in [&viewer, &successor] {
+        assert_eq!(http(gw, "GET", "/v1/workloads", Some(key), &[], None).await.0, 200, "both work in the overlap");
+    }
+    let (status, _, revoked) = http(gw, "POST", &format!("/v1/keys/{viewer_id}/revoke"), Some(&admin), &[], None).await;
+    assert!(status == 200 && revoked["revokedFromUnixMicros"].is_string(), "{revoked}");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(http(gw, "GET", "/v1/workloads", Some(&viewer), &[], None).await.0, 401, "revoked now");
+    assert_eq!(http(gw, "POST", "/v1/keys/nosuchkey/revoke", Some(&admin), &[], None).await.0, 404);
+    let (status, _, tenants) = http(gw, "GET", "/v1/tenants", Some(&admin), &[], None).await;
+    assert!(status == 200 && tenants["tenants"].as_array().is_some_and(|t| t.len() == 2), "{tenants}");
+    let (status, _, problem) = http(gw, "GET", "/v1/resources?page_size=-1", Some(&admin), &[], None).await;
+    assert!(status == 400 && problem["errors"][0]["pointer"] == "/page_size", "{problem}");
+    let (status, _, problem) = http(gw, "GET", "/v1/resources?colour=red", Some(&admin), &[], None).await;
+    assert!(status == 400 && problem["errors"][0]["pointer"] == "/colour", "{problem}");
+    let (status, _, problem) = http(gw, "GET", "/v1/resources", Some(&admin), &[], None).await;
+    assert_eq!(status, 503, "discovery is not behind this gateway: {problem}");
+    let (status, _, ready) = http(gw, "GET", "/v1/ready", None, &[], None).await;
+    assert!(status == 503 && ready["services"]["routing"] == "serving", "{ready}");
     host.shutdown(std::time::Duration::from_secs(5)).await.expect("shutdown");
 }
 
@@ -222,7 +281,7 @@ async fn a_key_over_its_rate_gets_429_and_others_are_unaffected() {
         .await
         .expect("key");
     // No routing behind it: a request that passes the limit answers 503, one over it 429.
-    let channel = tonic::transport::Channel::from_static("http://127.0.0.1:9").connect_lazy();
+    let channel = Upstreams::lazy(|_| "127.0.0.1:9".parse().ok()).expect("upstreams");
     let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 0.5, burst: 3 };
     let (gw, _) =
         hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), channel, &limits).await.expect("gateway");

@@ -29,4 +29,24 @@ impl<S: EventStore> Optimization for OptimizationService<S> {
     async fn explain(&self, request: Request<pb::ExplainRequest>) -> Result<Response<pb::AllocationPlanned>, Status> {
         self.0.explain(&request.into_inner().plan_id).await.map(Response::new).map_err(|e| hcp_runtime::status(&e))
     }
+
+    async fn list_sites(
+        &self,
+        _request: Request<pb::ListSitesRequest>,
+    ) -> Result<Response<pb::ListSitesResponse>, Status> {
+        let sites = self.0.site_statuses().await.map_err(|e| hcp_runtime::status(&e))?;
+        Ok(Response::new(pb::ListSitesResponse { sites }))
+    }
+
+    async fn list_plans(
+        &self,
+        request: Request<pb::ListPlansRequest>,
+    ) -> Result<Response<pb::ListPlansResponse>, Status> {
+        let r = request.into_inner();
+        self.0
+            .plans_page(&r.site, r.page_size, &r.page_token)
+            .await
+            .map(Response::new)
+            .map_err(|e| hcp_runtime::status(&e))
+    }
 }

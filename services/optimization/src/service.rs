@@ -20,6 +20,8 @@ use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+mod views;
+
 pub use hcp_domain::plan::{ALLOCATION_PLANNED, plans_stream};
 
 /// How a site is run.
@@ -62,6 +64,9 @@ pub enum PlanError {
     /// No such plan.
     #[error("no plan {0:?}")]
     UnknownPlan(String),
+    /// A page token that no list gave.
+    #[error("page_token: {0:?} is not a token this list gave")]
+    BadPageToken(String),
 }
 
 impl HasErrorCode for PlanError {
@@ -72,6 +77,7 @@ impl HasErrorCode for PlanError {
             PlanError::Prices(_) | PlanError::NoDevices(_) => ErrorCode::Unavailable,
             PlanError::Infeasible(_) => ErrorCode::FailedPrecondition,
             PlanError::Store(e) => e.code(),
+            PlanError::BadPageToken(_) => ErrorCode::InvalidArgument,
         }
     }
 }

@@ -40,9 +40,8 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
     let host = Host::new(store, metrics, "serve");
     if service == "gateway" {
         // Its REST API takes its HTTP address (health at /v1/health).
-        let routing = format!("http://{}", config.services.routing.grpc);
-        let to_routing = tonic::transport::Channel::from_shared(routing)?.connect_lazy();
-        let (rest, _) = hcp_gateway::start(&host, addrs.http, to_routing, &config.gateway).await?;
+        let upstreams = hcp_gateway::Upstreams::from_config(config).map_err(anyhow::Error::msg)?;
+        let (rest, _) = hcp_gateway::start(&host, addrs.http, upstreams, &config.gateway).await?;
         eprintln!("ready: gateway REST on http://{rest}/v1; store {}", config.store_url());
         let grace = Duration::from_secs_f64(config.shutdown.grace_seconds);
         host.run_until_shutdown(grace).await.map_err(anyhow::Error::msg)?;

@@ -81,9 +81,6 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 
     let (routing_addr, routing) = hcp_routing::start(&host, config, config.services.routing.grpc).await?;
     eprintln!("routing: gRPC on http://{routing_addr} (workloads, tenants, hosts)");
-    let to_routing = tonic::transport::Channel::from_shared(format!("http://{routing_addr}"))?.connect_lazy();
-    let (gateway, keys) = hcp_gateway::start(&host, config.services.gateway.http, to_routing, &config.gateway).await?;
-    eprintln!("gateway: REST on http://{gateway}/v1");
     let (execution, _) = hcp_execution::start(&host, config, secret, config.services.execution.grpc).await?;
     eprintln!("execution: gRPC on http://{execution} (agents attach here)");
 
@@ -117,15 +114,6 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             });
         }
         demo_tenant(config, &routing).await;
-        let path = config.data.dir.join("credentials");
-        let tenant = hcp_domain::ids::TenantId::new(DEMO_TENANT)?;
-        match hcp_gateway::credentials::demo_key(&host.store, &keys, &tenant, &path).await {
-            Ok(key) => eprintln!(
-                "api key: {key} (tenant {DEMO_TENANT}; kept in {}): curl -H 'Authorization: Bearer {key}' http://{gateway}/v1/workloads",
-                path.display()
-            ),
-            Err(e) => tracing::warn!(error = %e, "no demo API key"),
-        }
     }
 
     let pricing = hcp_pricing::start(&host, config, market, config.services.pricing.grpc).await?;
@@ -139,6 +127,31 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let (optimization, _) =
         hcp_optimization::start(&host, config, config.services.optimization.grpc, Some(on_plan)).await?;
     eprintln!("optimization: gRPC on http://{optimization}");
+
+    // The gateway last, in front of every service's actual address.
+    let addrs = [
+        ("routing", routing_addr),
+        ("discovery", discovery.grpc_addr),
+        ("pricing", pricing),
+        ("optimization", optimization),
+        ("execution", execution),
+    ];
+    let upstreams = hcp_gateway::Upstreams::lazy(|name| addrs.iter().find(|(n, _)| *n == name).map(|(_, a)| *a))
+        .map_err(anyhow::Error::msg)?;
+    let (gateway, keys) = hcp_gateway::start(&host, config.services.gateway.http, upstreams, &config.gateway).await?;
+    eprintln!("gateway: REST on http://{gateway}/v1 (the API at /v1/openapi.json, readable at /docs)");
+    if fleet.is_some() {
+        let path = config.data.dir.join("credentials");
+        let tenant = hcp_domain::ids::TenantId::new(DEMO_TENANT)?;
+        match hcp_gateway::credentials::demo_keys(&host.store, &keys, &tenant, &path).await {
+            Ok(k) => {
+                eprintln!("api key: {} (tenant {DEMO_TENANT}, developer; kept in {})", k.tenant, path.display());
+                eprintln!("admin key: {} (the platform's admin: fleet, sites, plans, tenants, keys)", k.admin);
+                eprintln!("try: curl -H 'Authorization: Bearer {}' http://{gateway}/v1/workloads", k.tenant);
+            }
+            Err(e) => tracing::warn!(error = %e, "no demo API keys"),
+        }
+    }
 
     tokio::select! {
         () = discovery.scanned(1) => {
