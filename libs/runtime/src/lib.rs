@@ -29,6 +29,7 @@ pub mod host;
 pub mod http;
 pub mod metrics;
 pub mod reactor;
+pub mod render;
 pub mod repository;
 pub mod store;
 pub mod telemetry;

@@ -33,6 +33,18 @@ pub struct MethodLabels {
     pub method: String,
 }
 
+/// Labels of an HTTP request's duration (OpenTelemetry's `http.server.request.duration`
+/// attributes, in Prometheus' spelling).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// `GET`, `POST`.
+    pub http_request_method: String,
+    /// The route's template, `/v1/workloads/{id}`.
+    pub http_route: String,
+    /// The response's status.
+    pub http_response_status_code: u16,
+}
+
 /// Labels of a store operation.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StoreLabels {
@@ -69,6 +81,8 @@ pub struct Metrics {
     pub grpc_requests: Family<GrpcLabels, Counter>,
     /// gRPC call durations, by service and method, seconds.
     pub grpc_duration: Family<MethodLabels, Histogram>,
+    /// HTTP request durations (the gateway), seconds.
+    pub http_duration: Family<HttpLabels, Histogram>,
     /// Store operation durations, seconds.
     pub store_duration: Family<StoreLabels, Histogram>,
     /// Events between a projection's position and the store's head.
@@ -99,6 +113,7 @@ impl Metrics {
             registry: Arc::default(),
             grpc_requests: Family::default(),
             grpc_duration: Family::new_with_constructor(new_histogram),
+            http_duration: Family::new_with_constructor(new_histogram),
             store_duration: Family::new_with_constructor(new_histogram),
             projection_lag: Family::default(),
             projection_position: Family::default(),
@@ -113,6 +128,12 @@ impl Metrics {
             "gRPC call durations, to the response's headers",
             prometheus_client::registry::Unit::Seconds,
             m.grpc_duration.clone(),
+        );
+        registry.register_with_unit(
+            "http_server_request_duration",
+            "HTTP request durations, to the response's headers (http.server.request.duration)",
+            prometheus_client::registry::Unit::Seconds,
+            m.http_duration.clone(),
         );
         registry.register_with_unit(
             "store_operation_duration",

@@ -5,6 +5,7 @@
 
 use crate::keys::Principal;
 use crate::problem::Problem;
+use crate::request_id::Trace;
 use crate::state::Gateway;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -12,9 +13,9 @@ use hcp_domain::apikey::Role;
 use hcp_domain::units::Timestamp;
 use std::sync::Arc;
 
-/// The caller of a request, authenticated.
+/// The caller of a request, authenticated, and the request's trace context.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+pub struct Caller(pub Principal, pub Trace);
 
 impl Caller {
     /// 403 unless its role is one of `roles`.
@@ -27,11 +28,15 @@ impl Caller {
         }
     }
 
-    /// A request to a service on the caller's behalf, naming it as the actor (`key:<id>`).
+    /// A request to a service on the caller's behalf, naming it as the actor (`key:<id>`)
+    /// and carrying the trace on.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         if let Ok(actor) = format!("key:{}", self.0.key_id).parse() {
             request.metadata_mut().insert("x-hcp-actor", actor);
+        }
+        if let Ok(trace) = self.1.0.parse() {
+            request.metadata_mut().insert(crate::request_id::TRACEPARENT, trace);
         }
         request
     }
@@ -54,20 +59,23 @@ pub async fn authenticate(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Result<axum::response::Response, Problem> {
-    let header = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| Problem::unauthenticated("an API key is required: Authorization: Bearer hcp_..."))?;
-    let presented = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or_else(|| Problem::unauthenticated("Authorization must be `Bearer <key>`"))?;
+    let presented = match request.headers().get(axum::http::header::AUTHORIZATION) {
+        Some(header) => header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or_else(|| Problem::unauthenticated("Authorization must be `Bearer <key>`"))?
+            .to_owned(),
+        // A browser cannot set headers on a WebSocket or an EventSource: the live routes
+        // also take the key as `access_token` in the query.
+        None => query_token(&request)
+            .ok_or_else(|| Problem::unauthenticated("an API key is required: Authorization: Bearer hcp_..."))?,
+    };
     let now = hcp_runtime::clock::now_micros();
     let caller = g
         .keys
         .check(presented.trim(), Timestamp::from_unix_micros(now))
-        .map(Caller)
+        .map(|principal| Caller(principal, request.extensions().get::<Trace>().cloned().unwrap_or_default()))
         .map_err(|e| Problem::unauthenticated(e.to_string()))?;
     let burst = g.limits.burst;
     let (remaining, reset) = match g.limits.check(&caller.0.key_id, now) {
@@ -93,6 +101,18 @@ pub async fn authenticate(
     let mut response = next.run(request).await;
     rate_headers(response.headers_mut(), burst, remaining, reset.as_secs_f64().ceil() as u64);
     Ok(response)
+}
+
+/// The `access_token` query parameter of a live route (`/v1/stream`, `/v1/events`).
+fn query_token(request: &axum::extract::Request) -> Option<String> {
+    let path = request.uri().path();
+    if path != "/v1/stream" && path != "/v1/events" {
+        return None;
+    }
+    request.uri().query()?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name == "access_token").then(|| value.to_owned())
+    })
 }
 
 fn rate_headers(headers: &mut axum::http::HeaderMap, limit: u32, remaining: u32, reset: u64) {

@@ -10,6 +10,7 @@
 //! - [`routes`]: every route in one table, with its roles and, for most, the gRPC method
 //!   it is; [`forward`] answers those from JSON through [`upstream`]'s channels.
 //! - [`workloads`]: `/v1/workloads`, scoped to the caller's tenant.
+//! - [`live`]: `/v1/stream` (WebSocket) and `/v1/events` (SSE), resumable by position.
 //! - [`keys_api`]: `/v1/keys` (admins): create, list, revoke, rotate.
 //! - [`credentials`]: `hcp up`'s demo keys, in a file only its user reads.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/v1/openapi.json`, `/docs`), generated from
@@ -25,6 +26,7 @@ pub mod forward;
 pub mod keys;
 pub mod keys_api;
 pub mod limits;
+pub mod live;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;

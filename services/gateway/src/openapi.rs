@@ -125,7 +125,11 @@ pub fn document() -> Value {
         if r.path == "/v1/workloads" && r.method == "post" {
             parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128}}));
         }
-        let ok = if r.ok.1.is_empty() {
+        let ok = if r.ok.0 == 101 {
+            json!({"description": "Switching Protocols: a WebSocket of events, one JSON object per text message"})
+        } else if r.path == "/v1/events" {
+            json!({"description": "An event stream, one JSON object per event", "content": {"text/event-stream": {"schema": {"type": "string"}}}})
+        } else if r.ok.1.is_empty() {
             json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}})
         } else {
             json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", short(r.ok.1))}}}})
@@ -140,13 +144,14 @@ pub fn document() -> Value {
                 (404, "Not found (or another tenant's)"),
                 (413, "Body too large"),
                 (415, "Body not JSON"),
+                (426, "A WebSocket handshake is required"),
                 (429, "Over the key's rate"),
                 (503, "A service is unavailable"),
             ]
         } else {
             &[(503, "Not ready")]
         };
-        for (code, what) in errors {
+        for (code, what) in errors.iter().filter(|(code, _)| *code != 426 || r.ok.0 == 101) {
             responses.insert(code.to_string(), json!({"description": what, "content": problem}));
         }
         let mut op = json!({"summary": r.summary, "parameters": parameters, "responses": responses});

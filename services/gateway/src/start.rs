@@ -6,7 +6,7 @@ use crate::keys::{Keys, KeysFeed};
 use crate::routes::{ROUTES, Route};
 use crate::state::Gateway;
 use crate::upstream::Upstreams;
-use crate::{forward, keys_api, workloads};
+use crate::{forward, keys_api, live, workloads};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::{MethodRouter, get, post};
@@ -41,6 +41,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/workloads/{id}/history", get(workloads::history))
         .route("/v1/workloads/{id}/why", get(workloads::why))
         .route("/v1/workloads/{id}/logs", get(workloads::logs))
+        .route("/v1/stream", get(live::websocket))
+        .route("/v1/events", get(live::server_sent))
         .route("/v1/keys", get(keys_api::list).post(keys_api::create))
         .route("/v1/keys/{id}/revoke", post(keys_api::revoke))
         .route("/v1/keys/{id}/rotate", post(keys_api::rotate));
@@ -55,6 +57,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/openapi.json", get(|| async { axum::Json(crate::openapi::document()) }))
         .route("/docs", get(|| async { axum::response::Html(crate::openapi::docs_page()) }))
         .merge(keyed)
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&gateway), crate::request_id::observe))
         .fallback(|| async { crate::problem::Problem::not_found("no such route") })
         .layer(axum::middleware::from_fn(crate::request_id::request_id))
         .layer(axum::extract::DefaultBodyLimit::max(crate::body::MAX_BODY))
@@ -79,7 +82,15 @@ pub async fn start<S: EventStore>(
     let limits = crate::limits::Limits::new(limits.requests_per_second, limits.burst);
     let keystore: hcp_runtime::Repository<hcp_domain::apikey::ApiKey, S> =
         hcp_runtime::Repository::new(Arc::clone(&host.store));
-    let app = router(Arc::new(Gateway { keys: Arc::clone(&keys), upstreams, limits, keystore: Arc::new(keystore) }));
+    let app = router(Arc::new(Gateway {
+        keys: Arc::clone(&keys),
+        upstreams,
+        limits,
+        keystore: Arc::new(keystore),
+        log: Arc::new(crate::state::StoreLog(Arc::clone(&host.store))),
+        tenancy: crate::live::Tenancy::default(),
+        metrics: Some(host.metrics.clone()),
+    }));
     let listener = tokio::net::TcpListener::bind(http).await.map_err(|source| StartError::Bind {
         service: "gateway".into(),
         what: "HTTP",

@@ -1,4 +1,5 @@
-//! What every route shares: the keys, the limits and the channels to the services.
+//! What every route shares: the keys, the limits, the channels to the services, and the
+//! store (its type erased) for keys and the live stream.
 
 use crate::keys::Keys;
 use crate::upstream::Upstreams;
@@ -15,6 +16,49 @@ pub struct Gateway {
     pub limits: crate::limits::Limits,
     /// Where keys are recorded (admins' `/v1/keys`).
     pub keystore: Arc<dyn KeyStore>,
+    /// The event log, for the live stream.
+    pub log: Arc<dyn Log>,
+    /// Where request durations are recorded (none in a bare router).
+    pub metrics: Option<hcp_runtime::Metrics>,
+    /// Which tenant each workload is for, as the stream has met them.
+    pub tenancy: crate::live::Tenancy,
+}
+
+/// A boxed future, for the store's type erased.
+pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The log as the live stream reads it (the store's type erased).
+pub trait Log: Send + Sync {
+    /// Every event from `from` on: the stored ones, then new ones as they are appended.
+    fn subscribe(&self, from: u64) -> Boxed<'_, hcp_eventstore::Result<hcp_eventstore::Subscription>>;
+    /// The last event's position.
+    fn head(&self) -> Boxed<'_, hcp_eventstore::Result<u64>>;
+    /// A stream's first event.
+    fn first<'a>(&'a self, stream: &'a str)
+    -> Boxed<'a, hcp_eventstore::Result<Option<hcp_eventstore::RecordedEvent>>>;
+}
+
+/// A store as a [`Log`].
+pub struct StoreLog<S>(pub Arc<S>);
+
+impl<S: EventStore> Log for StoreLog<S> {
+    fn subscribe(&self, from: u64) -> Boxed<'_, hcp_eventstore::Result<hcp_eventstore::Subscription>> {
+        Box::pin(self.0.subscribe(from))
+    }
+
+    fn head(&self) -> Boxed<'_, hcp_eventstore::Result<u64>> {
+        Box::pin(self.0.head())
+    }
+
+    fn first<'a>(
+        &'a self,
+        stream: &'a str,
+    ) -> Boxed<'a, hcp_eventstore::Result<Option<hcp_eventstore::RecordedEvent>>> {
+        Box::pin(async move {
+            let events = self.0.read_stream(stream, 1, hcp_eventstore::Direction::Forwards, 1).await?;
+            Ok(events.into_iter().next())
+        })
+    }
 }
 
 /// Records key commands in the store (the store's type erased, so routes stay plain).
@@ -25,9 +69,7 @@ pub trait KeyStore: Send + Sync {
         id: &'a str,
         command: hcp_domain::apikey::ApiKeyCommand,
         context: &'a hcp_runtime::EventContext,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<hcp_domain::apikey::ApiKey, crate::problem::Problem>> + Send + 'a>,
-    >;
+    ) -> Boxed<'a, Result<hcp_domain::apikey::ApiKey, crate::problem::Problem>>;
 }
 
 impl<S: EventStore> KeyStore for hcp_runtime::Repository<hcp_domain::apikey::ApiKey, S> {
@@ -36,9 +78,7 @@ impl<S: EventStore> KeyStore for hcp_runtime::Repository<hcp_domain::apikey::Api
         id: &'a str,
         command: hcp_domain::apikey::ApiKeyCommand,
         context: &'a hcp_runtime::EventContext,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<hcp_domain::apikey::ApiKey, crate::problem::Problem>> + Send + 'a>,
-    > {
+    ) -> Boxed<'a, Result<hcp_domain::apikey::ApiKey, crate::problem::Problem>> {
         Box::pin(async move {
             hcp_runtime::Repository::execute(self, id, command, context)
                 .await

@@ -3,123 +3,35 @@
 //! (another tenant's workload is 404), idempotent submits, and RFC 9457 problems that
 //! name the field.
 
+mod common;
+
+use common::{Platform, exchange, http};
 use hcp_domain::apikey::{ApiKey, ApiKeyCommand, Role};
-use hcp_domain::ids::{ResourceId, SiteId, TenantId};
-use hcp_domain::resource::{Resource, ResourceCommand, ResourceKind, ResourceSpec};
-use hcp_domain::units::{Power, Timestamp};
+use hcp_domain::ids::TenantId;
+use hcp_domain::units::Timestamp;
 use hcp_eventstore::sqlite::SqliteStore;
+use hcp_eventstore::{Direction, EventStore};
 use hcp_gateway::Upstreams;
 use hcp_gateway::keys;
 use hcp_gateway::routes::ROUTES;
-use hcp_proto::v1 as pb;
-use hcp_runtime::config::{Config, LoadOptions};
 use hcp_runtime::{EventContext, Host, Metrics, Repository};
-use serde_json::{Value, json};
-use std::net::SocketAddr;
+use serde_json::json;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// One HTTP/1.1 exchange: (status, content type, body as JSON).
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> (u16, String, Value) {
-    let (status, content_type, body, _) = exchange(addr, method, path, key, headers, body).await;
-    (status, content_type, body)
-}
-
-/// One HTTP/1.1 exchange: (status, content type, body as JSON, the response's head in lower case).
-async fn exchange(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> (u16, String, Value, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    if let Some(k) = key {
-        head.push_str(&format!("Authorization: Bearer {k}\r\n"));
-    }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.expect("write");
-    // A server that refuses a body early (413) may stop reading before it is all written.
-    let _ = stream.write_all(body.as_bytes()).await;
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw).await;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
-    assert!(head.to_ascii_lowercase().contains("\r\nx-request-id: "), "every response has a request id: {head}");
-    let content_type = head
-        .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type:").map(|v| v.trim().to_owned()))
-        .unwrap_or_default();
-    (status, content_type, serde_json::from_str(body).unwrap_or(Value::Null), head.to_ascii_lowercase())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_roles_tenants_and_problems() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
-    let context = EventContext::new("test");
-    // Eight H100 for admission to find.
-    let resources: Repository<Resource, SqliteStore> = Repository::new(Arc::clone(&store));
-    for n in 0..8 {
-        let id = ResourceId::new(format!("gpu-h1-{n}")).expect("id");
-        let kind = ResourceKind::Gpu {
-            model: "h100-sxm-80gb".into(),
-            host: "h1".into(),
-            memory_mib: 81_559,
-            power_limit: Power::from_watts(700),
-            uuid: Some(format!("GPU-{n}")),
-        };
-        let spec = ResourceSpec { site: SiteId::new("tx-south-1").expect("site"), rack: None, kind };
-        let at = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
-        resources
-            .execute(id.as_str(), ResourceCommand::Register { id: id.clone(), spec, at }, &context)
-            .await
-            .expect("gpu");
-    }
-    let config = Config::load(&LoadOptions::default()).expect("defaults");
-    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
-    let (routing_addr, _) =
-        hcp_routing::start(&host, &config, "127.0.0.1:0".parse().expect("addr")).await.expect("routing");
-    let channel = hcp_proto::client::connect(&format!("http://{routing_addr}")).await.expect("connect");
-    let mut tenants = pb::tenants_client::TenantsClient::new(channel.clone());
-    for id in ["acme", "globex"] {
-        let create = pb::CreateTenantRequest {
-            id: id.into(),
-            name: String::new(),
-            nominal_gpus: 8,
-            borrowing_limit_gpus: 0,
-            weight: 1,
-        };
-        tenants.create(create).await.expect("tenant");
-    }
+    let Platform { dir: _dir, store, host, routing_addr, context } = Platform::start().await;
     let tenant = |t: &str| Some(TenantId::new(t).expect("tenant"));
     let acme = keys::create(&store, tenant("acme"), Role::Developer, "ci", None, &context).await.expect("key");
     let acme_viewer = keys::create(&store, tenant("acme"), Role::Viewer, "dash", None, &context).await.expect("key");
     let globex = keys::create(&store, tenant("globex"), Role::Developer, "ci", None, &context).await.expect("key");
     let leaked = keys::create(&store, tenant("globex"), Role::Developer, "old", None, &context).await.expect("key");
     let leaked_id = leaked.split('_').nth(1).expect("id").to_owned();
+    let now = hcp_runtime::clock::now_micros();
     let revoke = ApiKeyCommand::Revoke {
-        from: Timestamp::from_unix_micros(hcp_runtime::clock::now_micros() + 1),
+        from: Timestamp::from_unix_micros(now + 1000),
         reason: "leaked".into(),
-        at: Timestamp::from_unix_micros(hcp_runtime::clock::now_micros()),
+        at: Timestamp::from_unix_micros(now),
     };
     Repository::<ApiKey, SqliteStore>::new(Arc::clone(&store))
         .execute(&leaked_id, revoke, &context)
@@ -154,6 +66,28 @@ async fn keys_roles_tenants_and_problems() {
     let (status, _, first) = http(gw, "POST", "/v1/workloads", Some(&acme), &idem, Some(&spec)).await;
     assert_eq!(status, 201, "{first}");
     assert_eq!(first["spec"]["tenant"], "acme", "{first}");
+    // The caller's trace goes on, to the response and to the events the request caused.
+    let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let traced = [("Idempotency-Key", "train-2"), ("traceparent", trace)];
+    let (status, _, view, head) = exchange(gw, "POST", "/v1/workloads", Some(&acme), &traced, Some(&spec)).await;
+    assert!(status == 201 && head.contains("\r\ntraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{head}");
+    assert!(!head.contains("00f067aa0ba902b7"), "a new span of the caller's trace: {head}");
+    let stream = format!("workload-{}", view["workloadId"].as_str().expect("id"));
+    let submitted = store.read_stream(&stream, 1, Direction::Forwards, 1).await.expect("read");
+    assert_eq!(
+        submitted[0].metadata.correlation_id.map(|c| c.simple().to_string()).as_deref(),
+        Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+        "the trace id is the events' correlation id"
+    );
+    http(
+        gw,
+        "POST",
+        &format!("/v1/workloads/{}/cancel", view["workloadId"].as_str().expect("id")),
+        Some(&acme),
+        &[],
+        None,
+    )
+    .await;
     let (_, _, again) = http(gw, "POST", "/v1/workloads", Some(&acme), &idem, Some(&spec)).await;
     assert_eq!(again["workloadId"], first["workloadId"], "the same key answers the same workload");
     let other = json!({"tenant": "globex", "kind": "WORKLOAD_KIND_TRAINING", "gpuModel": "H100", "gpuCount": 1});
@@ -165,7 +99,7 @@ async fn keys_roles_tenants_and_problems() {
     let (status, _, problem) = http(gw, "GET", &path, Some(&globex), &[], None).await;
     assert_eq!(status, 404, "no existence leak: {problem}");
     let (_, _, mine) = http(gw, "GET", "/v1/workloads", Some(&acme), &[], None).await;
-    assert_eq!(mine["workloads"].as_array().map(Vec::len), Some(1), "{mine}");
+    assert_eq!(mine["workloads"].as_array().map(Vec::len), Some(2), "{mine}");
     let (_, _, theirs) = http(gw, "GET", "/v1/workloads", Some(&globex), &[], None).await;
     assert!(theirs["workloads"].as_array().is_none_or(Vec::is_empty), "{theirs}");
     assert_eq!(http(gw, "POST", &format!("{path}/cancel"), Some(&globex), &[], None).await.0, 404);

@@ -2,39 +2,12 @@
 //! rendered as JSON through the proto descriptors, whatever their type.
 
 use hcp_eventstore::RecordedEvent;
-use hcp_proto::descriptors::payload_to_json;
-use serde_json::{Value, json};
+use hcp_runtime::render::{payload, time};
 use std::fmt::Write as _;
 
-fn time(micros: i64) -> String {
-    hcp_domain::units::Timestamp::from_unix_micros(micros).to_string()
-}
-
-fn payload(e: &RecordedEvent) -> Value {
-    match payload_to_json(&e.event_type, &e.payload) {
-        Ok(v) => v,
-        Err(err) => json!({ "undecoded_bytes": e.payload.len(), "error": err.to_string() }),
-    }
-}
-
 /// The event as one JSON object.
-pub fn to_json(e: &RecordedEvent) -> Value {
-    let m = &e.metadata;
-    json!({
-        "position": e.position,
-        "stream": e.stream,
-        "version": e.version,
-        "id": e.id.to_string(),
-        "type": e.event_type,
-        "schema_version": e.schema_version,
-        "time": time(m.time_unix_micros),
-        "recorded": time(e.recorded_unix_micros),
-        "correlation_id": m.correlation_id.map(|u| u.to_string()),
-        "causation_id": m.causation_id.map(|u| u.to_string()),
-        "tenant": m.tenant,
-        "actor": m.actor,
-        "payload": payload(e),
-    })
+pub fn to_json(e: &RecordedEvent) -> serde_json::Value {
+    hcp_runtime::render::event_json(e)
 }
 
 /// The event as one line of text.
