@@ -91,11 +91,11 @@ async fn each_tenant_sees_its_own_and_a_resumed_stream_misses_nothing() {
     let a1 = submit(gw, &acme, "a1").await;
     let g1 = submit(gw, &globex_dev, "g1").await;
     let seen = drain(&mut mine, 2).await;
-    assert_eq!(workloads_of(&seen), [a1.clone()], "acme sees its own: {seen:?}");
+    assert_eq!(workloads_of(&seen), [a1.as_str()], "acme sees its own: {seen:?}");
     assert_eq!(seen[0]["type"], "workload.submitted");
     assert_eq!(seen[0]["payload"]["spec"]["env"]["NAME"], "a1", "{seen:?}");
     let seen = drain(&mut theirs, 2).await;
-    assert_eq!(workloads_of(&seen), [g1.clone()], "globex sees its own: {seen:?}");
+    assert_eq!(workloads_of(&seen), [g1.as_str()], "globex sees its own: {seen:?}");
     let seen = drain(&mut everything, 4).await;
     assert!(workloads_of(&seen).contains(&a1) && workloads_of(&seen).contains(&g1), "{seen:?}");
 
@@ -117,7 +117,7 @@ async fn each_tenant_sees_its_own_and_a_resumed_stream_misses_nothing() {
 
     // Filters, and what a tenant may not follow.
     let mut one = connect(gw, &acme, &format!("?after=0&workload={a2}")).await;
-    assert_eq!(workloads_of(&drain(&mut one, 1).await), [a2.clone()]);
+    assert_eq!(workloads_of(&drain(&mut one, 1).await), [a2.as_str()]);
     let (status, _, problem) = http(gw, "GET", "/v1/stream?kinds=resource", Some(&acme), &[], None).await;
     assert_eq!(status, 403, "{problem}");
     let (status, _, problem) = http(gw, "GET", "/v1/stream", Some(&acme), &[], None).await;
