@@ -24,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod fetch;
 pub mod grpc;
 pub mod host;
 pub mod http;

@@ -14,12 +14,13 @@ use std::sync::{Arc, RwLock};
 /// Who a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The key's id.
-    pub key_id: String,
+    /// Who: `key:<id>` for an API key, `user:<subject>` for a token; the actor its events
+    /// name, and what its rate and quota count.
+    pub id: String,
     /// The tenant it acts for (none for the platform's roles).
     pub tenant: Option<TenantId>,
-    /// What it may do.
-    pub role: Role,
+    /// What it may do (a key has one role; a token may carry several).
+    pub roles: Vec<Role>,
 }
 
 /// Why a presented key is refused (each answers 401, with the reason).
@@ -117,7 +118,7 @@ impl Keys {
             return Err(KeyError::Expired);
         }
         let role = key.role.ok_or(KeyError::Unknown)?;
-        Ok(Principal { key_id: id.to_owned(), tenant: key.tenant.clone(), role })
+        Ok(Principal { id: format!("key:{id}"), tenant: key.tenant.clone(), roles: vec![role] })
     }
 }
 

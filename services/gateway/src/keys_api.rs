@@ -42,7 +42,7 @@ fn decode<M: Message + Default>(full_name: &str, body: &serde_json::Value) -> Re
 }
 
 fn context(caller: &Caller) -> hcp_runtime::EventContext {
-    hcp_runtime::EventContext::new(format!("key:{}", caller.0.key_id))
+    hcp_runtime::EventContext::new(caller.0.id.clone())
 }
 
 fn now() -> Timestamp {
@@ -96,7 +96,7 @@ pub async fn revoke(
     g.keys.get(&id).ok_or_else(|| Problem::not_found(format!("no key {id}")))?;
     let at = now();
     let from = if r.from_unix_micros == 0 { at } else { Timestamp::from_unix_micros(r.from_unix_micros) };
-    let reason = if r.reason.is_empty() { format!("revoked by key {}", caller.0.key_id) } else { r.reason };
+    let reason = if r.reason.is_empty() { format!("revoked by {}", caller.0.id) } else { r.reason };
     let state = g.keystore.execute(&id, ApiKeyCommand::Revoke { from, reason, at }, &context(&caller)).await?;
     g.keys.keep(&id, state.clone());
     Ok(json_of(StatusCode::OK, "hcp.v1.ApiKeyView", &view(&state)))
@@ -120,7 +120,7 @@ pub async fn rotate(
     let overlap = if r.overlap_seconds == 0 { DEFAULT_OVERLAP_SECONDS } else { r.overlap_seconds };
     let created = record_new(&g, &caller, old.tenant.clone(), role, &name, old.expires_at).await?;
     let from = Timestamp::from_unix_micros(at.unix_micros() + i64::from(overlap) * 1_000_000);
-    let reason = format!("rotated by key {}", caller.0.key_id);
+    let reason = format!("rotated by {}", caller.0.id);
     let state = g.keystore.execute(&id, ApiKeyCommand::Revoke { from, reason, at }, &context(&caller)).await?;
     g.keys.keep(&id, state);
     Ok(created)

@@ -1,7 +1,8 @@
 //! The public gateway: REST under `/v1` on the service runtime,
 //! each call forwarded to the services over gRPC on the caller's behalf.
 //!
-//! - [`keys`]: API keys folded from `apikey-<id>`, and how a presented key is checked.
+//! - [`keys`]: API keys folded from `apikey-<id>`, and how a presented key is checked;
+//!   [`jwt`]: tokens from an OpenID Connect issuer, checked against its JWKS.
 //! - [`auth`]: the caller of a request (its key, then its rate limit by [`limits`]), and
 //!   role checks, in one place.
 //! - [`problem`]: errors as RFC 9457 `application/problem+json`, naming the field;
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod body;
 pub mod credentials;
 pub mod forward;
+pub mod jwt;
 pub mod keys;
 pub mod keys_api;
 pub mod limits;

@@ -1,7 +1,8 @@
-//! Per-key rate limits by GCRA (the generic cell rate algorithm, as the `governor` crate
-//! and most API gateways use): a steady rate with a burst, one theoretical arrival time
-//! per key, no timer. A request either goes (leaving so many in the burst) or waits the
-//! given time (429 with `Retry-After`).
+//! Rate limits by GCRA (the generic cell rate algorithm, as the `governor` crate and most
+//! API gateways use): a steady rate with a burst, one theoretical arrival time per key
+//! (or per tenant), no timer. A request either goes (leaving so many in the burst) or
+//! waits the given time (429 with `Retry-After`). And daily quotas, distinct from rate:
+//! so many requests per UTC day, counted in memory (a restart forgives the day).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,6 +60,42 @@ impl Limits {
     }
 }
 
+/// Requests per caller per UTC day.
+pub struct Daily {
+    /// The quota (0: none).
+    pub limit: u64,
+    used: Mutex<HashMap<String, (i64, u64)>>,
+}
+
+/// A day in µs.
+const DAY: i64 = 86_400_000_000;
+
+impl Daily {
+    /// `limit` a day (0: no quota).
+    pub fn new(limit: u64) -> Self {
+        Daily { limit, used: Mutex::default() }
+    }
+
+    /// Counts a request of `who` at `now` (µs): how many are left today, or how long
+    /// until the next day when none are.
+    pub fn take(&self, who: &str, now: i64) -> Result<u64, Duration> {
+        if self.limit == 0 {
+            return Ok(u64::MAX);
+        }
+        let day = now.div_euclid(DAY);
+        let mut used = self.used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = used.entry(who.to_owned()).or_insert((day, 0));
+        if entry.0 != day {
+            *entry = (day, 0);
+        }
+        if entry.1 >= self.limit {
+            return Err(Duration::from_micros(((day + 1) * DAY - now).max(0) as u64));
+        }
+        entry.1 += 1;
+        Ok(self.limit - entry.1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +112,17 @@ mod tests {
         assert!(matches!(limits.check("other", 0), Verdict::Allowed { remaining: 2, .. }));
         assert!(matches!(limits.check("k", 100_000), Verdict::Allowed { remaining: 0, .. }));
         assert!(matches!(limits.check("k", 100_000), Verdict::Limited { .. }));
+    }
+
+    #[test]
+    fn a_daily_quota_runs_out_and_comes_back_the_next_day() {
+        let daily = Daily::new(2);
+        let noon = 20_000 * DAY + DAY / 2;
+        assert_eq!(daily.take("k", noon), Ok(1));
+        assert_eq!(daily.take("k", noon), Ok(0));
+        assert_eq!(daily.take("k", noon), Err(Duration::from_micros((DAY / 2) as u64)));
+        assert_eq!(daily.take("other", noon), Ok(1));
+        assert_eq!(daily.take("k", noon + DAY / 2), Ok(1), "a new day");
+        assert_eq!(Daily::new(0).take("k", noon), Ok(u64::MAX), "no quota");
     }
 }

@@ -147,6 +147,7 @@ pub fn document() -> Value {
                 (426, "A WebSocket handshake is required"),
                 (429, "Over the key's rate"),
                 (503, "A service is unavailable"),
+                (504, "No answer in time"),
             ]
         } else {
             &[(503, "Not ready")]

@@ -70,7 +70,7 @@ pub async fn start<S: EventStore>(
     host: &Arc<Host<S>>,
     http: SocketAddr,
     upstreams: Upstreams,
-    limits: &hcp_runtime::config::GatewayConfig,
+    config: &hcp_runtime::config::GatewayConfig,
 ) -> Result<(SocketAddr, Arc<Keys>), StartError> {
     let keys = Arc::new(Keys::default());
     let head = host.store.head().await?;
@@ -79,13 +79,16 @@ pub async fn start<S: EventStore>(
         _ = view.caught_up(head) => {},
         () = host.shutdown.cancelled() => {},
     }
-    let limits = crate::limits::Limits::new(limits.requests_per_second, limits.burst);
     let keystore: hcp_runtime::Repository<hcp_domain::apikey::ApiKey, S> =
         hcp_runtime::Repository::new(Arc::clone(&host.store));
     let app = router(Arc::new(Gateway {
         keys: Arc::clone(&keys),
         upstreams,
-        limits,
+        limits: crate::limits::Limits::new(config.requests_per_second, config.burst),
+        tenant_limits: crate::limits::Limits::new(config.tenant_requests_per_second, config.tenant_burst),
+        daily: crate::limits::Daily::new(config.daily_requests),
+        issuer: config.jwt.clone().map(crate::jwt::Issuer::new),
+        timeout: std::time::Duration::from_secs_f64(config.request_timeout_seconds),
         keystore: Arc::new(keystore),
         log: Arc::new(crate::state::StoreLog(Arc::clone(&host.store))),
         tenancy: crate::live::Tenancy::default(),

@@ -12,8 +12,16 @@ pub struct Gateway {
     pub keys: Arc<Keys>,
     /// The services' gRPC APIs (connected lazily: the gateway starts before or without them).
     pub upstreams: Upstreams,
-    /// Per-key rate limits.
+    /// Per-caller rate limits.
     pub limits: crate::limits::Limits,
+    /// Per-tenant rate limits (all of a tenant's callers together).
+    pub tenant_limits: crate::limits::Limits,
+    /// Per-caller daily quotas.
+    pub daily: crate::limits::Daily,
+    /// How long a request may take (then 504).
+    pub timeout: std::time::Duration,
+    /// The JWT issuer, when tokens are taken.
+    pub issuer: Option<crate::jwt::Issuer>,
     /// Where keys are recorded (admins' `/v1/keys`).
     pub keystore: Arc<dyn KeyStore>,
     /// The event log, for the live stream.

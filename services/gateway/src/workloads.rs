@@ -81,7 +81,7 @@ enum Action {
 
 async fn act(g: &Gateway, caller: &Caller, id: String, action: Action) -> Result<Response, Problem> {
     visible(g, caller, &id).await?;
-    let reason = format!("{action:?} by key {}", caller.0.key_id).to_lowercase();
+    let reason = format!("{} by {}", format!("{action:?}").to_lowercase(), caller.0.id);
     let message = caller.request(pb::WorkloadActionRequest { workload_id: id, reason });
     let mut c = client(g);
     let view = match action {

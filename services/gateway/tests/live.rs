@@ -80,7 +80,7 @@ async fn each_tenant_sees_its_own_and_a_resumed_stream_misses_nothing() {
     let upstreams =
         Upstreams::lazy(|name| Some(if name == "routing" { routing } else { "127.0.0.1:9".parse().expect("addr") }))
             .expect("upstreams");
-    let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 1000.0, burst: 1000 };
+    let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 1000.0, burst: 1000, ..Default::default() };
     let (gw, _) = hcp_gateway::start(&platform.host, "127.0.0.1:0".parse().expect("addr"), upstreams, &limits)
         .await
         .expect("gateway");

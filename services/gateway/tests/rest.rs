@@ -37,7 +37,7 @@ async fn keys_roles_tenants_and_problems() {
         .execute(&leaked_id, revoke, &context)
         .await
         .expect("revoke");
-    let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 1000.0, burst: 1000 };
+    let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 1000.0, burst: 1000, ..Default::default() };
     // Routing alone behind it: the other services' routes answer 503.
     let upstreams = Upstreams::lazy(|name| {
         Some(if name == "routing" { routing_addr } else { "127.0.0.1:9".parse().expect("addr") })
@@ -214,9 +214,21 @@ async fn a_key_over_its_rate_gets_429_and_others_are_unaffected() {
     let calm = keys::create(&store, Some(TenantId::new("acme").expect("t")), Role::Viewer, "calm", None, &context)
         .await
         .expect("key");
+    let third = keys::create(&store, Some(TenantId::new("acme").expect("t")), Role::Viewer, "third", None, &context)
+        .await
+        .expect("key");
+    let elsewhere = keys::create(&store, Some(TenantId::new("globex").expect("t")), Role::Viewer, "x", None, &context)
+        .await
+        .expect("key");
     // No routing behind it: a request that passes the limit answers 503, one over it 429.
     let channel = Upstreams::lazy(|_| "127.0.0.1:9".parse().ok()).expect("upstreams");
-    let limits = hcp_runtime::config::GatewayConfig { requests_per_second: 0.5, burst: 3 };
+    let limits = hcp_runtime::config::GatewayConfig {
+        requests_per_second: 0.5,
+        burst: 3,
+        tenant_requests_per_second: 0.5,
+        tenant_burst: 5,
+        ..Default::default()
+    };
     let (gw, _) =
         hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), channel, &limits).await.expect("gateway");
     let mut statuses = Vec::new();
@@ -232,6 +244,21 @@ async fn a_key_over_its_rate_gets_429_and_others_are_unaffected() {
     }
     assert_eq!(statuses, [503, 503, 503, 429]);
     assert_eq!(http(gw, "GET", "/v1/workloads", Some(&calm), &[], None).await.0, 503, "another key has its own bucket");
+    // The tenant's five at once are spent (three and two): its third key waits too, another tenant's does not.
+    assert_eq!(http(gw, "GET", "/v1/workloads", Some(&calm), &[], None).await.0, 503);
+    let (status, _, problem) = http(gw, "GET", "/v1/workloads", Some(&third), &[], None).await;
+    assert!(status == 429 && problem["detail"].as_str().is_some_and(|d| d.contains("tenant acme")), "{problem}");
+    assert_eq!(http(gw, "GET", "/v1/workloads", Some(&elsewhere), &[], None).await.0, 503);
+    // A daily quota is apart from the rate: two a day, then 429 until the next UTC day.
+    let daily = hcp_runtime::config::GatewayConfig { daily_requests: 2, ..Default::default() };
+    let none = Upstreams::lazy(|_| "127.0.0.1:9".parse().ok()).expect("upstreams");
+    let (quota, _) = hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), none, &daily).await.expect("gw");
+    for _ in 0..2 {
+        assert_eq!(http(quota, "GET", "/v1/workloads", Some(&elsewhere), &[], None).await.0, 503);
+    }
+    let (status, _, problem, head) = exchange(quota, "GET", "/v1/workloads", Some(&elsewhere), &[], None).await;
+    assert!(status == 429 && problem["detail"].as_str().is_some_and(|d| d.contains("for today")), "{problem}");
+    assert!(head.contains("\r\nretry-after: "), "{head}");
     assert_eq!(http(gw, "GET", "/v1/health", None, &[], None).await.0, 200, "health is open and not limited");
     host.shutdown(std::time::Duration::from_secs(5)).await.expect("shutdown");
 }

@@ -35,7 +35,7 @@ pub use crate::config::schema::{
     StoreConfig, TelemetryConfig, UpConfig,
 };
 pub use crate::config::secret::{REDACTED, Secret};
-pub use crate::config::workloads::{DemandResponseConfig, ExecutionConfig, GatewayConfig, RoutingConfig};
+pub use crate::config::workloads::{DemandResponseConfig, ExecutionConfig, GatewayConfig, JwtConfig, RoutingConfig};
 
 /// Where [`Config::load`] reads its layers from.
 #[derive(Clone, Default)]

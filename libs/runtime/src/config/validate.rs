@@ -104,6 +104,15 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
     check.positive("execution.max_curtailment_seconds", e.max_curtailment_seconds)?;
     check.positive("gateway.requests_per_second", config.gateway.requests_per_second)?;
     check.range("gateway.burst", config.gateway.burst, 1, u32::MAX)?;
+    check.positive("gateway.tenant_requests_per_second", config.gateway.tenant_requests_per_second)?;
+    check.range("gateway.tenant_burst", config.gateway.tenant_burst, 1, u32::MAX)?;
+    check.positive("gateway.request_timeout_seconds", config.gateway.request_timeout_seconds)?;
+    if let Some(jwt) = &config.gateway.jwt {
+        let http = jwt.jwks_url.starts_with("http://") || jwt.jwks_url.starts_with("https://");
+        check.that(http, "gateway.jwt.jwks_url", quoted(&jwt.jwks_url), "must be an http(s):// URL")?;
+        check.that(!jwt.issuer.is_empty(), "gateway.jwt.issuer", "\"\"", "must name the issuer")?;
+        check.positive("gateway.jwt.refresh_seconds", jwt.refresh_seconds)?;
+    }
     for (n, dr) in e.demand_response.iter().enumerate() {
         let key = |k: &str| format!("execution.demand_response[{n}].{k}");
         let known = config.sites.iter().any(|s| s.id == dr.site);

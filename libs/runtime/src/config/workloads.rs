@@ -107,7 +107,8 @@ fn default_comply_seconds() -> f64 {
     180.0
 }
 
-/// `[gateway]`: the public REST API's limits, per API key (GCRA: a steady rate with a burst).
+/// `[gateway]`: the public REST API's limits (GCRA: a steady rate with a burst), per API
+/// key and per tenant, a daily quota per key, and JWT bearer tokens from an issuer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
@@ -115,10 +116,64 @@ pub struct GatewayConfig {
     pub requests_per_second: f64,
     /// Requests a key may make at once before the rate applies; 1 or more. Default 40.
     pub burst: u32,
+    /// Requests per second all of a tenant's keys and tokens may make together; above 0. Default 100.
+    pub tenant_requests_per_second: f64,
+    /// A tenant's burst; 1 or more. Default 200.
+    pub tenant_burst: u32,
+    /// Requests a key may make in a UTC day (0: no quota). Default 100,000.
+    pub daily_requests: u64,
+    /// Seconds a request may take before it is answered 504. Default 30.
+    pub request_timeout_seconds: f64,
+    /// JWT bearer tokens from an OpenID Connect issuer, beside API keys (none: keys only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<JwtConfig>,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
-        GatewayConfig { requests_per_second: 20.0, burst: 40 }
+        GatewayConfig {
+            requests_per_second: 20.0,
+            burst: 40,
+            tenant_requests_per_second: 100.0,
+            tenant_burst: 200,
+            daily_requests: 100_000,
+            request_timeout_seconds: 30.0,
+            jwt: None,
+        }
     }
+}
+
+/// `[gateway.jwt]`: which tokens are taken: signed by a key in the issuer's JWKS (RS256,
+/// ES256 or EdDSA; never `none`), with this issuer, audience and an unexpired `exp`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfig {
+    /// The `iss` a token must carry.
+    pub issuer: String,
+    /// Where the issuer publishes its keys (an OIDC provider's `jwks_uri`), `http(s)://...`.
+    pub jwks_url: String,
+    /// The `aud` a token must carry (none: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The claim naming the tenant a token acts for (absent: a platform token). Default `tenant`.
+    #[serde(default = "default_tenant_claim")]
+    pub tenant_claim: String,
+    /// The claim listing the token's roles (a string or an array). Default `roles`.
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: String,
+    /// Seconds between fetches of the keys (a token signed by an unknown key fetches them at once). Default 300.
+    #[serde(default = "default_jwks_refresh")]
+    pub refresh_seconds: f64,
+}
+
+fn default_tenant_claim() -> String {
+    "tenant".to_owned()
+}
+
+fn default_roles_claim() -> String {
+    "roles".to_owned()
+}
+
+fn default_jwks_refresh() -> f64 {
+    300.0
 }

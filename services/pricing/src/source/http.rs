@@ -1,14 +1,10 @@
-//! Polling a price feed over HTTP: a GET of a configurable URL whose body is the CSV the
+//! Polling a price feed over HTTP(S): a GET of a configurable URL whose body is the CSV the
 //! shipped series uses (`interval_start,<day-ahead>,<real-time>` after a header line);
 //! new intervals are recorded, known ones skipped.
 
 use crate::recorder::{Recorder, SiteMarket};
-use bytes::Bytes;
 use hcp_economics::series::parse_ercot;
 use hcp_eventstore::EventStore;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
 /// Why a poll failed.
@@ -59,27 +55,13 @@ pub struct HttpPoller {
 impl HttpPoller {
     /// One poll: fetch, parse, record what is new; returns how many were new.
     pub async fn poll_once<S: EventStore>(&self, recorder: &Recorder<S>) -> Result<usize, PollError> {
-        let uri: hyper::Uri = self.url.parse().map_err(|e: hyper::http::uri::InvalidUri| PollError::BadUrl {
-            url: self.url.clone(),
-            reason: e.to_string(),
+        let (status, body) = hcp_runtime::fetch::get(&self.url, self.timeout).await.map_err(|e| match e {
+            hcp_runtime::fetch::FetchError::BadUrl { url, reason } => PollError::BadUrl { url, reason },
+            hcp_runtime::fetch::FetchError::Failed { url, reason } => PollError::Fetch { url, reason },
         })?;
-        if uri.scheme_str() != Some("http") {
-            return Err(PollError::BadUrl { url: self.url.clone(), reason: "only http:// is supported".into() });
+        if !(200..300).contains(&status) {
+            return Err(PollError::Status { url: self.url.clone(), status });
         }
-        let fetch = |reason: String| PollError::Fetch { url: self.url.clone(), reason };
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-        let response = tokio::time::timeout(self.timeout, client.get(uri))
-            .await
-            .map_err(|_| fetch(format!("no answer within {:?}", self.timeout)))?
-            .map_err(|e| fetch(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(PollError::Status { url: self.url.clone(), status: response.status().as_u16() });
-        }
-        let body = tokio::time::timeout(self.timeout, response.into_body().collect())
-            .await
-            .map_err(|_| fetch("body not complete in time".into()))?
-            .map_err(|e| fetch(e.to_string()))?
-            .to_bytes();
         let text = String::from_utf8_lossy(&body);
         let intervals = parse_ercot(&self.url, &text)?;
         let mut new = 0;
