@@ -200,6 +200,14 @@ fn example_file_documents_every_key() {
         stale_seconds: 1.0,
         comply_seconds: 1.0,
     });
+    full.gateway.jwt = Some(crate::config::JwtConfig {
+        issuer: "i".to_owned(),
+        jwks_url: "http://x".to_owned(),
+        audience: Some("a".to_owned()),
+        tenant_claim: "t".to_owned(),
+        roles_claim: "r".to_owned(),
+        refresh_seconds: 1.0,
+    });
     full.pricing.prices = Some("p".into());
     full.pricing.btc = Some("b".into());
     full.sites[0].max_wake_kw = Some(1.0);
