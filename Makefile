@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: run test lint unit nats mqtt pyasic bench build fmt clean
+.PHONY: run test lint unit nats mqtt pyasic schemathesis bench build release fmt clean
 
 ## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery,
 ## pricing, optimization). The store is in the data directory (HCP_DATA_DIR, default ~/.local/share/hcp).
@@ -14,7 +14,7 @@ build:
 	$(CARGO) build -p hcp -p hcp-simulator -p hcp-agent
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
-test: nats mqtt pyasic lint unit
+test: nats mqtt pyasic schemathesis lint unit
 
 lint:
 	$(CARGO) fmt --all --check
@@ -36,6 +36,10 @@ mqtt:
 ## pyasic: the pinned pyasic in .venv-pyasic (the test that reads the simulated miners with it).
 pyasic:
 	@scripts/ensure-pyasic.sh
+
+## schemathesis: the pinned schemathesis in .venv-schemathesis (the test that fuzzes the gateway with it).
+schemathesis:
+	@scripts/ensure-schemathesis.sh
 
 ## nats: make sure a JetStream server answers at $(NATS_URL).
 nats:

@@ -67,13 +67,30 @@ pub fn message_to_json(full_name: &str, bytes: &[u8]) -> Result<serde_json::Valu
 
 /// Reads JSON (the proto3 JSON mapping: camelCase or the proto's own field names) into
 /// an encoded message of HCP's (full name, e.g. `hcp.v1.WorkloadSpec`); the error names
-/// the field at fault.
+/// the field at fault. A `null` is refused (the mapping reads it as the default, which
+/// hides a client's mistake): a field left at its default is left out.
 pub fn json_to_message(full_name: &str, json: &serde_json::Value) -> Result<Vec<u8>, String> {
     use prost::Message;
+    if let Some(path) = first_null(json, "") {
+        return Err(format!("{path}: null is not a value (leave the field out for its default)"));
+    }
     let desc = pool().get_message_by_name(full_name).ok_or_else(|| format!("no message {full_name}"))?;
     let options = prost_reflect::DeserializeOptions::new().deny_unknown_fields(true);
     let msg = DynamicMessage::deserialize_with_options(desc, json.clone(), &options).map_err(|e| e.to_string())?;
     Ok(msg.encode_to_vec())
+}
+
+/// The dotted path of the first `null` in `json`'s objects and arrays.
+fn first_null(json: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |k: &str| if at.is_empty() { k.to_owned() } else { format!("{at}.{k}") };
+    match json {
+        serde_json::Value::Null if !at.is_empty() => Some(at.to_owned()),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| first_null(v, &join(k))),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(n, v)| first_null(v, &join(&n.to_string())))
+        }
+        _ => None,
+    }
 }
 
 fn decode_to_json(what: &str, message: &str, bytes: &[u8]) -> Result<serde_json::Value, RenderError> {

@@ -73,10 +73,11 @@ fn request_json(
         }
     }
     if let Some(id) = id.filter(|_| !forward.id_field.is_empty()) {
-        // The path names the object: a body's own id for it is dropped, whatever it said.
-        let json_name = message.get_field_by_name(forward.id_field).map(|f| f.json_name().to_owned());
-        if let Some(json_name) = json_name {
-            fields.remove(&json_name);
+        // The path names the object; the body may not name another.
+        if let Some(field) = message.get_field_by_name(forward.id_field)
+            && (fields.contains_key(field.json_name()) || fields.contains_key(field.name()))
+        {
+            return Err(Problem::new(StatusCode::BAD_REQUEST, format!("{}: given by the path", field.name())));
         }
         fields.insert(forward.id_field.to_owned(), Value::String(id));
     }

@@ -19,8 +19,10 @@ fn short(full: &str) -> &str {
 fn scalar(kind: &Kind) -> Value {
     match kind {
         Kind::Double | Kind::Float => json!({"type": "number"}),
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => json!({"type": "integer", "format": "int32"}),
-        Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "format": "int32", "minimum": 0}),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX})
+        }
+        Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
         Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
             json!({"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"})
         }
@@ -83,17 +85,27 @@ fn query_parameters(r: &Route) -> Vec<Value> {
         && let Some(message) = pool().get_message_by_name(forward.request)
     {
         for f in message.fields().filter(|f| f.name() != forward.id_field) {
-            let schema = match f.kind() {
-                Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
-                Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
-                    json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX})
-                }
-                kind => scalar(&kind),
-            };
+            let schema = scalar(&f.kind());
             out.push(json!({"name": f.name(), "in": "query", "required": false, "schema": schema}));
         }
     }
     out
+}
+
+/// A route's body schema: its message's, less the field its path fills.
+fn body_schema(r: &Route, body: &str, components: &BTreeMap<String, Value>) -> Value {
+    let reference = json!({"$ref": format!("#/components/schemas/{}", short(body))});
+    let Some(forward) = r.forward.as_ref().filter(|f| !f.id_field.is_empty()) else { return reference };
+    let (Some(message), Some(schema)) = (pool().get_message_by_name(body), components.get(short(body))) else {
+        return reference;
+    };
+    let mut schema = schema.clone();
+    if let (Some(field), Some(properties)) =
+        (message.get_field_by_name(forward.id_field), schema["properties"].as_object_mut())
+    {
+        properties.remove(field.json_name());
+    }
+    schema
 }
 
 /// The document.
@@ -142,8 +154,10 @@ pub fn document() -> Value {
                 (401, "No working API key"),
                 (403, "The key's role may not"),
                 (404, "Not found (or another tenant's)"),
+                (409, "In conflict with what is recorded (it exists already)"),
                 (413, "Body too large"),
                 (415, "Body not JSON"),
+                (422, "Not possible in its present state"),
                 (426, "A WebSocket handshake is required"),
                 (429, "Over the key's rate"),
                 (503, "A service is unavailable"),
@@ -157,7 +171,7 @@ pub fn document() -> Value {
         }
         let mut op = json!({"summary": r.summary, "parameters": parameters, "responses": responses});
         if let Some(body) = r.body {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", short(body))}}}});
+            op["requestBody"] = json!({"required": !r.body_optional, "content": {"application/json": {"schema": body_schema(r, body, &components)}}});
         }
         if r.keyed() {
             let roles: Vec<&str> = r.roles.iter().map(|r| r.as_str()).collect();

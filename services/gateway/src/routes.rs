@@ -27,8 +27,11 @@ pub struct Route {
     pub path: &'static str,
     /// What it does.
     pub summary: &'static str,
-    /// The request body's message (for a forwarded POST: its request).
+    /// The request body's message (for a forwarded POST: its request, less the field its
+    /// path fills).
     pub body: Option<&'static str>,
+    /// Whether the body may be left out (its fields are all optional).
+    pub body_optional: bool,
     /// The success status and its message ("" for a plain object).
     pub ok: (u16, &'static str),
     /// Query parameters beyond a forwarded request's fields: (name, type, description).
@@ -65,7 +68,18 @@ pub const PLATFORM: &[Role] = &[Role::Operator, Role::Admin];
 pub const ADMIN: &[Role] = &[Role::Admin];
 
 const fn open(method: &'static str, path: &'static str, summary: &'static str) -> Route {
-    Route { method, path, summary, body: None, ok: (200, ""), query: &[], roles: &[], id: "", forward: None }
+    Route {
+        method,
+        path,
+        summary,
+        body: None,
+        body_optional: false,
+        ok: (200, ""),
+        query: &[],
+        roles: &[],
+        id: "",
+        forward: None,
+    }
 }
 
 /// A route that is `rpc` on `upstream`, for `roles`.
@@ -87,6 +101,7 @@ const fn grpc(
         path,
         summary,
         body,
+        body_optional: true,
         ok: (200, reply),
         query: &[],
         roles,
@@ -105,7 +120,7 @@ const fn own(
     ok: (u16, &'static str),
     id: &'static str,
 ) -> Route {
-    Route { method, path, summary, body, ok, query: &[], roles, id, forward: None }
+    Route { method, path, summary, body, body_optional: false, ok, query: &[], roles, id, forward: None }
 }
 
 const WORKLOAD: &str = "The workload's id";
@@ -185,6 +200,38 @@ pub const ROUTES: &[Route] = &[
             None,
             (200, "hcp.v1.LogsResponse"),
             WORKLOAD,
+        )
+    },
+    Route {
+        query: &[
+            ("after", "string", "Resume after this log position (the last message's `position`)"),
+            ("kinds", "string", "workload, resource (platform keys), or both, comma-separated"),
+            ("workload", "string", "Only this workload's events"),
+        ],
+        ..own(
+            "get",
+            "/v1/stream",
+            "A WebSocket of the events the caller may see, live, in log order",
+            READERS,
+            None,
+            (101, ""),
+            "",
+        )
+    },
+    Route {
+        query: &[
+            ("after", "string", "Resume after this log position (or the Last-Event-ID header)"),
+            ("kinds", "string", "workload, resource (platform keys), or both, comma-separated"),
+            ("workload", "string", "Only this workload's events"),
+        ],
+        ..own(
+            "get",
+            "/v1/events",
+            "The same events as Server-Sent Events (id: the log position)",
+            READERS,
+            None,
+            (200, ""),
+            "",
         )
     },
     grpc(
