@@ -3,18 +3,24 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: run test lint unit nats mqtt pyasic schemathesis bench build release fmt clean
+.PHONY: run test lint unit nats mqtt pyasic pytools bench build release fmt clean
 
 ## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery,
-## pricing, optimization). The store is in the data directory (HCP_DATA_DIR, default ~/.local/share/hcp).
-run: build
-	./target/debug/hcp up
+## pricing, optimization, routing, execution, the gateway), built in release. The store is in the data
+## directory (HCP_DATA_DIR, default ~/.local/share/hcp).
+run: release
+	./target/release/hcp up
 
+## release: the binaries, optimized (what `make run` starts).
+release:
+	$(CARGO) build --release -p hcp -p hcp-simulator -p hcp-agent
+
+## build: the binaries, for the tests.
 build:
 	$(CARGO) build -p hcp -p hcp-simulator -p hcp-agent
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
-test: nats mqtt pyasic schemathesis lint unit
+test: nats mqtt pyasic pytools lint unit
 
 lint:
 	$(CARGO) fmt --all --check
@@ -37,9 +43,11 @@ mqtt:
 pyasic:
 	@scripts/ensure-pyasic.sh
 
-## schemathesis: the pinned schemathesis in .venv-schemathesis (the test that fuzzes the gateway with it).
-schemathesis:
+## pytools: the pinned schemathesis and mypy, each in its own venv (the test that fuzzes the gateway,
+## and type-checks and runs the Python SDK against it).
+pytools:
 	@scripts/ensure-schemathesis.sh
+	@scripts/ensure-mypy.sh
 
 ## nats: make sure a JetStream server answers at $(NATS_URL).
 nats:

@@ -317,6 +317,8 @@ pub enum ResourcesCommand {
     Get(GetArgs),
     /// A device's raw readings (the last 24 hours are kept), oldest first.
     Samples(SamplesArgs),
+    /// A resource as it stood at a past instant (`--at`), folded from its events.
+    State(crate::commands::state::StateArgs),
 }
 
 /// `hcp resources samples`

@@ -2,7 +2,7 @@
 
 use crate::board::Cordon;
 use crate::routing::{Routing, RoutingError};
-use hcp_domain::codec::{kind_from_pb, kind_to_pb, workload_spec_to_pb};
+use hcp_domain::codec::{kind_from_pb, kind_to_pb};
 use hcp_domain::tenant::{Quota, Tenant, TenantCommand};
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{Workload, WorkloadCommand, WorkloadStatus};
@@ -33,20 +33,7 @@ fn reason_or(reason: String, default: &str) -> String {
 /// A workload's view, with its pending reason when it waits.
 pub fn view<S>(routing: &Routing<S>, w: &Workload) -> pb::WorkloadView {
     let id = w.id.map(|i| i.to_string()).unwrap_or_default();
-    pb::WorkloadView {
-        pending: Some(pending(routing, &id, w)),
-        workload_id: id,
-        spec: w.spec.as_ref().map(workload_spec_to_pb),
-        status: w.status.to_string(),
-        resources: w.resources.iter().map(|r| r.as_str().to_owned()).collect(),
-        version: w.version,
-        attempts: w.attempts,
-        reason: w.reason.clone().unwrap_or_default(),
-        endpoint: w.endpoint.clone().unwrap_or_default(),
-        progress_ms: u64::try_from(w.progress.as_millis()).unwrap_or(u64::MAX),
-        submitted_unix_micros: w.submitted_at.unix_micros(),
-        updated_unix_micros: w.updated_at.unix_micros(),
-    }
+    pb::WorkloadView { pending: Some(pending(routing, &id, w)), ..hcp_domain::codec::workload_to_pb(w) }
 }
 
 fn pending<S>(routing: &Routing<S>, id: &str, w: &Workload) -> pb::PendingInfo {

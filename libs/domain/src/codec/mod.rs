@@ -12,13 +12,14 @@ mod workload;
 
 pub use apikey::{decode_api_key_event, encode_api_key_event};
 pub use resource::{
-    decode_resource_event, encode_resource_event, health_from_pb, health_to_pb, mode_from_pb, mode_to_pb, spec_to_pb,
+    decode_resource_event, encode_resource_event, health_from_pb, health_to_pb, mode_from_pb, mode_to_pb,
+    resource_to_pb, spec_to_pb,
 };
 pub use site::{decode_site_event, encode_site_event, site_policy_to_pb, site_to_pb};
 pub use tenant::{decode_tenant_event, encode_tenant_event};
 pub use workload::{
     decode_workload_event, encode_workload_event, kind_from_pb, kind_to_pb, spec_from_pb,
-    spec_to_pb as workload_spec_to_pb,
+    spec_to_pb as workload_spec_to_pb, workload_to_pb,
 };
 
 /// The schema version every event type is written at today.

@@ -66,6 +66,20 @@ pub fn decode_resource_event(event_type: &str, payload: &[u8], at: Timestamp) ->
     })
 }
 
+/// A resource's recorded state as its message (no telemetry or address: those are
+/// discovery's observations, not events).
+pub fn resource_to_pb(r: &crate::resource::Resource) -> pb::Resource {
+    pb::Resource {
+        id: r.id.as_ref().map(|i| i.as_str().to_owned()).unwrap_or_default(),
+        spec: r.spec.as_ref().map(spec_to_pb),
+        mode: mode_to_pb(r.mode) as i32,
+        health: health_to_pb(r.health) as i32,
+        assigned_workload: r.assignment.map(|w| w.to_string()).unwrap_or_default(),
+        version: r.version,
+        ..Default::default()
+    }
+}
+
 /// A resource spec as its protobuf message.
 pub fn spec_to_pb(s: &ResourceSpec) -> pb::ResourceSpec {
     let kind = match &s.kind {

@@ -134,6 +134,24 @@ pub fn spec_to_pb(s: &WorkloadSpec) -> pb::WorkloadSpec {
     }
 }
 
+/// A workload's state as its view (no pending reason: that is routing's queue's to give).
+pub fn workload_to_pb(w: &crate::workload::Workload) -> pb::WorkloadView {
+    pb::WorkloadView {
+        workload_id: w.id.map(|i| i.to_string()).unwrap_or_default(),
+        spec: w.spec.as_ref().map(spec_to_pb),
+        status: w.status.to_string(),
+        resources: w.resources.iter().map(|r| r.as_str().to_owned()).collect(),
+        version: w.version,
+        attempts: w.attempts,
+        reason: w.reason.clone().unwrap_or_default(),
+        endpoint: w.endpoint.clone().unwrap_or_default(),
+        progress_ms: millis(w.progress),
+        submitted_unix_micros: w.submitted_at.unix_micros(),
+        updated_unix_micros: w.updated_at.unix_micros(),
+        pending: None,
+    }
+}
+
 /// Converts and validates a proto spec (also used for requests: errors name the field).
 /// An unset `preemptible` takes the class's default: realtime inference is not
 /// preemptible, the others are.

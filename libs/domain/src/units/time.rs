@@ -38,6 +38,45 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Reads RFC 3339 (`2026-11-28T01:30:00Z`, fractions of a second and `+02:00`
+    /// offsets too), the form this type displays in.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let text = text.trim();
+        let (date, rest) = text.split_once(['T', 't', ' '])?;
+        let mut ymd = date.splitn(3, '-').map(str::parse::<i64>);
+        let (y, m, d) = (ymd.next()?.ok()?, ymd.next()?.ok()?, ymd.next()?.ok()?);
+        let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
+            (c, 0)
+        } else {
+            let at = rest.rfind(['+', '-'])?;
+            let (h, mm) = rest[at + 1..].split_once(':')?;
+            let minutes = h.parse::<i64>().ok()? * 60 + mm.parse::<i64>().ok()?;
+            (&rest[..at], if rest.as_bytes()[at] == b'-' { -minutes } else { minutes })
+        };
+        let (whole, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+        let mut hms = whole.splitn(3, ':').map(str::parse::<i64>);
+        let (hh, mi, ss) = (hms.next()?.ok()?, hms.next()?.ok()?, hms.next()?.ok()?);
+        let valid = (1..=12).contains(&m) && (1..=31).contains(&d) && hh < 24 && mi < 60 && ss < 61;
+        if !valid || fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let micros = format!("{fraction:0<6}")[..6].parse::<i64>().ok()?;
+        let seconds = days_from_civil(y, m, d) * 86_400 + hh * 3600 + mi * 60 + ss - offset * 60;
+        Some(Timestamp(seconds * 1_000_000 + micros))
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = y - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // RFC 3339 in UTC, computed without a calendar dependency (civil-from-days).
@@ -67,6 +106,20 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_what_it_displays_and_rfc3339_offsets() {
+        for t in [0, 1_795_826_868_649_845, -86_400_000_001, 951_782_400_000_000] {
+            let t = Timestamp(t);
+            assert_eq!(Timestamp::parse_rfc3339(&t.to_string()), Some(t), "{t}");
+        }
+        let utc = Timestamp::parse_rfc3339("2026-11-28T01:30:00Z");
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-28T03:30:00+02:00"), utc);
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-27T20:30:00.0-05:00"), utc);
+        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-28T25:00:00Z", "2026-11-28T01:30:00"] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn displays_rfc3339() {

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod resources;
 pub mod serve;
 pub mod sites;
+pub mod state;
 pub mod status;
 pub mod tenants;
 pub mod up;

@@ -20,6 +20,7 @@ pub async fn run(command: ResourcesCommand, config: &Config) -> anyhow::Result<(
         ResourcesCommand::List(args) => list(args, config).await,
         ResourcesCommand::Get(args) => get(args, config).await,
         ResourcesCommand::Samples(args) => samples(args, config).await,
+        ResourcesCommand::State(args) => crate::commands::state::resource(args, config).await,
     }
 }
 

@@ -12,8 +12,10 @@ pub enum WorkloadsCommand {
     List(ListArgs),
     /// Show one workload.
     Get(IdArgs),
-    /// Every event of a workload.
+    /// Every event of a workload: a timeline, with the time between steps.
     History(IdArgs),
+    /// A workload as it stood at a past instant (`--at`), folded from its events.
+    State(crate::commands::state::StateArgs),
     /// Why a queued workload waits, and its place in the queue.
     Why(IdArgs),
     /// The output of a workload's process, from the agent that ran it.

@@ -23,6 +23,7 @@ pub async fn run(command: WorkloadsCommand, config: &Config) -> anyhow::Result<(
         W::Get(args) => get(args, config).await,
         W::History(args) => history(args, config).await,
         W::Why(args) => why(args, config).await,
+        W::State(args) => crate::commands::state::workload(args, config).await,
         W::Logs(args) => logs(args, config).await,
         W::Pause(args) => act("pause", args, config).await,
         W::Resume(args) => act("resume", args, config).await,
@@ -186,18 +187,35 @@ async fn history(args: IdArgs, config: &Config) -> anyhow::Result<()> {
         .map_err(|s| refused("history", s))?
         .into_inner();
     let mut out = std::io::stdout().lock();
+    let mut previous = None;
     for e in &h.events {
         let text = if args.output.json {
             json("hcp.v1.WorkloadHistoryEntry", e)
         } else {
             let time = hcp_domain::units::Timestamp::from_unix_micros(e.time_unix_micros);
-            format!("{:>3} {time} {:<28} {:<22} {}", e.version, e.event_type, e.actor, e.detail)
+            // How long after the step before: a readable timeline.
+            let after = previous.map_or_else(String::new, |p: i64| format!("+{}", since(e.time_unix_micros - p)));
+            format!("{:>3} {time} {after:>9} {:<28} {:<22} {}", e.version, e.event_type, e.actor, e.detail)
         };
+        previous = Some(e.time_unix_micros);
         if !emit(&mut out, &text)? {
             break;
         }
     }
     Ok(())
+}
+
+/// A span of microseconds as people read it: `850ms`, `12.4s`, `3m05s`, `2h10m`, `3d4h`.
+fn since(micros: i64) -> String {
+    let micros = micros.max(0);
+    let seconds = micros / 1_000_000;
+    match seconds {
+        0 => format!("{}ms", micros / 1000),
+        1..=59 => format!("{:.1}s", micros as f64 / 1e6),
+        60..=3599 => format!("{}m{:02}s", seconds / 60, seconds % 60),
+        3600..=86_399 => format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60),
+        _ => format!("{}d{}h", seconds / 86_400, seconds % 86_400 / 3600),
+    }
 }
 
 async fn why(args: IdArgs, config: &Config) -> anyhow::Result<()> {

@@ -1,0 +1,185 @@
+//! The public gateway of one real `hcp up`, as outside clients use it:
+//! - schemathesis (the public OpenAPI fuzzer, pinned by `scripts/ensure-schemathesis.sh`)
+//!   with the admin's key and with a tenant's: no 5xx, every response (status, headers,
+//!   content type, body) as the document says, and every request the document rules out
+//!   refused with a 4xx. Its "schema-valid data accepted" check is left out: the document
+//!   gives each field's type and bounds, but what a field may hold is the domain's to say
+//!   (an unknown GPU model, a site not configured), and those get a 400 naming the field;
+//! - the Python SDK (`sdk/python`): its own tests against this `hcp up`, and `mypy --strict`;
+//! - a workload's history over REST is the CLI's.
+
+use hcp_e2e::{Proc, hcp_bin};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs `scripts/<script>` (installs a pinned tool, once) and answers its venv.
+fn tool(script: &str, var: &str, venv: &str) -> PathBuf {
+    let status = Command::new(root().join("scripts").join(script)).status().expect("run the install script");
+    assert!(status.success(), "scripts/{script} failed ({status}): the tool is required");
+    std::env::var_os(var).map_or_else(|| root().join(venv), PathBuf::from)
+}
+
+fn run(what: &str, command: &mut Command, up: &Proc) -> String {
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{what}:\n{text}\nhcp up:\n{}", up.output());
+    text
+}
+
+/// A command that must fail: its stderr.
+fn run_failing(command: &mut Command) -> String {
+    let out = command.output().expect("run");
+    assert!(!out.status.success(), "it should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn rest(gateway: &str, path: &str, key: &str) -> Value {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(gateway).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a response");
+    assert!(head.starts_with("HTTP/1.1 200"), "{answer}");
+    serde_json::from_str(body).expect("json")
+}
+
+fn key(dir: &Path, var: &str) -> String {
+    let credentials = std::fs::read_to_string(dir.join("credentials")).expect("credentials");
+    credentials.lines().find_map(|l| l.strip_prefix(var).and_then(|r| r.strip_prefix('='))).expect("a key").to_owned()
+}
+
+#[test]
+fn outside_clients_find_the_gateway_as_documented() {
+    let schemathesis = tool("ensure-schemathesis.sh", "SCHEMATHESIS_VENV", ".venv-schemathesis");
+    let mypy = tool("ensure-mypy.sh", "MYPY_VENV", ".venv-mypy");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gateway = "127.0.0.1:21851";
+    let routing = "127.0.0.1:21852";
+    let store = format!("sqlite:{}", dir.path().join("events.db").display());
+    let mut up = Command::new(hcp_bin());
+    up.env("HCP_STORE", &store)
+        .env("HCP_DATA_DIR", dir.path())
+        .env("HCP_SERVICES__GATEWAY__HTTP", gateway)
+        .env("HCP_SERVICES__ROUTING__GRPC", routing)
+        .env("HCP_UP__METRICS", "127.0.0.1:0")
+        // A fuzzer sends thousands of requests: no rate or quota in its way.
+        .env("HCP_GATEWAY__REQUESTS_PER_SECOND", "100000")
+        .env("HCP_GATEWAY__BURST", "100000")
+        .env("HCP_GATEWAY__TENANT_REQUESTS_PER_SECOND", "100000")
+        .env("HCP_GATEWAY__TENANT_BURST", "100000")
+        .env("HCP_GATEWAY__DAILY_REQUESTS", "0");
+    for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "EXECUTION"] {
+        up.env(format!("HCP_SERVICES__{service}__GRPC"), "127.0.0.1:0");
+    }
+    up.args(["up", "--sites", "1", "--miners-per-site", "10", "--first-octet", "236", "--gpu-hosts", "2"]);
+    let mut up = Proc::spawn("hcp up", up);
+    up.wait_for_line("ready:");
+    let (admin, tenant) = (key(dir.path(), "HCP_ADMIN_KEY"), key(dir.path(), "HCP_API_KEY"));
+
+    // The SDK first, on a quiet platform: its workloads start at once.
+    let sdk = root().join("sdk/python");
+    run(
+        "mypy --strict on the SDK",
+        Command::new(mypy.join("bin/mypy")).current_dir(&sdk).args(["--strict", "hcp", "tests"]),
+        &up,
+    );
+    let tests = run(
+        "the SDK's tests",
+        Command::new("python3")
+            .current_dir(&sdk)
+            .env("HCP_URL", format!("http://{gateway}"))
+            .env("HCP_API_KEY", &tenant)
+            .args(["-m", "unittest", "discover", "-s", "tests", "-v"]),
+        &up,
+    );
+    assert!(tests.contains("OK") && !tests.contains("skipped"), "{tests}");
+
+    // A workload's history over REST is the CLI's, entry for entry.
+    let listed = rest(gateway, "/v1/workloads?page_size=1", &tenant);
+    let id = listed["workloads"][0]["workloadId"].as_str().expect("a workload").to_owned();
+    let over_rest = rest(gateway, &format!("/v1/workloads/{id}/history"), &tenant)["events"].clone();
+    let cli = run(
+        "hcp workloads history",
+        Command::new(hcp_bin()).env("HCP_STORE", &store).args([
+            "workloads",
+            "history",
+            &id,
+            "--json",
+            "--api",
+            &format!("http://{routing}"),
+        ]),
+        &up,
+    );
+    let from_cli: Vec<Value> = cli.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(over_rest.as_array().expect("events"), &from_cli, "REST and CLI tell the same history");
+    assert!(from_cli.len() >= 4, "{cli}");
+    let timeline = run(
+        "hcp workloads history (text)",
+        Command::new(hcp_bin()).env("HCP_STORE", &store).args([
+            "workloads",
+            "history",
+            &id,
+            "--api",
+            &format!("http://{routing}"),
+        ]),
+        &up,
+    );
+    assert!(timeline.lines().nth(1).is_some_and(|l| l.contains(" +")), "the time between steps: {timeline}");
+
+    // Time travel: the workload as it stood when it was queued, and as it stands now.
+    let queued_at = from_cli[1]["timeUnixMicros"].as_str().expect("time").parse::<i64>().expect("micros");
+    let at = hcp_domain::units::Timestamp::from_unix_micros(queued_at).to_string();
+    let state = |at: &str| -> Value {
+        let out = run(
+            "hcp workloads state",
+            Command::new(hcp_bin()).env("HCP_STORE", &store).args(["workloads", "state", &id, "--at", at, "--json"]),
+            &up,
+        );
+        serde_json::from_str(out.trim()).expect("json")
+    };
+    assert_eq!(state(&at)["status"], "queued", "as it stood at {at}");
+    let now = rest(gateway, &format!("/v1/workloads/{id}"), &tenant);
+    assert_eq!(state("now")["status"], now["status"], "as it stands");
+    let before = run_failing(Command::new(hcp_bin()).env("HCP_STORE", &store).args([
+        "workloads",
+        "state",
+        &id,
+        "--at",
+        "2020-01-01T00:00:00Z",
+    ]));
+    assert!(before.contains("did not exist yet"), "{before}");
+    let resource = now["resources"][0].as_str().map(ToOwned::to_owned);
+    if let Some(resource) = resource {
+        let out = run(
+            "hcp resources state",
+            Command::new(hcp_bin()).env("HCP_STORE", &store).args(["resources", "state", &resource, "--json"]),
+            &up,
+        );
+        let r: Value = serde_json::from_str(out.trim()).expect("json");
+        assert_eq!(r["id"], resource.as_str(), "{r}");
+    }
+
+    for (who, key) in [("admin", &admin), ("tenant", &tenant)] {
+        let text = run(
+            &format!("schemathesis with the {who} key"),
+            Command::new(schemathesis.join("bin/st"))
+                .current_dir(dir.path())
+                .args(["run", &format!("http://{gateway}/v1/openapi.json"), "--url", &format!("http://{gateway}")])
+                .args(["-H", &format!("Authorization: Bearer {key}")])
+                .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
+                // The live routes never end: a fuzzer would wait on them for ever.
+                .args(["--exclude-path-regex", "^/v1/(stream|events)$"])
+                .args(["--max-examples", "10", "--workers", "1", "--seed", "1", "--no-color"]),
+            &up,
+        );
+        assert!(text.contains("passed"), "{who}: {text}");
+    }
+}
