@@ -134,8 +134,10 @@ fn outside_clients_find_the_gateway_as_documented() {
     );
     assert!(timeline.lines().nth(1).is_some_and(|l| l.contains(" +")), "the time between steps: {timeline}");
 
-    // Time travel: the workload as it stood when it was queued, and as it stands now.
-    let queued_at = from_cli[1]["timeUnixMicros"].as_str().expect("time").parse::<i64>().expect("micros");
+    // Time travel: the workload as it stood when it was queued (with every event of that
+    // instant, and none after), and as it stands now.
+    let micros = |e: &Value| e["timeUnixMicros"].as_str().and_then(|t| t.parse::<i64>().ok()).expect("time");
+    let queued_at = micros(&from_cli[1]);
     let at = hcp_domain::units::Timestamp::from_unix_micros(queued_at).to_string();
     let state = |at: &str| -> Value {
         let out = run(
@@ -145,7 +147,10 @@ fn outside_clients_find_the_gateway_as_documented() {
         );
         serde_json::from_str(out.trim()).expect("json")
     };
-    assert_eq!(state(&at)["status"], "queued", "as it stood at {at}");
+    let then = state(&at);
+    let folded = from_cli.iter().filter(|e| micros(e) <= queued_at).count();
+    assert_eq!(then["version"], folded.to_string(), "the events up to {at}: {then}");
+    assert!(["queued", "scheduled"].contains(&then["status"].as_str().unwrap_or_default()), "{then}");
     let now = rest(gateway, &format!("/v1/workloads/{id}"), &tenant);
     assert_eq!(state("now")["status"], now["status"], "as it stands");
     let before = run_failing(Command::new(hcp_bin()).env("HCP_STORE", &store).args([
@@ -166,6 +171,16 @@ fn outside_clients_find_the_gateway_as_documented() {
         let r: Value = serde_json::from_str(out.trim()).expect("json");
         assert_eq!(r["id"], resource.as_str(), "{r}");
     }
+
+    // The projections of the running services, and one folded again from the whole log.
+    let hcp_cli =
+        |args: &[&str]| run(&format!("hcp {args:?}"), Command::new(hcp_bin()).env("HCP_STORE", &store).args(args), &up);
+    let listed = hcp_cli(&["projections", "list"]);
+    assert!(listed.contains("routing-view") && listed.contains("discovery-inventory"), "{listed}");
+    let rebuilt: Value =
+        serde_json::from_str(hcp_cli(&["projections", "rebuild", "all", "--json"]).trim()).expect("json");
+    assert!(rebuilt["events"].as_u64().is_some_and(|n| n > 100) && rebuilt["undecodable"] == 0, "{rebuilt}");
+    assert!(rebuilt["workloads"].as_object().is_some_and(|w| !w.is_empty()), "{rebuilt}");
 
     for (who, key) in [("admin", &admin), ("tenant", &tenant)] {
         let text = run(

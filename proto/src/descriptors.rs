@@ -65,6 +65,24 @@ pub fn message_to_json(full_name: &str, bytes: &[u8]) -> Result<serde_json::Valu
     decode_to_json(full_name, full_name, bytes)
 }
 
+/// Renders an encoded message of HCP's straight to JSON text (no intermediate tree: what
+/// an API answers with, where the allocations of a `Value` would be most of the work).
+pub fn message_to_json_bytes(full_name: &str, bytes: &[u8]) -> Result<Vec<u8>, RenderError> {
+    let desc = pool()
+        .get_message_by_name(full_name)
+        .ok_or_else(|| RenderError::UnknownType(full_name.to_owned(), full_name.to_owned()))?;
+    let msg = DynamicMessage::decode(desc, bytes).map_err(|source| RenderError::Decode {
+        event_type: full_name.to_owned(),
+        message: full_name.to_owned(),
+        source,
+    })?;
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    let mut serializer = serde_json::Serializer::new(&mut out);
+    // Writing to a Vec cannot fail, and every message serializes.
+    let _ = msg.serialize_with_options(&mut serializer, &prost_reflect::SerializeOptions::new());
+    Ok(out)
+}
+
 /// Reads JSON (the proto3 JSON mapping: camelCase or the proto's own field names) into
 /// an encoded message of HCP's (full name, e.g. `hcp.v1.WorkloadSpec`); the error names
 /// the field at fault. A `null` is refused (the mapping reads it as the default, which

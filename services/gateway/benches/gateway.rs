@@ -141,9 +141,11 @@ async fn setup() -> (Platform, SocketAddr, SocketAddr, String, String) {
             async move {
                 let list = pb::ListWorkloadsRequest { tenant: "acme".into(), page_size: 50, ..Default::default() };
                 let page = client.list(list).await.expect("list").into_inner();
-                let json =
-                    hcp_proto::descriptors::message_to_json("hcp.v1.ListWorkloadsResponse", &page.encode_to_vec());
-                axum::Json(json.expect("json"))
+                let body = hcp_proto::descriptors::message_to_json_bytes(
+                    "hcp.v1.ListWorkloadsResponse",
+                    &page.encode_to_vec(),
+                );
+                ([(axum::http::header::CONTENT_TYPE, "application/json")], body.expect("json"))
             }
         }),
     );

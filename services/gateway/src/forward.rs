@@ -19,8 +19,11 @@ use std::collections::HashMap;
 
 /// A message of HCP's (encoded, named by `full_name`) as a JSON response.
 pub fn json_bytes(status: StatusCode, full_name: &str, encoded: &[u8]) -> Response {
-    match hcp_proto::descriptors::message_to_json(full_name, encoded) {
-        Ok(v) => (status, Json(v)).into_response(),
+    match hcp_proto::descriptors::message_to_json_bytes(full_name, encoded) {
+        Ok(body) => {
+            let json = [(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"))];
+            (status, json, body).into_response()
+        }
         Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }

@@ -36,6 +36,9 @@ pub enum Command {
     /// List and show the resources discovery has found.
     #[command(subcommand)]
     Resources(ResourcesCommand),
+    /// The services' projections: list them, or fold one again from the whole log.
+    #[command(subcommand)]
+    Projections(crate::commands::projections::ProjectionsCommand),
     /// Run strategies over historical prices and compare their margins.
     Backtest(BacktestArgs),
     /// Plan a site's coming interval now (recorded as an event), with the reasons.

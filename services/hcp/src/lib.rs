@@ -35,6 +35,7 @@ async fn command(cli: cli::Cli, config: &hcp_runtime::config::Config) -> anyhow:
         Command::Events(events) => commands::events::run(&settings::open_existing(&config).await?, events).await,
         Command::Up(_) => commands::up::run(&config).await,
         Command::Resources(resources) => commands::resources::run(resources, &config).await,
+        Command::Projections(projections) => commands::projections::run(projections, &config).await,
         Command::Backtest(args) => commands::backtest::run(args),
         Command::Plan(args) => commands::plan::plan(args, &config).await,
         Command::Explain(args) => commands::plan::explain(args, &config).await,

@@ -6,6 +6,7 @@ pub mod events;
 pub mod fleet;
 pub mod hosts;
 pub mod plan;
+pub mod projections;
 pub mod resources;
 pub mod serve;
 pub mod sites;

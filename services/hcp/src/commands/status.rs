@@ -17,25 +17,26 @@ use tonic_health::pb::health_client::HealthClient;
 
 /// One service as `hcp status` sees it.
 #[derive(Debug, serde::Serialize)]
-struct Row {
-    service: String,
-    state: String,
+pub(crate) struct Row {
+    pub service: String,
+    pub state: String,
     mode: String,
     grpc: String,
     http: String,
     pid: u32,
     version: String,
-    consumers: Vec<Consumer>,
+    pub consumers: Vec<Consumer>,
 }
 
+/// A service's projection or durable consumer.
 #[derive(Debug, serde::Serialize)]
-struct Consumer {
-    name: String,
+pub(crate) struct Consumer {
+    pub name: String,
     /// `checkpointed` (durable) or `in-memory` (rebuilt at each start).
-    kind: &'static str,
+    pub kind: &'static str,
     /// The durable checkpoint, or the in-memory position the service reports.
-    position: Option<u64>,
-    lag: Option<u64>,
+    pub position: Option<u64>,
+    pub lag: Option<u64>,
 }
 
 /// Prints the deployment's status.
@@ -79,7 +80,8 @@ pub async fn run(config: &Config, args: StatusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn service(store: &AnyStore, name: &str, head: u64) -> anyhow::Result<Option<Row>> {
+/// The service `name` as its announcements, health and consumers show it (none if it never announced itself).
+pub(crate) async fn service(store: &AnyStore, name: &str, head: u64) -> anyhow::Result<Option<Row>> {
     let Some(last) = store.read_stream(&service_stream(name), u64::MAX, Direction::Backwards, 1).await?.pop() else {
         return Ok(None);
     };

@@ -1,5 +1,6 @@
 //! `hcp events`: read, tail and replay the event log on either backend.
 
+pub(crate) mod fold;
 mod read;
 mod replay;
 mod tail;
