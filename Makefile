@@ -57,6 +57,7 @@ nats:
 # The store bench runs last: right after it, the fleet bench's list latency was 2-3x its
 # figure alone (likely nats-server still deleting the store bench's large streams).
 bench: nats
+	@scripts/ensure-wrk.sh
 	$(CARGO) bench -p hcp-optimizer --bench economics
 	$(CARGO) bench -p hcp-placement --bench placement
 	$(CARGO) bench -p hcp-discovery --bench fleet
@@ -64,6 +65,8 @@ bench: nats
 	$(CARGO) bench -p hcp --bench workloads
 	$(CARGO) bench -p hcp-e2e --bench dispatch
 	$(CARGO) bench -p hcp-e2e --bench miners
+	$(CARGO) bench -p hcp-gateway --bench gateway
+	$(CARGO) bench -p hcp-e2e --bench up
 	$(CARGO) bench -p hcp --bench store
 
 fmt:
