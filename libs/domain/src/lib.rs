@@ -24,6 +24,7 @@ pub mod resource;
 pub mod site;
 pub mod tenant;
 pub mod units;
+pub mod user;
 pub mod workload;
 
 pub use aggregate::Aggregate;

@@ -3,13 +3,15 @@
 use crate::repository::EventSourced;
 use hcp_domain::apikey::{ApiKey, ApiKeyEvent};
 use hcp_domain::codec::{
-    decode_api_key_event, decode_resource_event, decode_site_event, decode_tenant_event, decode_workload_event,
-    encode_api_key_event, encode_resource_event, encode_site_event, encode_tenant_event, encode_workload_event,
+    decode_api_key_event, decode_resource_event, decode_site_event, decode_tenant_event, decode_user_event,
+    decode_workload_event, encode_api_key_event, encode_resource_event, encode_site_event, encode_tenant_event,
+    encode_user_event, encode_workload_event,
 };
 use hcp_domain::resource::{Resource, ResourceEvent};
 use hcp_domain::site::{Site, SiteEvent};
 use hcp_domain::tenant::{Tenant, TenantEvent};
 use hcp_domain::units::Timestamp;
+use hcp_domain::user::{User, UserEvent};
 use hcp_domain::workload::{Workload, WorkloadEvent};
 use hcp_eventstore::RecordedEvent;
 
@@ -41,3 +43,4 @@ event_sourced!(Site, SiteEvent, "site-", encode_site_event, decode_site_event);
 event_sourced!(Tenant, TenantEvent, "tenant-", encode_tenant_event, decode_tenant_event);
 event_sourced!(ApiKey, ApiKeyEvent, "apikey-", encode_api_key_event, decode_api_key_event);
 event_sourced!(Workload, WorkloadEvent, "workload-", encode_workload_event, decode_workload_event);
+event_sourced!(User, UserEvent, "user-", encode_user_event, decode_user_event);

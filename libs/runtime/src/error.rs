@@ -197,6 +197,12 @@ impl HasErrorCode for hcp_domain::apikey::ApiKeyError {
     }
 }
 
+impl HasErrorCode for hcp_domain::user::UserError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidArgument
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

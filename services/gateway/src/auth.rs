@@ -83,10 +83,13 @@ pub async fn authenticate(
     let presented = presented.trim();
     let principal = match &g.issuer {
         Some(issuer) if !presented.starts_with("hcp_") && Issuer::looks_like_token(presented) => {
-            issuer.verify(presented).await.map_err(|e| match e {
+            let principal = issuer.verify(presented).await.map_err(|e| match e {
                 TokenError::Unavailable(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
                 _ => Problem::unauthenticated(e.to_string()),
-            })?
+            })?;
+            let subject = principal.id.strip_prefix("user:").unwrap_or_default();
+            crate::users::seen(&g, issuer.issuer(), subject, &principal.tenant, &principal.roles).await;
+            principal
         }
         _ => g
             .keys

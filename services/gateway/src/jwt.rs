@@ -65,6 +65,11 @@ impl Issuer {
         }
     }
 
+    /// The issuer its tokens must name.
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
     /// Whether `presented` looks like a JWT (three dot-separated parts) rather than a key.
     pub fn looks_like_token(presented: &str) -> bool {
         presented.split('.').count() == 3

@@ -12,6 +12,7 @@
 //!   it is; [`forward`] answers those from JSON through [`upstream`]'s channels.
 //! - [`workloads`]: `/v1/workloads`, scoped to the caller's tenant.
 //! - [`live`]: `/v1/stream` (WebSocket) and `/v1/events` (SSE), resumable by position.
+//! - [`users`]: the people tokens are taken for, recorded as they are first seen.
 //! - [`keys_api`]: `/v1/keys` (admins): create, list, revoke, rotate.
 //! - [`credentials`]: `hcp up`'s demo keys, in a file only its user reads.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/v1/openapi.json`, `/docs`), generated from
@@ -36,6 +37,7 @@ pub mod routes;
 mod start;
 pub mod state;
 pub mod upstream;
+pub mod users;
 pub mod workloads;
 
 pub use start::{router, start};

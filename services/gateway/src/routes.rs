@@ -476,6 +476,15 @@ pub const ROUTES: &[Route] = &[
         "hcp.v1.TenantView",
         TENANT,
     ),
+    own(
+        "get",
+        "/v1/users",
+        "Every user a token from the issuer has been taken for, with their tenant and roles",
+        ADMIN,
+        None,
+        (200, "hcp.v1.ListUsersResponse"),
+        "",
+    ),
     own("get", "/v1/keys", "Every API key (never its secret)", ADMIN, None, (200, "hcp.v1.ListApiKeysResponse"), ""),
     own(
         "post",

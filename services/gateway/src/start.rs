@@ -43,6 +43,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/workloads/{id}/logs", get(workloads::logs))
         .route("/v1/stream", get(live::websocket))
         .route("/v1/events", get(live::server_sent))
+        .route("/v1/users", get(crate::users::list))
         .route("/v1/keys", get(keys_api::list).post(keys_api::create))
         .route("/v1/keys/{id}/revoke", post(keys_api::revoke))
         .route("/v1/keys/{id}/rotate", post(keys_api::rotate));
@@ -73,13 +74,17 @@ pub async fn start<S: EventStore>(
     config: &hcp_runtime::config::GatewayConfig,
 ) -> Result<(SocketAddr, Arc<Keys>), StartError> {
     let keys = Arc::new(Keys::default());
+    let users = Arc::new(crate::users::Users::default());
     let head = host.store.head().await?;
     let view = host.reactor("gateway", Arc::new(KeysFeed(Arc::clone(&keys))), Durability::InMemory);
+    let people = host.reactor("gateway", Arc::new(crate::users::UsersFeed(Arc::clone(&users))), Durability::InMemory);
     tokio::select! {
-        _ = view.caught_up(head) => {},
+        _ = async { tokio::join!(view.caught_up(head), people.caught_up(head)) } => {},
         () = host.shutdown.cancelled() => {},
     }
     let keystore: hcp_runtime::Repository<hcp_domain::apikey::ApiKey, S> =
+        hcp_runtime::Repository::new(Arc::clone(&host.store));
+    let userstore: hcp_runtime::Repository<hcp_domain::user::User, S> =
         hcp_runtime::Repository::new(Arc::clone(&host.store));
     let app = router(Arc::new(Gateway {
         keys: Arc::clone(&keys),
@@ -90,6 +95,8 @@ pub async fn start<S: EventStore>(
         issuer: config.jwt.clone().map(crate::jwt::Issuer::new),
         timeout: std::time::Duration::from_secs_f64(config.request_timeout_seconds),
         keystore: Arc::new(keystore),
+        users,
+        userstore: Arc::new(userstore),
         log: Arc::new(crate::state::StoreLog(Arc::clone(&host.store))),
         tenancy: crate::live::Tenancy::default(),
         metrics: Some(host.metrics.clone()),

@@ -23,7 +23,11 @@ pub struct Gateway {
     /// The JWT issuer, when tokens are taken.
     pub issuer: Option<crate::jwt::Issuer>,
     /// Where keys are recorded (admins' `/v1/keys`).
-    pub keystore: Arc<dyn KeyStore>,
+    pub keystore: Arc<dyn Record<hcp_domain::apikey::ApiKey>>,
+    /// The users tokens have been taken for.
+    pub users: Arc<crate::users::Users>,
+    /// Where users are recorded.
+    pub userstore: Arc<dyn Record<hcp_domain::user::User>>,
     /// The event log, for the live stream.
     pub log: Arc<dyn Log>,
     /// Where request durations are recorded (none in a bare router).
@@ -69,24 +73,32 @@ impl<S: EventStore> Log for StoreLog<S> {
     }
 }
 
-/// Records key commands in the store (the store's type erased, so routes stay plain).
-pub trait KeyStore: Send + Sync {
-    /// Executes `command` on key `id` as `context`'s actor.
+/// Records an aggregate's commands in the store (the store's type erased, so routes
+/// stay plain): API keys and users.
+pub trait Record<A: hcp_runtime::EventSourced>: Send + Sync {
+    /// Executes `command` on `id` as `context`'s actor; answers the new state.
     fn execute<'a>(
         &'a self,
         id: &'a str,
-        command: hcp_domain::apikey::ApiKeyCommand,
+        command: A::Command,
         context: &'a hcp_runtime::EventContext,
-    ) -> Boxed<'a, Result<hcp_domain::apikey::ApiKey, crate::problem::Problem>>;
+    ) -> Boxed<'a, Result<A, crate::problem::Problem>>;
 }
 
-impl<S: EventStore> KeyStore for hcp_runtime::Repository<hcp_domain::apikey::ApiKey, S> {
+impl<A, S> Record<A> for hcp_runtime::Repository<A, S>
+where
+    A: hcp_runtime::EventSourced + Clone + Send + Sync + 'static,
+    A::Command: Clone + Send + Sync,
+    A::Event: Send + Sync,
+    A::Error: hcp_runtime::HasErrorCode + std::fmt::Display + Send + Sync,
+    S: EventStore,
+{
     fn execute<'a>(
         &'a self,
         id: &'a str,
-        command: hcp_domain::apikey::ApiKeyCommand,
+        command: A::Command,
         context: &'a hcp_runtime::EventContext,
-    ) -> Boxed<'a, Result<hcp_domain::apikey::ApiKey, crate::problem::Problem>> {
+    ) -> Boxed<'a, Result<A, crate::problem::Problem>> {
         Box::pin(async move {
             hcp_runtime::Repository::execute(self, id, command, context)
                 .await

@@ -107,6 +107,48 @@ async fn tokens_from_the_issuer_act_for_their_tenant_and_bad_ones_are_refused() 
         "a tenant's token has no platform role"
     );
 
+    // Each person a token was taken for is a user, recorded when first seen and when their claims change.
+    let admin = hcp_gateway::keys::create(
+        &platform.store,
+        None,
+        hcp_domain::apikey::Role::Admin,
+        "root",
+        None,
+        &platform.context,
+    )
+    .await
+    .expect("key");
+    // (A key recorded beside the gateway reaches its view through the log.)
+    let mut answer = http(gw, "GET", "/v1/users", Some(&admin), &[], None).await;
+    for _ in 0..100 {
+        if answer.0 != 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        answer = http(gw, "GET", "/v1/users", Some(&admin), &[], None).await;
+    }
+    let (status, _, users) = answer;
+    assert_eq!(status, 200, "{users}");
+    let alice = &users["users"][0];
+    assert!(users["users"].as_array().is_some_and(|u| u.len() == 1) && alice["subject"] == "alice", "{users}");
+    let roles = alice["roles"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        (alice["issuer"].as_str(), roles),
+        (Some(ISSUER), 0),
+        "a tenant's token with only a platform role: {users}"
+    );
+    let stream = format!("user-{}", alice["userId"].as_str().expect("id"));
+    let history = platform.store.read_stream(&stream, 1, hcp_eventstore::Direction::Forwards, 100).await.expect("read");
+    let kinds: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(kinds, ["user.registered", "user.claims_changed", "user.claims_changed", "user.claims_changed"]);
+    http(gw, "GET", "/v1/workloads", Some(&developer), &[], None).await;
+    let again = platform.store.read_stream(&stream, 1, hcp_eventstore::Direction::Forwards, 100).await.expect("read");
+    assert_eq!(again.len(), 5, "developer again: a change back");
+    http(gw, "GET", "/v1/workloads", Some(&developer), &[], None).await;
+    let same = platform.store.read_stream(&stream, 1, hcp_eventstore::Direction::Forwards, 100).await.expect("read");
+    assert_eq!(same.len(), 5, "the same claims again record nothing");
+    assert_eq!(http(gw, "GET", "/v1/users", Some(&developer), &[], None).await.0, 403, "admins only");
+
     // Refused, each with its reason.
     let refused = |token: String, why: &'static str| async move {
         let (status, _, problem) = http(gw, "GET", "/v1/workloads", Some(&token), &[], None).await;

@@ -8,6 +8,7 @@ mod apikey;
 mod resource;
 mod site;
 mod tenant;
+mod user;
 mod workload;
 
 pub use apikey::{decode_api_key_event, encode_api_key_event};
@@ -17,6 +18,7 @@ pub use resource::{
 };
 pub use site::{decode_site_event, encode_site_event, site_policy_to_pb, site_to_pb};
 pub use tenant::{decode_tenant_event, encode_tenant_event};
+pub use user::{decode_user_event, encode_user_event};
 pub use workload::{
     decode_workload_event, encode_workload_event, kind_from_pb, kind_to_pb, spec_from_pb,
     spec_to_pb as workload_spec_to_pb, workload_to_pb,

@@ -183,13 +183,18 @@ mod tests {
     fn first_seen_then_only_changes_are_recorded() {
         let first = User::default().decide(seen(Some("acme"), &[Role::Viewer, Role::Developer, Role::Viewer], 1));
         let first = first.expect("registered");
-        assert!(matches!(&first[..], [UserEvent::Registered { roles, .. }] if roles == &[Role::Viewer, Role::Developer]));
+        assert!(
+            matches!(&first[..], [UserEvent::Registered { roles, .. }] if roles == &[Role::Viewer, Role::Developer])
+        );
         let user = given(&first);
         assert_eq!(user.decide(seen(Some("acme"), &[Role::Developer, Role::Viewer], 2)), Ok(Vec::new()), "the same");
         let changed = user.decide(seen(Some("acme"), &[Role::Viewer], 3)).expect("changed");
         assert!(matches!(&changed[..], [UserEvent::ClaimsChanged { .. }]));
         let user = given(&[first, changed].concat());
-        assert_eq!((user.roles.clone(), user.first_seen, user.changed_at, user.version), (vec![Role::Viewer], Timestamp::from_unix_secs(1), Timestamp::from_unix_secs(3), 2));
+        assert_eq!(
+            (user.roles.clone(), user.first_seen, user.changed_at, user.version),
+            (vec![Role::Viewer], Timestamp::from_unix_secs(1), Timestamp::from_unix_secs(3), 2)
+        );
     }
 
     #[test]
