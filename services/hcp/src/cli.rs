@@ -63,6 +63,9 @@ pub enum Command {
     /// Tenants: quotas, weights and granted classes (operators).
     #[command(subcommand)]
     Tenants(crate::commands::tenants::TenantsCommand),
+    /// API keys: create (the first admin key of a deployment comes from here), list, revoke.
+    #[command(subcommand)]
+    Keys(crate::commands::keys::KeysCommand),
     /// GPU hosts: list, cordon, drain, uncordon (operators).
     #[command(subcommand)]
     Hosts(crate::commands::hosts::HostsCommand),

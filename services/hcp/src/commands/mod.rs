@@ -5,6 +5,7 @@ pub mod backtest;
 pub mod events;
 pub mod fleet;
 pub mod hosts;
+pub mod keys;
 pub mod plan;
 pub mod projections;
 pub mod resources;
