@@ -50,10 +50,10 @@ async fn seen(socket: &mut Socket) -> Vec<String> {
     while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(1), socket.next()).await {
         if let Message::Text(text) = message {
             let event: Value = serde_json::from_str(&text).expect("json");
-            if let Some(id) = event["stream"].as_str().and_then(|s| s.strip_prefix("workload-")) {
-                if !ids.iter().any(|i| i == id) {
-                    ids.push(id.to_owned());
-                }
+            if let Some(id) = event["stream"].as_str().and_then(|s| s.strip_prefix("workload-"))
+                && !ids.iter().any(|i| i == id)
+            {
+                ids.push(id.to_owned());
             }
         }
     }
@@ -114,14 +114,14 @@ async fn two_tenants_over_rest_and_websockets_each_see_their_own() {
     let mut expected = vec![a1.clone(), a2.clone()];
     expected.sort();
     assert_eq!(mine, expected);
-    assert_eq!(listed(&globex), [g1.clone()]);
+    assert_eq!(listed(&globex), [g1.as_str()]);
     assert_eq!(http(&gateway, "GET", &format!("/v1/workloads/{g1}"), &acme, None).0, 404);
     let seen_by_acme = seen(&mut acme_stream).await;
     assert!(
         seen_by_acme.contains(&a1) && seen_by_acme.contains(&a2) && !seen_by_acme.contains(&g1),
         "{seen_by_acme:?}"
     );
-    assert_eq!(seen(&mut globex_stream).await, [g1.clone()]);
+    assert_eq!(seen(&mut globex_stream).await, [g1.as_str()]);
 
     // A workload's history over REST is the CLI's.
     let (_, history) = http(&gateway, "GET", &format!("/v1/workloads/{a1}/history"), &acme, None);
