@@ -264,5 +264,18 @@ async fn a_key_over_its_rate_gets_429_and_others_are_unaffected() {
     assert!(status == 429 && problem["detail"].as_str().is_some_and(|d| d.contains("for today")), "{problem}");
     assert!(head.contains("\r\nretry-after: "), "{head}");
     assert_eq!(http(gw, "GET", "/v1/health", None, &[], None).await.0, 200, "health is open and not limited");
+    // Headers are bounded too (hyper's limits: 100 of them, ~400 KB in all): 431, nothing served.
+    for head in [
+        (0..120).map(|n| format!("X-Filler-{n}: x\r\n")).collect::<String>(),
+        format!("X-Big: {}\r\n", "x".repeat(600 * 1024)),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(gw).await.expect("connect");
+        let request = format!("GET /v1/health HTTP/1.1\r\nHost: gateway\r\n{head}Connection: close\r\n\r\n");
+        let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 431"), "{}", &answer[..answer.len().min(200)]);
+    }
     host.shutdown(std::time::Duration::from_secs(5)).await.expect("shutdown");
 }
