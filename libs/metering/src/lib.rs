@@ -1,0 +1,18 @@
+//! The metering core (issue 14, first step): pure, no IO, the same answer for the same
+//! events, so that a tenant's usage and invoices can always be recomputed from the log.
+//!
+//! - [`usage`]: a workload's billable GPU time from its lifecycle events: from `started`
+//!   to the first of preempted, re-queued, completed, failed or cancelled; a paused
+//!   workload keeps its GPUs and is billed for them; a queued or preempted one is not.
+//!   Spans are exact to the microsecond and split at billing-period boundaries.
+//! - [`money`]: amounts in micro-dollars, and the one rounding rule to cents.
+//! - [`ratecard`]: per-GPU-hour prices by model, graduated tiers, committed-use discounts.
+//! - [`invoice`]: a period's lines (quantity, unit price, amount rounded to cents), tax,
+//!   and totals that are the sum of the rounded lines.
+
+#![forbid(unsafe_code)]
+
+pub mod invoice;
+pub mod money;
+pub mod ratecard;
+pub mod usage;

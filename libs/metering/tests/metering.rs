@@ -1,0 +1,193 @@
+//! The metering core: billed GPU time against the lifecycle, property-tested for random
+//! lifecycles (pauses, preemptions, migrations, failures); invoices that add up.
+
+use hcp_domain::ids::{TenantId, WorkloadId};
+use hcp_domain::units::Timestamp;
+use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_metering::invoice::invoice;
+use hcp_metering::money::Micros;
+use hcp_metering::ratecard::{Price, RateCard, RateCardError, Tier};
+use hcp_metering::usage::{MICROS_PER_HOUR, Meter, Span};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn t(micros: i64) -> Timestamp {
+    Timestamp::from_unix_micros(micros)
+}
+
+fn submitted(gpus: u32) -> E {
+    let spec = WorkloadSpec {
+        tenant: TenantId::new("acme").expect("tenant"),
+        kind: WorkloadKind::Training,
+        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
+        gpu_count: gpus,
+        memory_mib: 1,
+        max_latency: None,
+        priority: Priority::new(5).expect("priority"),
+        preemptible: true,
+        site: None,
+        locality: Locality::Any,
+        run: RunSpec::default(),
+    };
+    E::Submitted { id: WorkloadId::parse("0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a5b").expect("id"), spec, at: t(0) }
+}
+
+/// Every span a meter closes over `events`, and the one still open at `now`.
+fn billed(events: &[E], now: Timestamp) -> i128 {
+    let mut meter = Meter::default();
+    let closed: i128 = events.iter().filter_map(|e| meter.apply(e)).map(|s| s.gpu_micros()).sum();
+    closed + meter.open(now).map_or(0, |s| s.gpu_micros())
+}
+
+#[test]
+fn paused_is_billed_preempted_and_queued_are_not() {
+    let events = [
+        submitted(4),
+        E::Queued { attempt: 1, at: t(10) },
+        E::Scheduled { resources: Vec::new(), at: t(20) },
+        E::Starting { at: t(30) },
+        E::Started { endpoint: None, at: t(100) },
+        E::Paused { reason: "by the owner".into(), at: t(300) },
+        E::Resumed { at: t(500) },
+        E::Preempted { reason: "realtime".into(), at: t(600) },
+        E::Queued { attempt: 2, at: t(600) },
+        E::Scheduled { resources: Vec::new(), at: t(900) },
+        E::Started { endpoint: None, at: t(1000) },
+        E::Completed { at: t(1250) },
+    ];
+    // 500 µs on the first attempt (paused included), 250 on the second, on 4 GPUs.
+    assert_eq!(billed(&events, t(5000)), 4 * (500 + 250));
+    let mut meter = Meter::default();
+    let spans: Vec<Span> = events.iter().filter_map(|e| meter.apply(e)).collect();
+    assert_eq!(spans, [Span { from: t(100), to: t(600), gpus: 4 }, Span { from: t(1000), to: t(1250), gpus: 4 }]);
+    assert!(!meter.billing());
+}
+
+#[test]
+fn a_running_workload_is_billed_up_to_now_and_spans_split_at_periods() {
+    let events = [submitted(2), E::Started { endpoint: None, at: t(3_000_000_000) }];
+    let mut meter = Meter::default();
+    assert!(events.iter().all(|e| meter.apply(e).is_none()));
+    let open = meter.open(t(8_000_000_000)).expect("open");
+    let hour = 3_600_000_000;
+    let pieces = open.split_every(hour);
+    assert_eq!(pieces.len(), 3, "{pieces:?}");
+    assert_eq!(pieces[0].to, t(hour));
+    assert_eq!(pieces.iter().map(Span::gpu_micros).sum::<i128>(), open.gpu_micros(), "nothing lost in the cut");
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Start,
+    Pause,
+    Resume,
+    Checkpoint,
+    Migrate,
+    Preempt,
+    Requeue,
+    Finish,
+}
+
+fn step() -> impl Strategy<Value = (Step, i64)> {
+    let step = prop_oneof![
+        Just(Step::Start),
+        Just(Step::Pause),
+        Just(Step::Resume),
+        Just(Step::Checkpoint),
+        Just(Step::Migrate),
+        Just(Step::Preempt),
+        Just(Step::Requeue),
+        Just(Step::Finish),
+    ];
+    (step, 0i64..10_000_000)
+}
+
+proptest! {
+    /// For random lifecycles, the GPU time billed is the time the workload was running or
+    /// paused, as a simple walk of its statuses counts it.
+    #[test]
+    fn billed_gpu_time_is_the_running_time_in_the_events(gpus in 1u32..16, steps in prop::collection::vec(step(), 0..40)) {
+        let mut events = vec![submitted(gpus), E::Queued { attempt: 1, at: t(0) }];
+        let (mut now, mut holding, mut since, mut expected) = (0i64, false, 0i64, 0i128);
+        let mut finished = false;
+        for (s, gap) in steps {
+            if finished {
+                break;
+            }
+            now += gap;
+            let at = t(now);
+            let (event, holds) = match (s, holding) {
+                (Step::Start, false) => (E::Started { endpoint: None, at }, true),
+                (Step::Pause, true) => (E::Paused { reason: String::new(), at }, true),
+                (Step::Resume, true) => (E::Resumed { at }, true),
+                (Step::Checkpoint, true) => (E::Checkpointed { progress: std::time::Duration::ZERO, at }, true),
+                (Step::Migrate, true) => (E::MigrationStarted { to: Vec::new(), at }, true),
+                (Step::Preempt, true) => (E::Preempted { reason: String::new(), at }, false),
+                (Step::Requeue, _) => (E::Queued { attempt: 2, at }, false),
+                (Step::Finish, _) => {
+                    finished = true;
+                    (E::Completed { at }, false)
+                }
+                _ => continue,
+            };
+            if holds && !holding {
+                since = now;
+            }
+            if holding && !holds {
+                expected += i128::from(now - since) * i128::from(gpus);
+            }
+            holding = holds;
+            events.push(event);
+        }
+        let end = now + 1_000;
+        if holding {
+            expected += i128::from(end - since) * i128::from(gpus);
+        }
+        prop_assert_eq!(billed(&events, t(end)), expected);
+    }
+}
+
+fn card() -> RateCard {
+    RateCard {
+        prices: vec![Price {
+            model: "h100-sxm-80gb".into(),
+            tiers: vec![
+                Tier { up_to_gpu_hours: Some(100), per_gpu_hour: Micros::dollars(2, 50) },
+                Tier { up_to_gpu_hours: None, per_gpu_hour: Micros::dollars(2, 0) },
+            ],
+        }],
+        commitment_discount_bps: 1_000,
+        tax_bps: 825,
+    }
+}
+
+#[test]
+fn an_invoice_has_a_line_per_tier_and_adds_up_in_rounded_lines() {
+    let card = card();
+    card.validate().expect("a good card");
+    // 150.5 GPU-hours and a third of a micro-hour: the rounding shows.
+    let used = 150 * MICROS_PER_HOUR + MICROS_PER_HOUR / 2 + 1_234_567;
+    let bill = invoice(&card, &BTreeMap::from([("h100-sxm-80gb".to_owned(), used)])).expect("invoice");
+    let amounts: Vec<Micros> = bill.lines.iter().map(|l| l.amount).collect();
+    // 100 h × $2.50 = $250.00; 50.500343 h × $2.00 = $101.000686 -> $101.00; discount 10% of $351.00 = -$35.10;
+    // tax 8.25% of $315.90 = $26.061750 -> $26.06.
+    assert_eq!(
+        amounts,
+        [Micros::dollars(250, 0), Micros::dollars(101, 0), Micros::dollars(-35, -10), Micros::dollars(26, 6)]
+    );
+    assert_eq!(bill.subtotal, Micros::dollars(315, 90));
+    assert_eq!(bill.total, amounts.iter().copied().sum::<Micros>(), "the total is the sum of rounded lines");
+    assert!(bill.lines.iter().all(|l| l.amount.0 % 10_000 == 0), "every line in whole cents");
+    let unknown = invoice(&card, &BTreeMap::from([("a100".to_owned(), 1)])).expect_err("no price");
+    assert!(unknown.to_string().contains("a100"), "{unknown}");
+}
+
+#[test]
+fn a_card_whose_tiers_do_not_rise_or_end_is_refused() {
+    let mut bad = card();
+    bad.prices[0].tiers[1].up_to_gpu_hours = Some(50);
+    assert_eq!(bad.validate(), Err(RateCardError::Tiers("h100-sxm-80gb".into())));
+    let mut over = card();
+    over.commitment_discount_bps = 10_001;
+    assert_eq!(over.validate(), Err(RateCardError::Discount));
+}
