@@ -102,6 +102,24 @@ fn outside_clients_find_the_gateway_as_documented() {
     );
     assert!(tests.contains("OK") && !tests.contains("skipped"), "{tests}");
 
+    // Metering recorded the GPU time of the SDK's workloads, which ran and were cancelled
+    // (its reactor follows the log: a moment behind).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let records = loop {
+        let usage = run(
+            "hcp events read usage-demo",
+            Command::new(hcp_bin()).env("HCP_STORE", &store).args(["events", "read", "usage-demo", "--json"]),
+            &up,
+        );
+        let records: Vec<Value> = usage.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+        if !records.is_empty() || std::time::Instant::now() > deadline {
+            break records;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(!records.is_empty() && records.iter().all(|r| r["type"] == "usage.recorded"), "{records:?}");
+    assert!(records.iter().all(|r| r["payload"]["gpuMicros"].as_str().is_some_and(|g| g != "0")), "{records:?}");
+
     // A workload's history over REST is the CLI's, entry for entry.
     let listed = rest(gateway, "/v1/workloads?page_size=1", &tenant);
     let id = listed["workloads"][0]["workloadId"].as_str().expect("a workload").to_owned();
