@@ -1,11 +1,11 @@
 //! A billing period's invoice: for each model, one line per tier its GPU time reaches
 //! (quantity in GPU-hours, unit price, amount), then the committed-use discount and the
 //! tax as lines of their own. Each line is rounded to cents by the one rule
-//! ([`Micros::to_cents`]); every total is the sum of rounded lines, so the invoice adds up.
+//! ([`Money::to_cents`]); every total is the sum of rounded lines, so the invoice adds up.
 
-use crate::money::Micros;
 use crate::ratecard::RateCard;
 use crate::usage::MICROS_PER_HOUR;
+use hcp_domain::units::Money;
 use std::collections::BTreeMap;
 
 /// One line.
@@ -16,9 +16,9 @@ pub struct Line {
     /// The quantity, GPU-microseconds (0 for the discount and tax lines).
     pub gpu_micros: i128,
     /// The unit price (per GPU-hour; for discount and tax lines, the base they apply to).
-    pub unit: Micros,
+    pub unit: Money,
     /// The amount, rounded to cents.
-    pub amount: Micros,
+    pub amount: Money,
 }
 
 /// An invoice.
@@ -27,11 +27,11 @@ pub struct Invoice {
     /// Its lines, in order.
     pub lines: Vec<Line>,
     /// GPU time less the discount.
-    pub subtotal: Micros,
+    pub subtotal: Money,
     /// The tax line's amount.
-    pub tax: Micros,
+    pub tax: Money,
     /// The sum of every line.
-    pub total: Micros,
+    pub total: Money,
 }
 
 /// Why an invoice cannot be made.
@@ -40,6 +40,9 @@ pub enum InvoiceError {
     /// Usage of a model the card has no price for.
     #[error("usage of {0}: the rate card has no price for it")]
     NoPrice(String),
+    /// An amount past what 64-bit micro-dollars hold.
+    #[error("an amount is too large for an invoice")]
+    Overflow,
 }
 
 /// The invoice for a period's GPU time by model (GPU-microseconds) under `card`.
@@ -54,7 +57,7 @@ pub fn invoice(card: &RateCard, usage: &BTreeMap<String, i128>) -> Result<Invoic
             if here <= 0 {
                 break;
             }
-            let amount = tier.per_gpu_hour.scaled(here, MICROS_PER_HOUR).to_cents();
+            let amount = tier.per_gpu_hour.mul_wide(here, MICROS_PER_HOUR).ok_or(InvoiceError::Overflow)?.to_cents();
             lines.push(Line {
                 description: format!("{model} GPU-hours, tier {}", n + 1),
                 gpu_micros: here,
@@ -64,9 +67,10 @@ pub fn invoice(card: &RateCard, usage: &BTreeMap<String, i128>) -> Result<Invoic
             below += here;
         }
     }
-    let gross: Micros = lines.iter().map(|l| l.amount).sum();
-    if card.commitment_discount_bps > 0 && gross.0 != 0 {
-        let discount = Micros(0) - gross.scaled(i128::from(card.commitment_discount_bps), 10_000).to_cents();
+    let gross: Money = lines.iter().map(|l| l.amount).sum();
+    if card.commitment_discount_bps > 0 && gross != Money::ZERO {
+        let off = gross.mul_wide(i128::from(card.commitment_discount_bps), 10_000).ok_or(InvoiceError::Overflow)?;
+        let discount = -off.to_cents();
         lines.push(Line {
             description: format!("committed-use discount, {:.2}%", f64::from(card.commitment_discount_bps) / 100.0),
             gpu_micros: 0,
@@ -74,8 +78,8 @@ pub fn invoice(card: &RateCard, usage: &BTreeMap<String, i128>) -> Result<Invoic
             amount: discount,
         });
     }
-    let subtotal: Micros = lines.iter().map(|l| l.amount).sum();
-    let tax = subtotal.scaled(i128::from(card.tax_bps), 10_000).to_cents();
+    let subtotal: Money = lines.iter().map(|l| l.amount).sum();
+    let tax = subtotal.mul_wide(i128::from(card.tax_bps), 10_000).ok_or(InvoiceError::Overflow)?.to_cents();
     if card.tax_bps > 0 {
         lines.push(Line {
             description: format!("tax, {:.2}%", f64::from(card.tax_bps) / 100.0),

@@ -5,7 +5,8 @@
 //!   to the first of preempted, re-queued, completed, failed or cancelled; a paused
 //!   workload keeps its GPUs and is billed for them; a queued or preempted one is not.
 //!   Spans are exact to the microsecond and split at billing-period boundaries.
-//! - [`money`]: amounts in micro-dollars, and the one rounding rule to cents.
+//! - Money is the domain's micro-dollars (`hcp_domain::units::Money`), with its one
+//!   rounding rule to cents (`Money::to_cents`: half a cent away from zero).
 //! - [`ratecard`]: per-GPU-hour prices by model, graduated tiers, committed-use discounts.
 //! - [`invoice`]: a period's lines (quantity, unit price, amount rounded to cents), tax,
 //!   and totals that are the sum of the rounded lines.
@@ -13,6 +14,5 @@
 #![forbid(unsafe_code)]
 
 pub mod invoice;
-pub mod money;
 pub mod ratecard;
 pub mod usage;

@@ -2,7 +2,7 @@
 //! first N hours of a period at one price, the next at another), a committed-use
 //! discount, and the tax rate.
 
-use crate::money::Micros;
+use hcp_domain::units::Money;
 
 /// One tier of a model's price.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,7 +10,7 @@ pub struct Tier {
     /// GPU-hours in the period this tier covers up to (none: every hour beyond).
     pub up_to_gpu_hours: Option<u64>,
     /// The price of a GPU-hour in it.
-    pub per_gpu_hour: Micros,
+    pub per_gpu_hour: Money,
 }
 
 /// A model's price.
@@ -61,7 +61,7 @@ impl RateCard {
             if bounds.last() != Some(&None) || !rising {
                 return Err(RateCardError::Tiers(p.model.clone()));
             }
-            if p.tiers.iter().any(|t| t.per_gpu_hour.0 < 0) {
+            if p.tiers.iter().any(|t| t.per_gpu_hour.micros() < 0) {
                 return Err(RateCardError::Negative(p.model.clone()));
             }
         }

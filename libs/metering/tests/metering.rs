@@ -2,10 +2,9 @@
 //! lifecycles (pauses, preemptions, migrations, failures); invoices that add up.
 
 use hcp_domain::ids::{TenantId, WorkloadId};
-use hcp_domain::units::Timestamp;
+use hcp_domain::units::{Money, Timestamp};
 use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
 use hcp_metering::invoice::invoice;
-use hcp_metering::money::Micros;
 use hcp_metering::ratecard::{Price, RateCard, RateCardError, Tier};
 use hcp_metering::usage::{MICROS_PER_HOUR, Meter, Span};
 use proptest::prelude::*;
@@ -152,8 +151,8 @@ fn card() -> RateCard {
         prices: vec![Price {
             model: "h100-sxm-80gb".into(),
             tiers: vec![
-                Tier { up_to_gpu_hours: Some(100), per_gpu_hour: Micros::dollars(2, 50) },
-                Tier { up_to_gpu_hours: None, per_gpu_hour: Micros::dollars(2, 0) },
+                Tier { up_to_gpu_hours: Some(100), per_gpu_hour: Money::from_cents(250) },
+                Tier { up_to_gpu_hours: None, per_gpu_hour: Money::from_cents(200) },
             ],
         }],
         commitment_discount_bps: 1_000,
@@ -168,16 +167,16 @@ fn an_invoice_has_a_line_per_tier_and_adds_up_in_rounded_lines() {
     // 150.5 GPU-hours and a third of a micro-hour: the rounding shows.
     let used = 150 * MICROS_PER_HOUR + MICROS_PER_HOUR / 2 + 1_234_567;
     let bill = invoice(&card, &BTreeMap::from([("h100-sxm-80gb".to_owned(), used)])).expect("invoice");
-    let amounts: Vec<Micros> = bill.lines.iter().map(|l| l.amount).collect();
+    let amounts: Vec<Money> = bill.lines.iter().map(|l| l.amount).collect();
     // 100 h × $2.50 = $250.00; 50.500343 h × $2.00 = $101.000686 -> $101.00; discount 10% of $351.00 = -$35.10;
     // tax 8.25% of $315.90 = $26.061750 -> $26.06.
     assert_eq!(
         amounts,
-        [Micros::dollars(250, 0), Micros::dollars(101, 0), Micros::dollars(-35, -10), Micros::dollars(26, 6)]
+        [Money::from_cents(25_000), Money::from_cents(10_100), Money::from_cents(-3_510), Money::from_cents(2_606)]
     );
-    assert_eq!(bill.subtotal, Micros::dollars(315, 90));
-    assert_eq!(bill.total, amounts.iter().copied().sum::<Micros>(), "the total is the sum of rounded lines");
-    assert!(bill.lines.iter().all(|l| l.amount.0 % 10_000 == 0), "every line in whole cents");
+    assert_eq!(bill.subtotal, Money::from_cents(31_590));
+    assert_eq!(bill.total, amounts.iter().copied().sum::<Money>(), "the total is the sum of rounded lines");
+    assert!(bill.lines.iter().all(|l| l.amount.micros() % 10_000 == 0), "every line in whole cents");
     let unknown = invoice(&card, &BTreeMap::from([("a100".to_owned(), 1)])).expect_err("no price");
     assert!(unknown.to_string().contains("a100"), "{unknown}");
 }

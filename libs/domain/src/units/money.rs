@@ -34,13 +34,23 @@ impl Money {
 
     /// Multiplies by a ratio `num / den`, rounding half away from zero.
     pub fn mul_ratio(self, num: i64, den: i64) -> Option<Money> {
+        self.mul_wide(i128::from(num), i128::from(den))
+    }
+
+    /// Multiplies by a ratio of 128-bit integers (GPU-microseconds over an hour's),
+    /// rounding half away from zero; `None` on overflow or a zero denominator.
+    pub fn mul_wide(self, num: i128, den: i128) -> Option<Money> {
         if den == 0 {
             return None;
         }
-        let p = i128::from(self.0) * i128::from(num);
-        let d = i128::from(den);
-        let q = round_div(p, d);
+        let q = round_div(i128::from(self.0).checked_mul(num)?, den);
         i64::try_from(q).ok().map(Money)
+    }
+
+    /// Rounded to a whole cent, half a cent away from zero: the one rule an invoice's
+    /// lines are rounded by.
+    pub fn to_cents(self) -> Money {
+        Money(i64::try_from(round_div(i128::from(self.0), 10_000) * 10_000).unwrap_or(self.0))
     }
 }
 
@@ -71,6 +81,12 @@ impl Neg for Money {
     }
 }
 
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        Money(iter.map(|m| m.0).sum())
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
@@ -88,6 +104,14 @@ mod tests {
         assert_eq!(Money::from_micros(62_864_000).to_string(), "$62.864000");
         assert_eq!(Money::from_micros(-5).to_string(), "-$0.000005");
         assert_eq!(Money::from_cents(150).to_string(), "$1.500000");
+    }
+
+    #[test]
+    fn cents_round_half_away_from_zero() {
+        assert_eq!(Money::from_micros(12_345_000).to_cents(), Money::from_cents(1235));
+        assert_eq!(Money::from_micros(12_344_999).to_cents(), Money::from_cents(1234));
+        assert_eq!(Money::from_micros(-12_345_000).to_cents(), Money::from_cents(-1235), "a credit rounds alike");
+        assert_eq!(Money::from_micros(4_999).to_cents(), Money::ZERO);
     }
 
     #[test]
