@@ -27,7 +27,7 @@ fn start(data: &std::path::Path) -> f64 {
         .env("HCP_SERVICES__GATEWAY__HTTP", GATEWAY)
         .env("HCP_UP__METRICS", "127.0.0.1:0")
         .arg("up");
-    for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "ROUTING", "EXECUTION"] {
+    for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "ROUTING", "EXECUTION", "GATEWAY"] {
         up.env(format!("HCP_SERVICES__{service}__GRPC"), "127.0.0.1:0");
     }
     let started = Instant::now();

@@ -76,7 +76,7 @@ fn outside_clients_find_the_gateway_as_documented() {
         .env("HCP_GATEWAY__TENANT_REQUESTS_PER_SECOND", "100000")
         .env("HCP_GATEWAY__TENANT_BURST", "100000")
         .env("HCP_GATEWAY__DAILY_REQUESTS", "0");
-    for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "EXECUTION"] {
+    for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "EXECUTION", "GATEWAY"] {
         up.env(format!("HCP_SERVICES__{service}__GRPC"), "127.0.0.1:0");
     }
     up.args(["up", "--sites", "1", "--miners-per-site", "10", "--first-octet", "236", "--gpu-hosts", "2"]);
@@ -195,6 +195,7 @@ fn outside_clients_find_the_gateway_as_documented() {
         |args: &[&str]| run(&format!("hcp {args:?}"), Command::new(hcp_bin()).env("HCP_STORE", &store).args(args), &up);
     let listed = hcp_cli(&["projections", "list"]);
     assert!(listed.contains("routing-view") && listed.contains("discovery-inventory"), "{listed}");
+    assert!(listed.contains("gateway-keys") && listed.contains("gateway-users"), "the gateway's own: {listed}");
     let rebuilt: Value =
         serde_json::from_str(hcp_cli(&["projections", "rebuild", "all", "--json"]).trim()).expect("json");
     assert!(rebuilt["events"].as_u64().is_some_and(|n| n > 100) && rebuilt["undecodable"] == 0, "{rebuilt}");

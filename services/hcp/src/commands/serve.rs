@@ -42,6 +42,8 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
         // Its REST API takes its HTTP address (health at /v1/health).
         let upstreams = hcp_gateway::Upstreams::from_config(config).map_err(anyhow::Error::msg)?;
         let (rest, _) = hcp_gateway::start(&host, addrs.http, upstreams, &config.gateway).await?;
+        // Announced like the others (its health on gRPC), so `hcp status` shows it and its projections.
+        host.serve("gateway", hcp_runtime::grpc::GrpcServices::default(), addrs.grpc).await?;
         eprintln!("ready: gateway REST on http://{rest}/v1; store {}", config.store_url());
         let grace = Duration::from_secs_f64(config.shutdown.grace_seconds);
         host.run_until_shutdown(grace).await.map_err(anyhow::Error::msg)?;

@@ -141,6 +141,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let upstreams = hcp_gateway::Upstreams::lazy(|name| addrs.iter().find(|(n, _)| *n == name).map(|(_, a)| *a))
         .map_err(anyhow::Error::msg)?;
     let (gateway, keys) = hcp_gateway::start(&host, config.services.gateway.http, upstreams, &config.gateway).await?;
+    // Announced like the others (its health on gRPC), so `hcp status` shows it and its projections.
+    host.serve("gateway", hcp_runtime::grpc::GrpcServices::default(), config.services.gateway.grpc).await?;
     eprintln!("gateway: REST on http://{gateway}/v1 (the API at /v1/openapi.json, readable at /docs)");
     if fleet.is_some() {
         let path = config.data.dir.join("credentials");
