@@ -119,6 +119,36 @@ fn outside_clients_find_the_gateway_as_documented() {
     };
     assert!(!records.is_empty() && records.iter().all(|r| r["type"] == "usage.recorded"), "{records:?}");
     assert!(records.iter().all(|r| r["payload"]["gpuMicros"].as_str().is_some_and(|g| g != "0")), "{records:?}");
+    // `hcp usage` sums them (read the records again around it: another may land meanwhile).
+    let recorded = || -> i64 {
+        let usage = run(
+            "hcp events read usage-demo",
+            Command::new(hcp_bin()).env("HCP_STORE", &store).args(["events", "read", "usage-demo", "--json"]),
+            &up,
+        );
+        usage
+            .lines()
+            .filter_map(|l| {
+                serde_json::from_str::<Value>(l).ok()?["payload"]["gpuMicros"].as_str()?.parse::<i64>().ok()
+            })
+            .sum()
+    };
+    let summed = loop {
+        let before = recorded();
+        let out = run(
+            "hcp usage",
+            Command::new(hcp_bin()).env("HCP_STORE", &store).args(["usage", "--tenant", "demo", "--json"]),
+            &up,
+        );
+        let total: i64 = out
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("json")["gpu_micros"].as_i64().expect("micros"))
+            .sum();
+        if recorded() == before {
+            break (total, before, out);
+        }
+    };
+    assert_eq!(summed.0, summed.1, "hcp usage sums the records: {}", summed.2);
 
     // A workload's history over REST is the CLI's, entry for entry.
     let listed = rest(gateway, "/v1/workloads?page_size=1", &tenant);

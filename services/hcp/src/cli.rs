@@ -63,6 +63,8 @@ pub enum Command {
     /// Tenants: quotas, weights and granted classes (operators).
     #[command(subcommand)]
     Tenants(crate::commands::tenants::TenantsCommand),
+    /// A tenant's metered GPU time by model (metering's usage records).
+    Usage(crate::commands::usage::UsageArgs),
     /// API keys: create (the first admin key of a deployment comes from here), list, revoke.
     #[command(subcommand)]
     Keys(crate::commands::keys::KeysCommand),

@@ -46,6 +46,7 @@ async fn command(cli: cli::Cli, config: &hcp_runtime::config::Config) -> anyhow:
         Command::Tenants(c) => commands::tenants::run(c, &config).await,
         Command::Hosts(c) => commands::hosts::run(c, &config).await,
         Command::Keys(c) => commands::keys::run(c, &config).await,
+        Command::Usage(args) => commands::usage::run(args, &config).await,
         Command::Fleet(c) => commands::fleet::run(c, &config).await,
         Command::Config(ConfigCommand::Dump) => {
             print!("{}", config.to_toml());

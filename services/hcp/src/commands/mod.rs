@@ -15,4 +15,5 @@ pub mod state;
 pub mod status;
 pub mod tenants;
 pub mod up;
+pub mod usage;
 pub mod workloads;
