@@ -2,14 +2,13 @@
 //! key is checked: `hcp_<id>_<secret>`, the id looked up, the secret's SHA-256 compared in
 //! constant time with the recorded one, expiry and revocation at the request's instant.
 
+use crate::folded::ById;
 use hcp_domain::apikey::{ApiKey, Role};
 use hcp_domain::ids::TenantId;
 use hcp_domain::units::Timestamp;
-use hcp_eventstore::{EventStore, RecordedEvent};
-use hcp_runtime::{EventSourced, Handler, HandlerError};
+use hcp_eventstore::EventStore;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Who a request acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,32 +53,12 @@ pub fn generate() -> (String, String, String) {
 }
 
 /// Every key, by id.
-#[derive(Default)]
-pub struct Keys {
-    keys: RwLock<HashMap<String, ApiKey>>,
-}
+pub type Keys = ById<ApiKey>;
 
-impl Keys {
-    /// Folds a key's event.
-    pub fn apply(&self, recorded: &RecordedEvent) -> Result<(), String> {
-        let Some(id) = recorded.stream.strip_prefix(ApiKey::STREAM_PREFIX) else { return Ok(()) };
-        let event = ApiKey::decode(recorded)?;
-        let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        hcp_domain::aggregate::evolve_keyed(&mut keys, id, &event);
-        Ok(())
-    }
-
-    /// Keeps a state the writer just recorded (so a key works at once), unless a newer one is known.
-    pub fn keep(&self, id: &str, key: ApiKey) {
-        let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if keys.get(id).is_none_or(|k| k.version < key.version) {
-            keys.insert(id.to_owned(), key);
-        }
-    }
-
+impl ById<ApiKey> {
     /// Every recorded key, by id.
     pub fn all(&self) -> Vec<ApiKey> {
-        let keys = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keys = self.read();
         let mut all: Vec<ApiKey> = keys.values().filter(|k| k.id.is_some()).cloned().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
@@ -87,13 +66,13 @@ impl Keys {
 
     /// A recorded key.
     pub fn get(&self, id: &str) -> Option<ApiKey> {
-        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(id).filter(|k| k.id.is_some()).cloned()
+        self.read().get(id).filter(|k| k.id.is_some()).cloned()
     }
 
     /// Whether a key with this id is recorded (working or not).
     pub fn knows(&self, presented: &str) -> bool {
         let id = presented.strip_prefix("hcp_").and_then(|r| r.split_once('_')).map(|(id, _)| id);
-        id.is_some_and(|id| self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(id))
+        id.is_some_and(|id| self.read().contains_key(id))
     }
 
     /// Checks a presented key at `now`.
@@ -103,7 +82,7 @@ impl Keys {
             .and_then(|rest| rest.split_once('_'))
             .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
             .ok_or(KeyError::Malformed)?;
-        let keys = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keys = self.read();
         let key = keys.get(id).filter(|k| k.id.is_some()).ok_or(KeyError::Unknown)?;
         let hash = sha256_hex(secret);
         let same = hash.len() == key.secret_sha256.len()
@@ -119,23 +98,6 @@ impl Keys {
         }
         let role = key.role.ok_or(KeyError::Unknown)?;
         Ok(Principal { id: format!("key:{id}"), tenant: key.tenant.clone(), roles: vec![role] })
-    }
-}
-
-/// The handler that keeps [`Keys`] folded.
-pub struct KeysFeed(pub Arc<Keys>);
-
-impl Handler for KeysFeed {
-    fn name(&self) -> &str {
-        "gateway-keys"
-    }
-
-    fn wants(&self, event: &RecordedEvent) -> bool {
-        event.stream.starts_with(ApiKey::STREAM_PREFIX)
-    }
-
-    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
-        self.0.apply(event).map_err(|e| HandlerError::corrupt(event, e))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The public gateway: REST under `/v1` on the service runtime,
 //! each call forwarded to the services over gRPC on the caller's behalf.
 //!
+//! - [`folded`]: the gateway's own aggregates by id, kept folded from their streams.
 //! - [`keys`]: API keys folded from `apikey-<id>`, and how a presented key is checked;
 //!   [`jwt`]: tokens from an OpenID Connect issuer, checked against its JWKS.
 //! - [`auth`]: the caller of a request (its key, then its rate limit by [`limits`]), and
@@ -24,6 +25,7 @@
 pub mod auth;
 pub mod body;
 pub mod credentials;
+pub mod folded;
 pub mod forward;
 pub mod jwt;
 pub mod keys;

@@ -2,7 +2,8 @@
 
 use crate::auth::Caller;
 use crate::body::OptionalBody;
-use crate::keys::{Keys, KeysFeed};
+use crate::folded::Feed;
+use crate::keys::Keys;
 use crate::routes::{ROUTES, Route};
 use crate::state::Gateway;
 use crate::upstream::Upstreams;
@@ -76,8 +77,9 @@ pub async fn start<S: EventStore>(
     let keys = Arc::new(Keys::default());
     let users = Arc::new(crate::users::Users::default());
     let head = host.store.head().await?;
-    let view = host.reactor("gateway", Arc::new(KeysFeed(Arc::clone(&keys))), Durability::InMemory);
-    let people = host.reactor("gateway", Arc::new(crate::users::UsersFeed(Arc::clone(&users))), Durability::InMemory);
+    let view = host.reactor("gateway", Arc::new(Feed::new("gateway-keys", Arc::clone(&keys))), Durability::InMemory);
+    let people =
+        host.reactor("gateway", Arc::new(Feed::new("gateway-users", Arc::clone(&users))), Durability::InMemory);
     tokio::select! {
         _ = async { tokio::join!(view.caught_up(head), people.caught_up(head)) } => {},
         () = host.shutdown.cancelled() => {},

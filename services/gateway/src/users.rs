@@ -3,6 +3,7 @@
 //! tenant or roles the issuer vouches for change, the gateway records it; admins list
 //! them at `/v1/users`. The issuer stays the authority on who may do what.
 
+use crate::folded::ById;
 use crate::forward::json_of;
 use crate::problem::Problem;
 use crate::state::Gateway;
@@ -13,57 +14,16 @@ use hcp_domain::apikey::Role;
 use hcp_domain::ids::TenantId;
 use hcp_domain::units::Timestamp;
 use hcp_domain::user::{User, UserCommand, user_id};
-use hcp_eventstore::RecordedEvent;
 use hcp_proto::v1 as pb;
-use hcp_runtime::{EventSourced, Handler, HandlerError};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Every user, by id.
-#[derive(Default)]
-pub struct Users {
-    users: RwLock<HashMap<String, User>>,
-}
+pub type Users = ById<User>;
 
-impl Users {
-    /// Folds a user's event.
-    pub fn apply(&self, recorded: &RecordedEvent) -> Result<(), String> {
-        let Some(id) = recorded.stream.strip_prefix(User::STREAM_PREFIX) else { return Ok(()) };
-        let event = User::decode(recorded)?;
-        let mut users = self.users.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        hcp_domain::aggregate::evolve_keyed(&mut users, id, &event);
-        Ok(())
-    }
-
-    /// Keeps a state the writer just recorded, unless a newer one is known.
-    fn keep(&self, id: &str, user: User) {
-        let mut users = self.users.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if users.get(id).is_none_or(|u| u.version < user.version) {
-            users.insert(id.to_owned(), user);
-        }
-    }
-
+impl ById<User> {
     /// Whether `id` is known with these claims.
     fn knows(&self, id: &str, tenant: &Option<TenantId>, roles: &[Role]) -> bool {
-        let users = self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        users.get(id).is_some_and(|u| &u.tenant == tenant && u.roles == roles)
-    }
-}
-
-/// The handler that keeps [`Users`] folded.
-pub struct UsersFeed(pub Arc<Users>);
-
-impl Handler for UsersFeed {
-    fn name(&self) -> &str {
-        "gateway-users"
-    }
-
-    fn wants(&self, event: &RecordedEvent) -> bool {
-        event.stream.starts_with(User::STREAM_PREFIX)
-    }
-
-    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
-        self.0.apply(event).map_err(|e| HandlerError::corrupt(event, e))
+        self.read().get(id).is_some_and(|u| &u.tenant == tenant && u.roles == roles)
     }
 }
 
@@ -93,7 +53,7 @@ pub async fn seen(g: &Gateway, issuer: &str, subject: &str, tenant: &Option<Tena
 
 /// `GET /v1/users` (admins): every user a token has been taken for.
 pub async fn list(State(g): State<Arc<Gateway>>) -> Result<Response, Problem> {
-    let users = g.users.users.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let users = g.users.read();
     let mut views: Vec<pb::UserView> = users
         .iter()
         .filter(|(_, u)| u.issuer.is_some())

@@ -1,6 +1,6 @@
 //! Metering on the service runtime (issue 14, first step): a durable reactor that turns
 //! workloads' lifecycles into usage records (`usage.recorded` on `usage-<tenant>`) as
-//! each billed span closes, through the pure metering core (`hcp-metering`).
+//! each billed span closes, through the pure metering core (`hcp-billing`).
 //!
 //! Exactly once: the reactor resumes from its checkpoint after a crash, and a record's
 //! event id derives from the lifecycle event that closed its span, so handling that

@@ -3,11 +3,11 @@
 //! recorded on the tenant's usage stream, with an id derived from the closing event.
 
 use crate::CONSUMER;
+use hcp_billing::usage::Meter;
 use hcp_domain::codec::decode_workload_event;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::WorkloadEvent;
 use hcp_eventstore::{Direction, EventStore, RecordedEvent, append_at_tail};
-use hcp_metering::usage::Meter;
 use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;

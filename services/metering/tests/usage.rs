@@ -9,7 +9,7 @@ use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{Direction, EventStore, ExpectedVersion};
-use hcp_metering_service::{CONSUMER, usage_stream};
+use hcp_metering::{CONSUMER, usage_stream};
 use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Host, Metrics};
 use prost::Message;
@@ -61,7 +61,7 @@ async fn usage(store: &SqliteStore) -> Vec<pb::UsageRecorded> {
 
 async fn meter_until(store: &Arc<SqliteStore>, records: usize) {
     let host = Host::new(Arc::clone(store), Metrics::new(), "test");
-    let watch = hcp_metering_service::start(&host);
+    let watch = hcp_metering::start(&host);
     let head = store.head().await.expect("head");
     tokio::time::timeout(Duration::from_secs(10), watch.caught_up(head)).await.expect("caught up in time");
     assert_eq!(usage(store).await.len(), records);

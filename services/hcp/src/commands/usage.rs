@@ -39,11 +39,11 @@ pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
         None => i64::MIN,
     };
     let store = settings::open_existing(config).await?;
-    let stream = hcp_metering_service::usage_stream(&args.tenant);
+    let stream = hcp_metering::usage_stream(&args.tenant);
     let events = store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await?;
     let mut by_model: BTreeMap<String, (i64, usize)> = BTreeMap::new();
     let mut out = std::io::stdout().lock();
-    for e in events.iter().filter(|e| e.event_type == hcp_metering_service::USAGE_RECORDED) {
+    for e in events.iter().filter(|e| e.event_type == hcp_metering::USAGE_RECORDED) {
         let r = pb::UsageRecorded::decode(e.payload.as_ref()).with_context(|| format!("{stream} v{}", e.version))?;
         if r.to_unix_micros < since {
             continue;

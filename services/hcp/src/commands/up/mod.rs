@@ -83,7 +83,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     eprintln!("routing: gRPC on http://{routing_addr} (workloads, tenants, hosts)");
     let (execution, _) = hcp_execution::start(&host, config, secret, config.services.execution.grpc).await?;
     eprintln!("execution: gRPC on http://{execution} (agents attach here)");
-    hcp_metering_service::start(&host);
+    hcp_metering::start(&host);
     eprintln!("metering: usage records on usage-<tenant> as workloads' billed spans close");
 
     if fleet.is_some() {

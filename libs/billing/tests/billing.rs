@@ -1,12 +1,12 @@
 //! The metering core: billed GPU time against the lifecycle, property-tested for random
 //! lifecycles (pauses, preemptions, migrations, failures); invoices that add up.
 
+use hcp_billing::invoice::invoice;
+use hcp_billing::ratecard::{Price, RateCard, RateCardError, Tier};
+use hcp_billing::usage::{MICROS_PER_HOUR, Meter, Span};
 use hcp_domain::ids::{TenantId, WorkloadId};
 use hcp_domain::units::{Money, Timestamp};
 use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
-use hcp_metering::invoice::invoice;
-use hcp_metering::ratecard::{Price, RateCard, RateCardError, Tier};
-use hcp_metering::usage::{MICROS_PER_HOUR, Meter, Span};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! The metering core (issue 14, first step): pure, no IO, the same answer for the same
+//! The billing core behind metering (issue 14, first step): pure, no IO, the same answer for the same
 //! events, so that a tenant's usage and invoices can always be recomputed from the log.
 //!
 //! - [`usage`]: a workload's billable GPU time from its lifecycle events: from `started`
