@@ -8,11 +8,16 @@
 //! - Money is the domain's micro-dollars (`hcp_domain::units::Money`), with its one
 //!   rounding rule to cents (`Money::to_cents`: half a cent away from zero).
 //! - [`ratecard`]: per-GPU-hour prices by model, graduated tiers, committed-use discounts.
+//! - [`period`]: billing periods (calendar months, days, hours, or runs of seconds).
+//! - [`books`]: which recorded usage each invoice bills: its period's, and as
+//!   adjustments what arrived after an earlier period was invoiced; exactly once.
 //! - [`invoice`]: a period's lines (quantity, unit price, amount rounded to cents), tax,
-//!   and totals that are the sum of the rounded lines.
+//!   and totals that are the sum of the rounded lines; estimates at the tiers reached.
 
 #![forbid(unsafe_code)]
 
+pub mod books;
 pub mod invoice;
+pub mod period;
 pub mod ratecard;
 pub mod usage;

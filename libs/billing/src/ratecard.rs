@@ -16,7 +16,7 @@ pub struct Tier {
 /// A model's price.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Price {
-    /// The GPU model's canonical id (`h100-sxm-80gb`).
+    /// The GPU model's canonical id (`h100-sxm-80gb`), or `*` for every model not listed.
     pub model: String,
     /// Its tiers, in order; the last has no upper bound.
     pub tiers: Vec<Tier>,
@@ -68,8 +68,8 @@ impl RateCard {
         Ok(())
     }
 
-    /// The price of `model`.
+    /// The price of `model`: its own, or the card's `*` price.
     pub fn price(&self, model: &str) -> Option<&Price> {
-        self.prices.iter().find(|p| p.model == model)
+        self.prices.iter().find(|p| p.model == model).or_else(|| self.prices.iter().find(|p| p.model == "*"))
     }
 }

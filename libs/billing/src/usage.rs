@@ -24,25 +24,6 @@ impl Span {
     pub fn gpu_micros(&self) -> i128 {
         i128::from((self.to.unix_micros() - self.from.unix_micros()).max(0)) * i128::from(self.gpus)
     }
-
-    /// The span cut at every multiple of `period` µs since the epoch (hours, days), so
-    /// that each piece falls in one billing period.
-    pub fn split_every(&self, period: i64) -> Vec<Span> {
-        let mut out = Vec::new();
-        let mut from = self.from.unix_micros();
-        let to = self.to.unix_micros();
-        while from < to {
-            let boundary = (from.div_euclid(period) + 1) * period;
-            let end = boundary.min(to);
-            out.push(Span {
-                from: Timestamp::from_unix_micros(from),
-                to: Timestamp::from_unix_micros(end),
-                gpus: self.gpus,
-            });
-            from = end;
-        }
-        out
-    }
 }
 
 /// One workload's meter: fed its events in order, it answers each billed span as it closes.

@@ -39,6 +39,16 @@ impl Timestamp {
 }
 
 impl Timestamp {
+    /// Midnight UTC of a civil date (`month` 1-12, `day` 1-31; out-of-range days roll over).
+    pub fn from_civil_date(year: i64, month: i64, day: i64) -> Timestamp {
+        Timestamp(days_from_civil(year, month, day) * 86_400_000_000)
+    }
+
+    /// The UTC civil date (year, month 1-12, day 1-31) this instant falls on.
+    pub fn civil_date(self) -> (i64, i64, i64) {
+        civil_from_days(self.0.div_euclid(86_400_000_000))
+    }
+
     /// Reads RFC 3339 (`2026-11-28T01:30:00Z`, fractions of a second and `+02:00`
     /// offsets too), the form this type displays in.
     pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {

@@ -1,0 +1,109 @@
+//! The books: which recorded usage an invoice bills. Invoices are issued in order, each
+//! for one period and through one version of the tenant's usage stream. A piece of a
+//! record (its part in one period) is billed by the first invoice whose period is its
+//! own or later and whose version reaches the record: on the invoice of its own period
+//! as usage, on a later one as an adjustment (usage that arrived after its period was
+//! invoiced). So every piece is billed exactly once, and the books are a function of
+//! the log: recomputing them from the usage and invoice streams gives the same lines.
+
+use crate::period::{Cadence, Period};
+use crate::usage::Span;
+use std::collections::BTreeMap;
+
+/// A usage record as the books see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Its version in the tenant's usage stream.
+    pub version: u64,
+    /// The GPU model.
+    pub model: String,
+    /// The billed span.
+    pub span: Span,
+}
+
+/// An issued invoice as the books see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issued {
+    /// Its period.
+    pub period: Period,
+    /// The usage stream's version it billed through.
+    pub through: u64,
+}
+
+/// What one invoice bills, in GPU-microseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Draft {
+    /// Its own period's usage, by model.
+    pub usage: BTreeMap<String, i128>,
+    /// Usage of earlier, already invoiced periods, by (period, model): what those
+    /// periods had billed before (where the tiers stand) and what this one adds.
+    pub late: BTreeMap<(Period, String), Late>,
+}
+
+/// Late usage of one period and model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Late {
+    /// GPU-microseconds the period had billed before.
+    pub before: i128,
+    /// GPU-microseconds this invoice adds.
+    pub added: i128,
+}
+
+/// The draft of the invoice for `period` through usage version `through`, after the
+/// `issued` invoices (in the order they were issued). `open` are spans still running
+/// (a preview's), counted as if recorded now.
+pub fn draft(
+    cadence: Cadence,
+    records: &[Record],
+    issued: &[Issued],
+    period: Period,
+    through: u64,
+    open: &[(String, Span)],
+) -> Draft {
+    let mut billed: BTreeMap<(Period, String), i128> = BTreeMap::new();
+    let mut pending: Vec<(Period, &str, i128)> = Vec::new();
+    let recorded = records.iter().map(|r| (r.version, r.model.as_str(), r.span));
+    let running = open.iter().map(|(model, span)| (through, model.as_str(), *span));
+    for (version, model, span) in recorded.chain(running) {
+        for (p, piece) in cadence.pieces(span) {
+            let micros = piece.gpu_micros();
+            if issued.iter().any(|i| p.start <= i.period.start && version <= i.through) {
+                *billed.entry((p, model.to_owned())).or_default() += micros;
+            } else if p.start <= period.start && version <= through {
+                pending.push((p, model, micros));
+            }
+        }
+    }
+    let mut out = Draft::default();
+    for (p, model, micros) in pending {
+        if p == period {
+            *out.usage.entry(model.to_owned()).or_default() += micros;
+        } else {
+            let key = (p, model.to_owned());
+            let before = billed.get(&key).copied().unwrap_or_default();
+            let late = out.late.entry(key).or_insert(Late { before, added: 0 });
+            late.added += micros;
+        }
+    }
+    out
+}
+
+/// A period's usage by model so far (records and open spans), whatever was invoiced:
+/// where the tiers stand for an estimate.
+pub fn period_usage(
+    cadence: Cadence,
+    records: &[Record],
+    open: &[(String, Span)],
+    period: Period,
+) -> BTreeMap<String, i128> {
+    let mut out = BTreeMap::new();
+    let spans = records.iter().map(|r| (r.model.as_str(), r.span)).chain(open.iter().map(|(m, s)| (m.as_str(), *s)));
+    for (model, span) in spans {
+        for (p, piece) in cadence.pieces(span) {
+            if p == period {
+                *out.entry(model.to_owned()).or_default() += piece.gpu_micros();
+            }
+        }
+    }
+    out
+}
