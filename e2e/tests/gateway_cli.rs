@@ -39,6 +39,13 @@ fn run_failing(command: &mut Command) -> String {
 }
 
 fn rest(gateway: &str, path: &str, key: &str) -> Value {
+    let (status, body) = rest_status(gateway, path, key);
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+/// A GET's status and JSON body.
+fn rest_status(gateway: &str, path: &str, key: &str) -> (u16, Value) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(gateway).expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
@@ -46,8 +53,8 @@ fn rest(gateway: &str, path: &str, key: &str) -> Value {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read");
     let (head, body) = answer.split_once("\r\n\r\n").expect("a response");
-    assert!(head.starts_with("HTTP/1.1 200"), "{answer}");
-    serde_json::from_str(body).expect("json")
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status");
+    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {answer}")))
 }
 
 fn key(dir: &Path, var: &str) -> String {
@@ -63,12 +70,14 @@ fn outside_clients_find_the_gateway_as_documented() {
     let dir = tempfile::tempdir().expect("tempdir");
     let gateway = "127.0.0.1:21851";
     let routing = "127.0.0.1:21852";
+    let metering = "127.0.0.1:21853";
     let store = format!("sqlite:{}", dir.path().join("events.db").display());
     let mut up = Command::new(hcp_bin());
     up.env("HCP_STORE", &store)
         .env("HCP_DATA_DIR", dir.path())
         .env("HCP_SERVICES__GATEWAY__HTTP", gateway)
         .env("HCP_SERVICES__ROUTING__GRPC", routing)
+        .env("HCP_SERVICES__METERING__GRPC", metering)
         .env("HCP_UP__METRICS", "127.0.0.1:0")
         // A fuzzer sends thousands of requests: no rate or quota in its way.
         .env("HCP_GATEWAY__REQUESTS_PER_SECOND", "100000")
@@ -149,6 +158,46 @@ fn outside_clients_find_the_gateway_as_documented() {
         }
     };
     assert_eq!(summed.0, summed.1, "hcp usage sums the records: {}", summed.2);
+
+    // The invoice preview over REST (the tenant's key: its own tenant) and the CLI: the
+    // period's GPU time (recorded, and any still running) priced at the default card.
+    let view = rest(gateway, "/v1/invoices/preview", &tenant);
+    let invoice = &view["invoice"];
+    assert!(view["status"] == "preview" && invoice["tenant"] == "demo", "{view}");
+    // proto3 JSON leaves zeros out, and 64-bit integers are strings.
+    let micros = |v: &Value| v.as_str().map_or(0, |t| t.parse::<i64>().expect("an integer"));
+    let lines = invoice["lines"].as_array().cloned().unwrap_or_default();
+    let billed: i64 = lines.iter().map(|l| micros(&l["gpuMicros"])).sum();
+    assert!(billed >= summed.1, "the preview bills at least the recorded GPU time: {view}");
+    for l in &lines {
+        // The default card: $2.50 a GPU-hour, to the micro-dollar and then to the cent,
+        // each half away from zero.
+        let exact = (micros(&l["gpuMicros"]) as i128 * 2_500_000 + 1_800_000_000) / 3_600_000_000;
+        let cents = (exact + 5_000) / 10_000 * 10_000;
+        assert_eq!(micros(&l["amountUsdMicros"]) as i128, cents, "{l}");
+    }
+    let amounts: i64 = lines.iter().map(|l| micros(&l["amountUsdMicros"])).sum();
+    assert_eq!(micros(&invoice["totalUsdMicros"]), amounts, "the total is the sum of the rounded lines: {view}");
+    let cli = run(
+        "hcp invoices preview",
+        Command::new(hcp_bin()).args([
+            "invoices",
+            "preview",
+            "--tenant",
+            "demo",
+            "--api",
+            &format!("http://{metering}"),
+        ]),
+        &up,
+    );
+    assert!(cli.contains("invoice demo-") && cli.contains("(preview)") && cli.contains("total"), "{cli}");
+    // A tenant's key reads its own tenant's billing only; rate cards are for billing people.
+    let (status, problem) = rest_status(gateway, "/v1/budgets?tenant=someone-else", &tenant);
+    assert_eq!(status, 403, "{problem}");
+    let (status, problem) = rest_status(gateway, "/v1/ratecards/demo", &tenant);
+    assert_eq!(status, 403, "a developer's key: {problem}");
+    let card = rest(gateway, "/v1/ratecards/demo", &admin);
+    assert_eq!(card["card"]["prices"][0]["model"], "*", "the default card prices every model: {card}");
 
     // A workload's history over REST is the CLI's, entry for entry.
     let listed = rest(gateway, "/v1/workloads?page_size=1", &tenant);

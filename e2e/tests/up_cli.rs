@@ -28,6 +28,7 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         .env("HCP_SERVICES__PRICING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__ROUTING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__EXECUTION__GRPC", "127.0.0.1:0")
+        .env("HCP_SERVICES__METERING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__GATEWAY__HTTP", "127.0.0.1:0")
         .env("HCP_SERVICES__GATEWAY__GRPC", "127.0.0.1:0")
         .env("HCP_UP__METRICS", "127.0.0.1:0")

@@ -8,7 +8,7 @@
 
 use crate::period::{Cadence, Period};
 use crate::usage::Span;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A usage record as the books see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub fn draft(
     for (version, model, span) in recorded.chain(running) {
         for (p, piece) in cadence.pieces(span) {
             let micros = piece.gpu_micros();
-            if issued.iter().any(|i| p.start <= i.period.start && version <= i.through) {
+            if billed_by(issued, p, version) {
                 *billed.entry((p, model.to_owned())).or_default() += micros;
             } else if p.start <= period.start && version <= through {
                 pending.push((p, model, micros));
@@ -86,6 +86,21 @@ pub fn draft(
         }
     }
     out
+}
+
+/// Whether an issued invoice billed the piece in `period` of the record at `version`.
+fn billed_by(issued: &[Issued], period: Period, version: u64) -> bool {
+    issued.iter().any(|i| period.start <= i.period.start && version <= i.through)
+}
+
+/// The periods of the pieces no issued invoice has billed yet, earliest first.
+pub fn unbilled(cadence: Cadence, records: &[Record], issued: &[Issued]) -> BTreeSet<Period> {
+    records
+        .iter()
+        .flat_map(|r| cadence.pieces(r.span).into_iter().map(move |(p, _)| (p, r.version)))
+        .filter(|(p, version)| !billed_by(issued, *p, *version))
+        .map(|(p, _)| p)
+        .collect()
 }
 
 /// A period's usage by model so far (records and open spans), whatever was invoiced:

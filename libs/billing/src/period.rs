@@ -70,6 +70,19 @@ impl Cadence {
         }
     }
 
+    /// A short name for `period` (`2026-11`, `2026-11-27`, `2026-11-27T13`, or its start
+    /// to the second), as invoice ids use.
+    pub fn label(self, period: Period) -> String {
+        let text = period.start.to_string();
+        let keep = match self {
+            Cadence::Month => 7,
+            Cadence::Day => 10,
+            Cadence::Hour => 13,
+            Cadence::Seconds(_) => 19,
+        };
+        text[..keep].to_owned()
+    }
+
     /// The pieces of `span` in each period it touches, in order.
     pub fn pieces(self, span: Span) -> Vec<(Period, Span)> {
         let mut out = Vec::new();

@@ -63,6 +63,15 @@ impl EventContext {
         }
     }
 
+    /// Event ids derived from `key` (`invoice:acme:2026-11`) instead of drawn fresh: the
+    /// same key gives the same ids, so a decision that can be reached twice (by two
+    /// instances, or again after a crash) is appended once.
+    pub fn with_ids_from_key(mut self, key: &str) -> Self {
+        let cause = derived_id(Uuid::nil(), key, 0);
+        self.derive_ids_from = Some(cause);
+        self
+    }
+
     /// Sets the tenant.
     pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
         self.tenant = Some(tenant.into());

@@ -49,6 +49,9 @@ pub enum StartError {
     /// The store failed.
     #[error("{0}")]
     Store(#[from] hcp_eventstore::StoreError),
+    /// The service refuses its configuration (naming the setting).
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A service the host runs.

@@ -72,7 +72,14 @@ fn request_json(
                 .or_else(|| message.get_field_by_json_name(&name))
                 .filter(|f| f.name() != forward.id_field)
                 .ok_or_else(|| Problem::new(StatusCode::BAD_REQUEST, format!("{name}: no such parameter")))?;
-            fields.insert(name.clone(), query_value(&field.kind(), &name, &text)?);
+            let value = if field.is_list() {
+                // A repeated field: `group_by=model,site`.
+                let items = text.split(',').filter(|t| !t.is_empty());
+                Value::Array(items.map(|t| query_value(&field.kind(), &name, t)).collect::<Result<_, _>>()?)
+            } else {
+                query_value(&field.kind(), &name, &text)?
+            };
+            fields.insert(name.clone(), value);
         }
     }
     if let Some(id) = id.filter(|_| !forward.id_field.is_empty()) {
@@ -87,6 +94,21 @@ fn request_json(
     Ok(Value::Object(fields))
 }
 
+/// A tenant's key acts for its own tenant only: the request's `tenant` is filled with
+/// it, and naming another is refused. A platform key names the tenant.
+fn scope_to_tenant(caller: &Caller, json: &mut Value) -> Result<(), Problem> {
+    let (Some(own), Value::Object(fields)) = (&caller.0.tenant, json) else { return Ok(()) };
+    match fields.get("tenant").and_then(Value::as_str) {
+        Some(named) if !named.is_empty() && named != own.as_str() => {
+            Err(Problem::forbidden(format!("tenant: {} acts for tenant {own} only, not {named}", caller.0.id)))
+        }
+        _ => {
+            fields.insert("tenant".into(), Value::String(own.as_str().to_owned()));
+            Ok(())
+        }
+    }
+}
+
 /// Answers `route` (one with a [`Forward`]) for `caller`.
 pub async fn forward(
     g: &Gateway,
@@ -99,7 +121,10 @@ pub async fn forward(
     let Some(forward) = &route.forward else {
         return Err(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{} is not forwarded", route.path)));
     };
-    let json = request_json(forward, route.method == "post", id, query, body)?;
+    let mut json = request_json(forward, route.method == "post", id, query, body)?;
+    if forward.tenanted {
+        scope_to_tenant(caller, &mut json)?;
+    }
     let encoded = hcp_proto::descriptors::json_to_message(forward.request, &json)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let reply = unary(g.upstreams.channel(forward.upstream), forward.rpc, caller.request(encoded))
@@ -119,6 +144,7 @@ pub async fn ready(g: &Gateway) -> Response {
         ("pricing", Upstream::Pricing),
         ("optimization", Upstream::Optimization),
         ("execution", Upstream::Execution),
+        ("metering", Upstream::Metering),
     ] {
         let check =
             unary(g.upstreams.channel(upstream), "/grpc.health.v1.Health/Check", tonic::Request::new(Vec::new()));

@@ -17,6 +17,9 @@ pub struct Forward {
     pub request: &'static str,
     /// The request's field that the path's `{id}` fills ("" when the path has none).
     pub id_field: &'static str,
+    /// Whether the request's `tenant` is the caller's when the caller is a tenant's key
+    /// (naming another is refused); a platform key names it.
+    pub tenanted: bool,
 }
 
 /// A route.
@@ -66,6 +69,8 @@ pub const TENANT_WRITE: &[Role] = &[Role::Developer, Role::Admin];
 pub const PLATFORM: &[Role] = &[Role::Operator, Role::Admin];
 /// Tenants and keys.
 pub const ADMIN: &[Role] = &[Role::Admin];
+/// Who may see and set a tenant's budget: its billing people and the platform's admins.
+pub const BILLING: &[Role] = &[Role::Billing, Role::Admin];
 
 const fn open(method: &'static str, path: &'static str, summary: &'static str) -> Route {
     Route {
@@ -106,8 +111,27 @@ const fn grpc(
         query: &[],
         roles,
         id: id.1,
-        forward: Some(Forward { upstream, rpc, request, id_field: id.0 }),
+        forward: Some(Forward { upstream, rpc, request, id_field: id.0, tenanted: false }),
     }
+}
+
+/// A [`grpc`] route on a tenant's data: a tenant's key reads and changes its own only.
+#[allow(clippy::too_many_arguments)]
+const fn tenants(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    roles: &'static [Role],
+    rpc: &'static str,
+    request: &'static str,
+    reply: &'static str,
+    id: (&'static str, &'static str),
+) -> Route {
+    let mut route = grpc(method, path, summary, roles, Upstream::Metering, rpc, request, reply, id);
+    if let Some(forward) = &mut route.forward {
+        forward.tenanted = true;
+    }
+    route
 }
 
 /// A route the gateway answers itself (its handler is in the router).
@@ -475,6 +499,98 @@ pub const ROUTES: &[Route] = &[
         "hcp.v1.GrantClassRequest",
         "hcp.v1.TenantView",
         TENANT,
+    ),
+    tenants(
+        "get",
+        "/v1/usage",
+        "The tenant's metered GPU time from `from_unix_micros` to `to_unix_micros`, grouped by model, site, workload or period",
+        READERS,
+        "/hcp.v1.Metering/GetUsage",
+        "hcp.v1.UsageRequest",
+        "hcp.v1.UsageResponse",
+        NO_ID,
+    ),
+    tenants(
+        "get",
+        "/v1/invoices",
+        "The tenant's issued invoices, newest first",
+        READERS,
+        "/hcp.v1.Metering/ListInvoices",
+        "hcp.v1.ListInvoicesRequest",
+        "hcp.v1.ListInvoicesResponse",
+        NO_ID,
+    ),
+    tenants(
+        "get",
+        "/v1/invoices/preview",
+        "The invoice the current period would get now (closed spans and the spans open up to now)",
+        READERS,
+        "/hcp.v1.Metering/PreviewInvoice",
+        "hcp.v1.PreviewInvoiceRequest",
+        "hcp.v1.InvoiceView",
+        NO_ID,
+    ),
+    grpc(
+        "post",
+        "/v1/invoices/issue",
+        "Issue every invoice that is due now (metering also does this on its own)",
+        ADMIN,
+        Upstream::Metering,
+        "/hcp.v1.Metering/IssueInvoices",
+        "hcp.v1.IssueInvoicesRequest",
+        "hcp.v1.IssueInvoicesResponse",
+        NO_ID,
+    ),
+    tenants(
+        "post",
+        "/v1/estimate",
+        "What a workload of this shape would cost the tenant, at its rate card and this period's usage",
+        READERS,
+        "/hcp.v1.Metering/Estimate",
+        "hcp.v1.EstimateRequest",
+        "hcp.v1.EstimateResponse",
+        NO_ID,
+    ),
+    tenants(
+        "get",
+        "/v1/budgets",
+        "The tenant's budget per period and this period's spend against it",
+        READERS,
+        "/hcp.v1.Metering/GetBudget",
+        "hcp.v1.GetBudgetRequest",
+        "hcp.v1.BudgetView",
+        NO_ID,
+    ),
+    tenants(
+        "post",
+        "/v1/budgets",
+        "Set the tenant's budget per period (alerts at 50, 80 and 100%)",
+        BILLING,
+        "/hcp.v1.Metering/SetBudget",
+        "hcp.v1.SetBudgetRequest",
+        "hcp.v1.BudgetView",
+        NO_ID,
+    ),
+    tenants(
+        "get",
+        "/v1/ratecards/{id}",
+        "A tenant's rate card (the default card when it has none of its own)",
+        BILLING,
+        "/hcp.v1.Metering/GetRateCard",
+        "hcp.v1.GetRateCardRequest",
+        "hcp.v1.RateCardView",
+        ("tenant", "The tenant's id"),
+    ),
+    grpc(
+        "post",
+        "/v1/ratecards/{id}",
+        "Set a tenant's rate card (applies to invoices issued from then on)",
+        ADMIN,
+        Upstream::Metering,
+        "/hcp.v1.Metering/SetRateCard",
+        "hcp.v1.SetRateCardRequest",
+        "hcp.v1.RateCardView",
+        ("tenant", "The tenant's id"),
     ),
     own(
         "get",

@@ -22,6 +22,8 @@ pub enum Upstream {
     Optimization,
     /// The fleet's control and workloads' logs.
     Execution,
+    /// Usage, invoices, rate cards, budgets.
+    Metering,
 }
 
 /// A channel to each service.
@@ -32,6 +34,7 @@ pub struct Upstreams {
     pricing: Channel,
     optimization: Channel,
     execution: Channel,
+    metering: Channel,
 }
 
 impl Upstreams {
@@ -49,6 +52,7 @@ impl Upstreams {
             pricing: dial("pricing")?,
             optimization: dial("optimization")?,
             execution: dial("execution")?,
+            metering: dial("metering")?,
         })
     }
 
@@ -65,6 +69,7 @@ impl Upstreams {
             Upstream::Pricing => &self.pricing,
             Upstream::Optimization => &self.optimization,
             Upstream::Execution => &self.execution,
+            Upstream::Metering => &self.metering,
         }
         .clone()
     }

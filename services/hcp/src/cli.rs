@@ -65,6 +65,15 @@ pub enum Command {
     Tenants(crate::commands::tenants::TenantsCommand),
     /// A tenant's metered GPU time by model (metering's usage records).
     Usage(crate::commands::usage::UsageArgs),
+    /// Invoices: a tenant's issued ones, the current period's preview, issuing those due, estimates.
+    #[command(subcommand)]
+    Invoices(crate::commands::billing::InvoicesCommand),
+    /// Rate cards: a tenant's prices per GPU-hour by model, with tiers and discounts.
+    #[command(subcommand)]
+    Ratecards(crate::commands::billing::RatecardsCommand),
+    /// Budgets: a tenant's budget per period and its spend against it.
+    #[command(subcommand)]
+    Budgets(crate::commands::billing::BudgetsCommand),
     /// API keys: create (the first admin key of a deployment comes from here), list, revoke.
     #[command(subcommand)]
     Keys(crate::commands::keys::KeysCommand),

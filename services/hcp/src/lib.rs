@@ -47,6 +47,9 @@ async fn command(cli: cli::Cli, config: &hcp_runtime::config::Config) -> anyhow:
         Command::Hosts(c) => commands::hosts::run(c, &config).await,
         Command::Keys(c) => commands::keys::run(c, &config).await,
         Command::Usage(args) => commands::usage::run(args, &config).await,
+        Command::Invoices(c) => commands::billing::invoices(c, &config).await,
+        Command::Ratecards(c) => commands::billing::ratecards(c, &config).await,
+        Command::Budgets(c) => commands::billing::budgets(c, &config).await,
         Command::Fleet(c) => commands::fleet::run(c, &config).await,
         Command::Config(ConfigCommand::Dump) => {
             print!("{}", config.to_toml());

@@ -1,27 +1,27 @@
-//! Metering on the service runtime (issue 14, first step): a durable reactor that turns
+//! Metering and billing on the service runtime (issue 14): a durable reactor that turns
 //! workloads' lifecycles into usage records (`usage.recorded` on `usage-<tenant>`) as
-//! each billed span closes, through the pure metering core (`hcp-billing`).
+//! each billed span closes, through the pure metering core (`hcp-billing`); the ledger
+//! that prices them into invoices, previews, estimates and budgets; and the Metering
+//! gRPC API.
 //!
 //! Exactly once: the reactor resumes from its checkpoint after a crash, and a record's
 //! event id derives from the lifecycle event that closed its span, so handling that
 //! event again appends nothing new. A tenant's usage is always what a recomputation from
-//! the workloads' streams gives.
+//! the workloads' streams gives, and an invoice's id derives from its tenant and period,
+//! so it is issued once however many times it is reached.
 
 #![forbid(unsafe_code)]
 
+pub mod grpc;
+pub mod ledger;
+pub mod open;
+pub mod ratecards;
 pub mod recorder;
+pub mod start;
 
+pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError};
 pub use recorder::{USAGE_RECORDED, UsageRecorder, usage_stream};
+pub use start::start;
 
-use hcp_eventstore::EventStore;
-use hcp_runtime::host::ReactorWatch;
-use hcp_runtime::{Durability, Host};
-use std::sync::Arc;
-
-/// The reactor's durable consumer name.
+/// The recorder's durable consumer name.
 pub const CONSUMER: &str = "metering-usage";
-
-/// Starts metering in `host`: the usage recorder, from its checkpoint.
-pub fn start<S: EventStore>(host: &Arc<Host<S>>) -> ReactorWatch {
-    host.reactor("metering", Arc::new(UsageRecorder::new(Arc::clone(&host.store))), Durability::Checkpointed)
-}

@@ -3,15 +3,16 @@
 //! GPU time the events give; handling the whole log again (the checkpoint lost, as after
 //! a crash before it was saved) records nothing twice.
 
-use hcp_domain::codec::encode_workload_event;
-use hcp_domain::ids::{TenantId, WorkloadId};
+mod common;
+
+use hcp_domain::ids::WorkloadId;
 use hcp_domain::units::Timestamp;
-use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_domain::workload::WorkloadEvent as E;
 use hcp_eventstore::sqlite::SqliteStore;
-use hcp_eventstore::{Direction, EventStore, ExpectedVersion};
+use hcp_eventstore::{Direction, EventStore};
 use hcp_metering::{CONSUMER, usage_stream};
 use hcp_proto::v1 as pb;
-use hcp_runtime::{EventContext, Host, Metrics};
+use hcp_runtime::{Host, Metrics};
 use prost::Message;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,21 +22,8 @@ fn t(seconds: i64) -> Timestamp {
 }
 
 async fn lifecycle(store: &SqliteStore, id: &str) {
-    let spec = WorkloadSpec {
-        tenant: TenantId::new("acme").expect("tenant"),
-        kind: WorkloadKind::Training,
-        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
-        gpu_count: 4,
-        memory_mib: 1,
-        max_latency: None,
-        priority: Priority::new(5).expect("priority"),
-        preemptible: true,
-        site: None,
-        locality: Locality::Any,
-        run: RunSpec::default(),
-    };
     let events = [
-        E::Submitted { id: WorkloadId::parse(id).expect("id"), spec, at: t(0) },
+        E::Submitted { id: WorkloadId::parse(id).expect("id"), spec: common::spec("acme", 4), at: t(0) },
         E::Queued { attempt: 1, at: t(0) },
         E::Started { endpoint: None, at: t(10) },
         E::Paused { reason: String::new(), at: t(70) },
@@ -45,13 +33,7 @@ async fn lifecycle(store: &SqliteStore, id: &str) {
         E::Started { endpoint: None, at: t(250) },
         E::Completed { at: t(3850) },
     ];
-    let context = EventContext::new("test").with_tenant("acme");
-    for (n, e) in events.iter().enumerate() {
-        let (kind, payload) = encode_workload_event(e);
-        let event = context.event(0, kind, payload, e.at().unix_micros());
-        let expected = if n == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(n as u64) };
-        store.append(&format!("workload-{id}"), expected, vec![event]).await.expect("append");
-    }
+    common::append(store, id, 0, &events).await;
 }
 
 async fn usage(store: &SqliteStore) -> Vec<pb::UsageRecorded> {
@@ -61,7 +43,7 @@ async fn usage(store: &SqliteStore) -> Vec<pb::UsageRecorded> {
 
 async fn meter_until(store: &Arc<SqliteStore>, records: usize) {
     let host = Host::new(Arc::clone(store), Metrics::new(), "test");
-    let watch = hcp_metering::start(&host);
+    let watch = hcp_metering::start::recorder(&host);
     let head = store.head().await.expect("head");
     tokio::time::timeout(Duration::from_secs(10), watch.caught_up(head)).await.expect("caught up in time");
     assert_eq!(usage(store).await.len(), records);

@@ -7,6 +7,7 @@
 //! the file, variable or flag it came from, before the program opens or binds anything.
 //! `hcp.example.toml` at the crate root documents every key.
 
+mod billing;
 mod decode;
 mod dump;
 mod error;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::billing::{KafkaConfig, MeteringConfig};
 pub use crate::config::error::{ConfigError, ErrorKind, Origin};
 pub use crate::config::fleet::{DiscoveryConfig, DiscoveryTarget, PricingConfig, SimulatorConfig, SiteConfig};
 pub use crate::config::origins::Origins;
@@ -88,6 +90,9 @@ pub struct Config {
     pub execution: ExecutionConfig,
     /// `[gateway]`: the public REST API's limits.
     pub gateway: GatewayConfig,
+    /// `[metering]`: billing periods, invoices, the default rate card, the Kafka usage stream.
+    #[serde(default)]
+    pub metering: MeteringConfig,
     /// `[[sites]]`: the sites; a file that lists any replaces the default two.
     pub sites: Vec<SiteConfig>,
 }
@@ -108,6 +113,7 @@ impl Config {
             routing: RoutingConfig::default(),
             execution: ExecutionConfig::default(),
             gateway: GatewayConfig::default(),
+            metering: MeteringConfig::default(),
             sites: SiteConfig::defaults(),
         }
     }

@@ -119,7 +119,7 @@ pub struct ServicesConfig {
     pub routing: ServiceAddrs,
     /// Plan execution. Default gRPC 127.0.0.1:50055, HTTP 127.0.0.1:9475.
     pub execution: ServiceAddrs,
-    /// Energy metering. Default gRPC 127.0.0.1:50056, HTTP 127.0.0.1:9476.
+    /// Metering and billing. Default gRPC 127.0.0.1:50056, HTTP 127.0.0.1:9476.
     pub metering: ServiceAddrs,
     /// Notifications. Default gRPC 127.0.0.1:50057, HTTP 127.0.0.1:9477.
     pub notifications: ServiceAddrs,

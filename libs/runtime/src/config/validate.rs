@@ -113,6 +113,26 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
         check.that(!jwt.issuer.is_empty(), "gateway.jwt.issuer", "\"\"", "must name the issuer")?;
         check.positive("gateway.jwt.refresh_seconds", jwt.refresh_seconds)?;
     }
+    let m = &config.metering;
+    let period_ok = crate::config::billing::valid_period(&m.period);
+    check.that(period_ok, "metering.period", quoted(&m.period), "must be \"month\", \"day\", \"hour\" or \"<n>s\"")?;
+    check.non_negative("metering.invoice_grace_seconds", m.invoice_grace_seconds)?;
+    check.positive("metering.issue_every_seconds", m.issue_every_seconds)?;
+    check.non_negative("metering.list_usd_per_gpu_hour", m.list_usd_per_gpu_hour)?;
+    check.range("metering.tax_bps", m.tax_bps, 0, 10_000)?;
+    if let Some(kafka) = &m.kafka {
+        let ok = kafka
+            .brokers
+            .split(',')
+            .all(|b| b.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()));
+        check.that(ok, "metering.kafka.brokers", quoted(&kafka.brokers), "must be HOST:PORT[,HOST:PORT...]")?;
+        check.that(
+            !kafka.topic.trim().is_empty(),
+            "metering.kafka.topic",
+            quoted(&kafka.topic),
+            "must not be empty",
+        )?;
+    }
     for (n, dr) in e.demand_response.iter().enumerate() {
         let key = |k: &str| format!("execution.demand_response[{n}].{k}");
         let known = config.sites.iter().any(|s| s.id == dr.site);

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod backtest;
+pub mod billing;
 pub mod events;
 pub mod fleet;
 pub mod hosts;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The services `hcp serve` runs today.
-pub const SERVABLE: [&str; 6] = ["discovery", "pricing", "optimization", "routing", "execution", "gateway"];
+pub const SERVABLE: [&str; 7] = ["discovery", "pricing", "optimization", "routing", "execution", "metering", "gateway"];
 
 /// Runs `service` until SIGINT or SIGTERM.
 pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
@@ -56,6 +56,7 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
         ("pricing", Some(market)) => hcp_pricing::start(&host, config, market, addrs.grpc).await?,
         ("optimization", _) => hcp_optimization::start(&host, config, addrs.grpc, None).await?.0,
         ("routing", _) => hcp_routing::start(&host, config, addrs.grpc).await?.0,
+        ("metering", _) => hcp_metering::start(&host, &config.metering, addrs.grpc).await?.0,
         _ => hcp_execution::start(&host, config, token.context("execution.enrolment_token")?, addrs.grpc).await?.0,
     };
     eprintln!(

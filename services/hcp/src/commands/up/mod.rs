@@ -2,8 +2,9 @@
 //! runtime and code as `hcp serve`: the event store, a simulated fleet (miners on
 //! loopback addresses, GPU hosts with their agents), discovery, pricing (replaying the
 //! shipped ERCOT and Bitcoin series), optimization (planning each site on each
-//! recorded price), routing (the workload queue, with a `demo` tenant) and execution
-//! (the simulated GPU hosts' agents attach to it and run what is placed), each on its own gRPC address from the configuration, and one
+//! recorded price), routing (the workload queue, with a `demo` tenant), execution
+//! (the simulated GPU hosts' agents attach to it and run what is placed) and metering
+//! (usage, invoices, budgets), each on its own gRPC address from the configuration, and one
 //! `/metrics` for the process. Runs until SIGINT or SIGTERM; prints the fleet's health
 //! every poll interval and each plan.
 
@@ -83,8 +84,11 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     eprintln!("routing: gRPC on http://{routing_addr} (workloads, tenants, hosts)");
     let (execution, _) = hcp_execution::start(&host, config, secret, config.services.execution.grpc).await?;
     eprintln!("execution: gRPC on http://{execution} (agents attach here)");
-    hcp_metering::start(&host);
-    eprintln!("metering: usage records on usage-<tenant> as workloads' billed spans close");
+    let (metering, _) = hcp_metering::start(&host, &config.metering, config.services.metering.grpc).await?;
+    eprintln!(
+        "metering: gRPC on http://{metering} (usage, invoices, rate cards, budgets; {} periods)",
+        config.metering.period
+    );
 
     if fleet.is_some() {
         let site = config.sites.first().map_or_else(|| "tx-south-1".to_owned(), |s| s.id.clone());
@@ -137,6 +141,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         ("pricing", pricing),
         ("optimization", optimization),
         ("execution", execution),
+        ("metering", metering),
     ];
     let upstreams = hcp_gateway::Upstreams::lazy(|name| addrs.iter().find(|(n, _)| *n == name).map(|(_, a)| *a))
         .map_err(anyhow::Error::msg)?;

@@ -1,0 +1,61 @@
+//! `[metering]`: billing periods, when invoices are issued, the default rate card, and
+//! the Kafka topic usage records are published to.
+
+use serde::{Deserialize, Serialize};
+
+/// `[metering]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeteringConfig {
+    /// The billing period: "month", "day", "hour" (UTC) or "<n>s" (runs of n seconds, for
+    /// demos on a scaled clock). Default "month".
+    pub period: String,
+    /// Seconds after a period ends before its invoices are issued (late usage after
+    /// that is an adjustment on the next invoice); 0 or more. Default 3600.
+    pub invoice_grace_seconds: f64,
+    /// Seconds between looks for periods to invoice; above 0. Default 60.
+    pub issue_every_seconds: f64,
+    /// The default rate card's price of a GPU-hour of any model, for tenants with no card
+    /// of their own; 0 or more. Default 2.50.
+    pub list_usd_per_gpu_hour: f64,
+    /// The default rate card's tax, basis points (825 = 8.25%); at most 10000. Default 0.
+    pub tax_bps: u32,
+    /// Where usage records are published for downstream billing and analytics (absent:
+    /// nowhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<KafkaConfig>,
+}
+
+impl Default for MeteringConfig {
+    fn default() -> Self {
+        MeteringConfig {
+            period: "month".into(),
+            invoice_grace_seconds: 3600.0,
+            issue_every_seconds: 60.0,
+            list_usd_per_gpu_hour: 2.5,
+            tax_bps: 0,
+            kafka: None,
+        }
+    }
+}
+
+/// `[metering.kafka]`: a Kafka-protocol broker (Kafka, Redpanda, tansu).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, `HOST:PORT[,HOST:PORT...]`.
+    pub brokers: String,
+    /// The topic. Default "hcp.usage".
+    #[serde(default = "default_topic")]
+    pub topic: String,
+}
+
+fn default_topic() -> String {
+    "hcp.usage".into()
+}
+
+/// Whether `text` is a billing period metering takes.
+pub fn valid_period(text: &str) -> bool {
+    matches!(text, "month" | "day" | "hour")
+        || text.strip_suffix('s').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n > 0)
+}

@@ -1,0 +1,422 @@
+//! The ledger: a tenant's usage, invoices, previews, estimates and budgets, each read
+//! from the log (`usage-<tenant>`, `invoice-<tenant>`, `ratecard-<tenant>`,
+//! `budget-<tenant>`) and the open spans, through the billing core. Issued invoices
+//! are events (`invoice.issued`) whose ids derive from the tenant and period, so two
+//! metering instances, or one restarted mid-issue, record each invoice once.
+
+use crate::USAGE_RECORDED;
+use crate::open::Open;
+use crate::ratecards;
+use crate::recorder::usage_stream;
+use hcp_billing::books::{self, Issued, Record};
+use hcp_billing::invoice::{self, InvoiceError};
+use hcp_billing::period::{Cadence, Period};
+use hcp_billing::usage::{MICROS_PER_HOUR, Span};
+use hcp_domain::units::{Money, Timestamp};
+use hcp_eventstore::{Direction, EventStore, ExpectedVersion, RecordedEvent, StoreError, append_at_tail};
+use hcp_proto::v1 as pb;
+use hcp_runtime::config::MeteringConfig;
+use hcp_runtime::{ErrorCode, EventContext, HasErrorCode};
+use prost::Message;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The issued invoice's event type.
+pub const INVOICE_ISSUED: &str = "invoice.issued";
+/// A budget's event types.
+pub const BUDGET_SET: &str = "budget.set";
+/// A threshold of a budget crossed in a period.
+pub const BUDGET_THRESHOLD_CROSSED: &str = "budget.threshold_crossed";
+/// The thresholds budgets alert at, percent.
+pub const THRESHOLDS: [u32; 3] = [50, 80, 100];
+
+/// A tenant's invoice stream.
+pub fn invoice_stream(tenant: &str) -> String {
+    format!("invoice-{tenant}")
+}
+
+/// A tenant's budget stream.
+pub fn budget_stream(tenant: &str) -> String {
+    format!("budget-{tenant}")
+}
+
+/// Why a ledger call fails.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// A bad argument, naming the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// The usage cannot be priced.
+    #[error(transparent)]
+    Invoice(#[from] InvoiceError),
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl HasErrorCode for LedgerError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            LedgerError::Invalid(_) => ErrorCode::InvalidArgument,
+            LedgerError::Invoice(InvoiceError::NoPrice(_)) => ErrorCode::FailedPrecondition,
+            LedgerError::Invoice(InvoiceError::Overflow) => ErrorCode::InvalidArgument,
+            LedgerError::Store(e) => e.code(),
+        }
+    }
+}
+
+fn corrupt(e: &RecordedEvent, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{} v{}: {why}", e.stream, e.version))
+}
+
+fn decode<M: Message + Default>(e: &RecordedEvent) -> Result<M, StoreError> {
+    M::decode(e.payload.as_ref()).map_err(|why| corrupt(e, why))
+}
+
+/// A tenant's usage records, with their versions, and the stream's version.
+pub struct Usage {
+    /// `(version, record)`, in order.
+    pub records: Vec<(u64, pb::UsageRecorded)>,
+    /// The usage stream's last version.
+    pub version: u64,
+}
+
+impl Usage {
+    /// The records as the books see them.
+    pub fn books(&self) -> Vec<Record> {
+        self.records
+            .iter()
+            .map(|(version, r)| Record {
+                version: *version,
+                model: r.gpu_model.clone(),
+                span: Span {
+                    from: Timestamp::from_unix_micros(r.from_unix_micros),
+                    to: Timestamp::from_unix_micros(r.to_unix_micros),
+                    gpus: r.gpus,
+                },
+            })
+            .collect()
+    }
+}
+
+/// The ledger.
+pub struct Ledger<S> {
+    store: Arc<S>,
+    config: MeteringConfig,
+    cadence: Cadence,
+    open: Arc<Open>,
+}
+
+impl<S: EventStore> Ledger<S> {
+    /// A ledger over `store`; refuses a period it cannot read.
+    pub fn new(store: Arc<S>, config: MeteringConfig, open: Arc<Open>) -> Result<Self, LedgerError> {
+        let cadence =
+            Cadence::parse(&config.period).map_err(|e| LedgerError::Invalid(format!("metering.period: {e}")))?;
+        Ok(Ledger { store, config, cadence, open })
+    }
+
+    /// The billing period's length.
+    pub fn cadence(&self) -> Cadence {
+        self.cadence
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MeteringConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    async fn read_all(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.store.read_stream(stream, 1, Direction::Forwards, usize::MAX).await
+    }
+
+    /// `tenant`'s usage records.
+    pub async fn usage(&self, tenant: &str) -> Result<Usage, LedgerError> {
+        let events = self.read_all(&usage_stream(tenant)).await?;
+        let version = events.last().map_or(0, |e| e.version);
+        let records = events
+            .iter()
+            .filter(|e| e.event_type == USAGE_RECORDED)
+            .map(|e| decode::<pb::UsageRecorded>(e).map(|r| (e.version, r)))
+            .collect::<Result<_, _>>()?;
+        Ok(Usage { records, version })
+    }
+
+    /// `tenant`'s issued invoices, oldest first.
+    pub async fn invoices(&self, tenant: &str) -> Result<Vec<pb::Invoice>, LedgerError> {
+        let events = self.read_all(&invoice_stream(tenant)).await?;
+        Ok(events.iter().filter(|e| e.event_type == INVOICE_ISSUED).map(decode).collect::<Result<_, _>>()?)
+    }
+
+    fn open_spans(&self, tenant: &str, now: Timestamp) -> Vec<(String, Span)> {
+        self.open.spans(tenant, now).into_iter().map(|o| (o.model, o.span)).collect()
+    }
+
+    /// The invoice for `period` through usage `through`, after `issued`, as the API shows it.
+    async fn compose(
+        &self,
+        tenant: &str,
+        usage: &Usage,
+        issued: &[pb::Invoice],
+        period: Period,
+        open: &[(String, Span)],
+        now: Timestamp,
+    ) -> Result<pb::Invoice, LedgerError> {
+        let issued_books: Vec<Issued> = issued.iter().map(issued_of).collect();
+        let draft = books::draft(self.cadence, &usage.books(), &issued_books, period, usage.version, open);
+        let (card, card_version, _) = ratecards::load(self.store.as_ref(), &self.config, tenant).await?;
+        let bill = invoice::invoice(&card, period, &draft)?;
+        Ok(pb::Invoice {
+            id: format!("{tenant}-{}", self.cadence.label(period)),
+            tenant: tenant.to_owned(),
+            period_start_unix_micros: period.start.unix_micros(),
+            period_end_unix_micros: period.end.unix_micros(),
+            usage_through_version: usage.version,
+            ratecard_version: card_version,
+            lines: bill
+                .lines
+                .iter()
+                .map(|l| pb::InvoiceLine {
+                    kind: l.kind.as_str().to_owned(),
+                    description: l.description.clone(),
+                    model: l.model.clone(),
+                    period_start_unix_micros: l.period.start.unix_micros(),
+                    period_end_unix_micros: l.period.end.unix_micros(),
+                    gpu_micros: i64::try_from(l.gpu_micros).unwrap_or(i64::MAX),
+                    unit_usd_micros: l.unit.micros(),
+                    amount_usd_micros: l.amount.micros(),
+                })
+                .collect(),
+            subtotal_usd_micros: bill.subtotal.micros(),
+            tax_usd_micros: bill.tax.micros(),
+            total_usd_micros: bill.total.micros(),
+            issued_unix_micros: now.unix_micros(),
+        })
+    }
+
+    /// The current period's invoice as it stands at `now`: recorded usage not yet
+    /// invoiced, and the spans open now.
+    pub async fn preview(&self, tenant: &str, now: Timestamp) -> Result<pb::Invoice, LedgerError> {
+        let usage = self.usage(tenant).await?;
+        let issued = self.invoices(tenant).await?;
+        let open = self.open_spans(tenant, now);
+        self.compose(tenant, &usage, &issued, self.cadence.period_of(now), &open, now).await
+    }
+
+    /// Issues every invoice due at `now` for every tenant; answers those issued.
+    pub async fn issue_due(&self, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
+        let mut out = Vec::new();
+        for tenant in self.open.tenants() {
+            out.extend(self.issue_for(&tenant, now).await?);
+        }
+        Ok(out)
+    }
+
+    /// Issues `tenant`'s invoices due at `now`, earliest period first: a period is due
+    /// once it has ended and its grace has passed, and has usage not billed yet (its
+    /// own, or late usage of earlier periods, billed as adjustments).
+    pub async fn issue_for(&self, tenant: &str, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
+        let grace = (self.config.invoice_grace_seconds * 1e6) as i64;
+        let mut out = Vec::new();
+        loop {
+            let usage = self.usage(tenant).await?;
+            let issued = self.invoices(tenant).await?;
+            let issued_books: Vec<Issued> = issued.iter().map(issued_of).collect();
+            let after = issued_books.last().map(|i| i.period);
+            let due = books::unbilled(self.cadence, &usage.books(), &issued_books)
+                .into_iter()
+                .map(|p| match after {
+                    Some(last) if p.start <= last.start => self.cadence.period_of(last.end),
+                    _ => p,
+                })
+                .find(|p| p.end.unix_micros() + grace <= now.unix_micros());
+            let Some(period) = due else { return Ok(out) };
+            let bill = self.compose(tenant, &usage, &issued, period, &[], now).await?;
+            let context = EventContext::new("metering")
+                .with_tenant(tenant)
+                .with_ids_from_key(&format!("invoice:{tenant}:{}", period.start.unix_micros()));
+            let event = context.event(0, INVOICE_ISSUED, bill.encode_to_vec(), now.unix_micros());
+            let expected = ExpectedVersion::Exact(issued.len() as u64);
+            match self.store.append(&invoice_stream(tenant), expected, vec![event]).await {
+                Ok(_) => {
+                    tracing::info!(tenant, invoice = %bill.id, total_usd_micros = bill.total_usd_micros, "invoice issued");
+                    out.push(bill);
+                }
+                // Another instance issued it (or this one, before a crash): read again.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// What `gpus` GPUs of `model` for `hours` would cost `tenant` now.
+    pub async fn estimate(
+        &self,
+        tenant: &str,
+        model: &str,
+        gpus: u32,
+        hours: f64,
+        now: Timestamp,
+    ) -> Result<pb::EstimateResponse, LedgerError> {
+        if gpus == 0 {
+            return Err(LedgerError::Invalid("gpus: at least 1".into()));
+        }
+        if !(hours.is_finite() && hours > 0.0 && hours <= 24.0 * 366.0) {
+            return Err(LedgerError::Invalid(format!("hours: {hours} must be above 0 and at most a year")));
+        }
+        let model = hcp_domain::catalogue::canonical_gpu_model(model);
+        let usage = self.usage(tenant).await?;
+        let open = self.open_spans(tenant, now);
+        let period = self.cadence.period_of(now);
+        let used = books::period_usage(self.cadence, &usage.books(), &open, period).get(&model).copied().unwrap_or(0);
+        let added = (hours * MICROS_PER_HOUR as f64).round() as i128 * i128::from(gpus);
+        let (card, _, _) = ratecards::load(self.store.as_ref(), &self.config, tenant).await?;
+        let (subtotal, tax) = invoice::estimate(&card, &model, used, added)?;
+        Ok(pb::EstimateResponse {
+            tenant: tenant.to_owned(),
+            gpu_model: model,
+            gpu_micros: i64::try_from(added).unwrap_or(i64::MAX),
+            subtotal_usd_micros: subtotal.micros(),
+            tax_usd_micros: tax.micros(),
+            total_usd_micros: (subtotal + tax).micros(),
+            period_gpu_micros: i64::try_from(used).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// `tenant`'s recorded GPU time from `request.from` to `request.to`, grouped.
+    pub async fn usage_rows(&self, request: &pb::UsageRequest) -> Result<pb::UsageResponse, LedgerError> {
+        const KEYS: [&str; 4] = ["model", "site", "workload", "period"];
+        if let Some(bad) = request.group_by.iter().find(|g| !KEYS.contains(&g.as_str())) {
+            return Err(LedgerError::Invalid(format!("group_by: {bad:?} is not one of {}", KEYS.join(", "))));
+        }
+        let window = Period {
+            start: Timestamp::from_unix_micros(request.from_unix_micros),
+            end: Timestamp::from_unix_micros(if request.to_unix_micros > 0 {
+                request.to_unix_micros
+            } else {
+                i64::MAX
+            }),
+        };
+        let usage = self.usage(&request.tenant).await?;
+        let mut rows: BTreeMap<Vec<String>, (i128, u32)> = BTreeMap::new();
+        for ((_, r), record) in usage.records.iter().zip(usage.books()) {
+            for (period, piece) in self.cadence.pieces(record.span) {
+                let Some(piece) = window.clip(piece) else { continue };
+                let key = request
+                    .group_by
+                    .iter()
+                    .map(|g| match g.as_str() {
+                        "model" => r.gpu_model.clone(),
+                        "site" => r.site.clone(),
+                        "workload" => r.workload_id.clone(),
+                        _ => self.cadence.label(period),
+                    })
+                    .collect();
+                let row = rows.entry(key).or_default();
+                row.0 += piece.gpu_micros();
+                row.1 += 1;
+            }
+        }
+        let hours = |micros: i128| micros as f64 / MICROS_PER_HOUR as f64;
+        let total: i128 = rows.values().map(|(m, _)| m).sum();
+        Ok(pb::UsageResponse {
+            tenant: request.tenant.clone(),
+            rows: rows
+                .into_iter()
+                .map(|(key, (micros, records))| pb::UsageRow {
+                    group: request.group_by.iter().cloned().zip(key).collect(),
+                    gpu_micros: i64::try_from(micros).unwrap_or(i64::MAX),
+                    gpu_hours: hours(micros),
+                    records,
+                })
+                .collect(),
+            gpu_micros: i64::try_from(total).unwrap_or(i64::MAX),
+            gpu_hours: hours(total),
+        })
+    }
+
+    /// Sets `tenant`'s budget per period.
+    pub async fn set_budget(&self, tenant: &str, usd_micros: i64, context: &EventContext) -> Result<(), LedgerError> {
+        if usd_micros < 0 {
+            return Err(LedgerError::Invalid("usd_micros_per_period: may not be negative (0: no budget)".into()));
+        }
+        let set = pb::BudgetSet { usd_micros_per_period: usd_micros };
+        let event = context.event(0, BUDGET_SET, set.encode_to_vec(), hcp_runtime::clock::now_micros());
+        self.store.append(&budget_stream(tenant), ExpectedVersion::Any, vec![event]).await?;
+        Ok(())
+    }
+
+    /// `tenant`'s budget and this period's spend against it at `now`.
+    pub async fn budget(&self, tenant: &str, now: Timestamp) -> Result<pb::BudgetView, LedgerError> {
+        let period = self.cadence.period_of(now);
+        let mut view = pb::BudgetView {
+            tenant: tenant.to_owned(),
+            period_start_unix_micros: period.start.unix_micros(),
+            ..Default::default()
+        };
+        for e in self.read_all(&budget_stream(tenant)).await? {
+            match e.event_type.as_str() {
+                BUDGET_SET => view.usd_micros_per_period = decode::<pb::BudgetSet>(&e)?.usd_micros_per_period,
+                BUDGET_THRESHOLD_CROSSED => {
+                    let crossed: pb::BudgetThresholdCrossed = decode(&e)?;
+                    if crossed.period_start_unix_micros == view.period_start_unix_micros {
+                        view.crossed.push(crossed.percent);
+                    }
+                }
+                _ => {}
+            }
+        }
+        view.spent_usd_micros = self.preview(tenant, now).await?.total_usd_micros;
+        Ok(view)
+    }
+
+    /// Records each budget threshold a tenant's spend crossed this period (once per
+    /// tenant, period and threshold); answers those recorded now.
+    pub async fn check_budgets(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(String, pb::BudgetThresholdCrossed)>, LedgerError> {
+        let mut out = Vec::new();
+        for tenant in self.open.tenants() {
+            let view = self.budget(&tenant, now).await?;
+            let budget = Money::from_micros(view.usd_micros_per_period);
+            if budget <= Money::ZERO {
+                continue;
+            }
+            for percent in THRESHOLDS.into_iter().filter(|p| !view.crossed.contains(p)) {
+                let spent = i128::from(view.spent_usd_micros) * 100;
+                if spent < i128::from(budget.micros()) * i128::from(percent) {
+                    continue;
+                }
+                let crossed = pb::BudgetThresholdCrossed {
+                    period_start_unix_micros: view.period_start_unix_micros,
+                    percent,
+                    spent_usd_micros: view.spent_usd_micros,
+                    budget_usd_micros: budget.micros(),
+                };
+                let key = format!("budget:{tenant}:{}:{percent}", view.period_start_unix_micros);
+                let context = EventContext::new("metering").with_tenant(tenant.clone()).with_ids_from_key(&key);
+                let event = context.event(0, BUDGET_THRESHOLD_CROSSED, crossed.encode_to_vec(), now.unix_micros());
+                append_at_tail(self.store.as_ref(), &budget_stream(&tenant), event).await?;
+                tracing::warn!(tenant, percent, spent_usd_micros = view.spent_usd_micros, "budget threshold crossed");
+                out.push((tenant.clone(), crossed));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An issued invoice as the books see it.
+fn issued_of(i: &pb::Invoice) -> Issued {
+    Issued {
+        period: Period {
+            start: Timestamp::from_unix_micros(i.period_start_unix_micros),
+            end: Timestamp::from_unix_micros(i.period_end_unix_micros),
+        },
+        through: i.usage_through_version,
+    }
+}

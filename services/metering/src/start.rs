@@ -1,0 +1,65 @@
+//! Starting metering on the runtime: the open-span view catches up with the log, the
+//! usage recorder resumes from its checkpoint, invoices and budget alerts are looked for
+//! every `metering.issue_every_seconds`, and the API listens.
+
+use crate::grpc::MeteringService;
+use crate::ledger::Ledger;
+use crate::open::{Open, OpenView};
+use crate::recorder::UsageRecorder;
+use hcp_domain::units::Timestamp;
+use hcp_eventstore::EventStore;
+use hcp_proto::v1::metering_server::MeteringServer;
+use hcp_runtime::config::MeteringConfig;
+use hcp_runtime::grpc::GrpcServices;
+use hcp_runtime::host::{ReactorWatch, StartError};
+use hcp_runtime::{Durability, Host};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Starts metering in `host`; answers where its API listens and its ledger.
+pub async fn start<S: EventStore>(
+    host: &Arc<Host<S>>,
+    config: &MeteringConfig,
+    grpc: SocketAddr,
+) -> Result<(SocketAddr, Arc<Ledger<S>>), StartError> {
+    let open = Arc::new(Open::default());
+    let ledger = Ledger::new(Arc::clone(&host.store), config.clone(), Arc::clone(&open))
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let ledger = Arc::new(ledger);
+    let head = host.store.head().await?;
+    let view = host.reactor("metering", Arc::new(OpenView(open)), Durability::InMemory);
+    tokio::select! {
+        _ = view.caught_up(head) => {},
+        () = host.shutdown.cancelled() => {},
+    }
+    recorder(host);
+    let every = Duration::from_secs_f64(config.issue_every_seconds.max(0.01));
+    host.spawn("metering-invoicer", invoicer(Arc::clone(&ledger), every));
+    let mut services = GrpcServices::default();
+    services.add(MeteringServer::new(MeteringService(Arc::clone(&ledger))));
+    let addr = host.serve("metering", services, grpc).await?;
+    Ok((addr, ledger))
+}
+
+/// Starts the usage recorder alone, from its checkpoint; answers its position.
+pub fn recorder<S: EventStore>(host: &Arc<Host<S>>) -> ReactorWatch {
+    host.reactor("metering", Arc::new(UsageRecorder::new(Arc::clone(&host.store))), Durability::Checkpointed)
+}
+
+/// Issues the invoices that fall due and records the budget thresholds crossed, every
+/// `every`; a failed round is logged and tried again at the next.
+async fn invoicer<S: EventStore>(ledger: Arc<Ledger<S>>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
+        if let Err(e) = ledger.issue_due(now).await {
+            tracing::error!(error = %e, "cannot issue the invoices due");
+        }
+        if let Err(e) = ledger.check_budgets(now).await {
+            tracing::error!(error = %e, "cannot check the budgets");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The ledger on a real SQLite store, at instants the test chooses (hourly periods, no
+//! grace): invoices per period with lines rounded to cents, issued once however often
+//! they are looked for; usage that arrives after its period was invoiced billed as an
+//! adjustment on the next invoice; what was invoiced equals the usage recorded; a preview
+//! counts the spans still open; estimates at the tiers reached; budgets alert once at
+//! each threshold.
+
+mod common;
+
+use hcp_domain::ids::WorkloadId;
+use hcp_domain::units::Timestamp;
+use hcp_domain::workload::WorkloadEvent as E;
+use hcp_eventstore::EventStore;
+use hcp_eventstore::sqlite::SqliteStore;
+use hcp_metering::Ledger;
+use hcp_metering::open::{Open, OpenView};
+use hcp_proto::v1 as pb;
+use hcp_runtime::config::MeteringConfig;
+use hcp_runtime::{Durability, EventContext, Host, Metrics};
+use std::sync::Arc;
+use std::time::Duration;
+
+const A: &str = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a01";
+const B: &str = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a02";
+const C: &str = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a03";
+
+/// Minutes after 2026-11-02T00:00:00Z.
+fn m(minutes: i64) -> Timestamp {
+    Timestamp::from_unix_secs(1_793_577_600 + minutes * 60)
+}
+
+fn ran(id: &str, gpus: u32, from: i64, to: Option<i64>) -> Vec<E> {
+    let mut events = vec![
+        E::Submitted { id: WorkloadId::parse(id).expect("id"), spec: common::spec("acme", gpus), at: m(from) },
+        E::Queued { attempt: 1, at: m(from) },
+        E::Started { endpoint: None, at: m(from) },
+    ];
+    if let Some(to) = to {
+        events.push(E::Completed { at: m(to) });
+    }
+    events
+}
+
+/// Metering's reactors caught up with everything in `store`.
+async fn settle(host: &Host<SqliteStore>, watches: &[hcp_runtime::host::ReactorWatch]) {
+    let head = host.store.head().await.expect("head");
+    for w in watches {
+        tokio::time::timeout(Duration::from_secs(10), w.caught_up(head)).await.expect("caught up in time");
+    }
+}
+
+fn amounts(invoice: &pb::Invoice) -> Vec<(&str, i64, i64)> {
+    invoice.lines.iter().map(|l| (l.kind.as_str(), l.gpu_micros / 1_000_000, l.amount_usd_micros)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoices_adjustments_previews_estimates_and_budgets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let open = Arc::new(Open::default());
+    let config = MeteringConfig { period: "hour".into(), invoice_grace_seconds: 0.0, ..Default::default() };
+    let ledger = Ledger::new(Arc::clone(&store), config, Arc::clone(&open)).expect("ledger");
+    let watches = [
+        host.reactor("metering", Arc::new(OpenView(open)), Durability::InMemory),
+        hcp_metering::start::recorder(&host),
+    ];
+
+    // A: 4 GPUs from 00:10 to 01:10, across two hourly periods.
+    common::append(store.as_ref(), A, 0, &ran(A, 4, 10, Some(70))).await;
+    settle(&host, &watches).await;
+    let issued = ledger.issue_due(m(120)).await.expect("issue");
+    assert_eq!(issued.len(), 2, "00:00 and 01:00 are due at 02:00");
+    // 50 min x 4 GPUs = 3.3333 GPU-h at $2.50 = $8.333333, billed $8.33; then 40 GPU-min, $1.67.
+    assert_eq!(amounts(&issued[0]), [("usage", 12_000, 8_330_000)]);
+    assert_eq!(amounts(&issued[1]), [("usage", 2_400, 1_670_000)]);
+    assert_eq!(issued[0].id, "acme-2026-11-02T00");
+    assert!(ledger.issue_due(m(120)).await.expect("again").is_empty(), "each period is invoiced once");
+
+    // B arrives late: 2 GPUs from 00:20 to 00:30, recorded after 00:00 was invoiced. It is
+    // billed on the next invoice as an adjustment to 00:00, not by editing that invoice.
+    common::append(store.as_ref(), B, 0, &ran(B, 2, 20, Some(30))).await;
+    settle(&host, &watches).await;
+    assert!(ledger.issue_due(m(120)).await.expect("not yet").is_empty(), "02:00 has not ended");
+    let late = ledger.issue_due(m(180)).await.expect("issue");
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].id, "acme-2026-11-02T02");
+    assert_eq!(amounts(&late[0]), [("adjustment", 1_200, 830_000)], "{:?}", late[0].lines);
+    assert_eq!(late[0].total_usd_micros, 830_000);
+
+    // The books equal a recomputation from the log: every recorded GPU-second invoiced once.
+    let invoices = ledger.invoices("acme").await.expect("invoices");
+    let invoiced: i64 = invoices.iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
+    let recorded: i64 = ledger.usage("acme").await.expect("usage").records.iter().map(|(_, r)| r.gpu_micros).sum();
+    assert_eq!((invoiced, recorded), (4 * 3600 * 1_000_000 + 1_200_000_000, invoiced));
+
+    // C runs on 1 GPU from 03:00, still open: the preview counts it up to now.
+    common::append(store.as_ref(), C, 0, &ran(C, 1, 180, None)).await;
+    settle(&host, &watches).await;
+    let preview = ledger.preview("acme", m(210)).await.expect("preview");
+    assert_eq!(amounts(&preview), [("usage", 1_800, 1_250_000)]);
+    assert!(ledger.issue_due(m(210)).await.expect("none").is_empty());
+
+    // Estimates: 2 GPUs for 1.5 h at the default card; then at a tiered card of its own
+    // (the first GPU-hour of a period at $2, the rest at $1), with 0.5 GPU-h used so far.
+    let estimate = ledger.estimate("acme", "H100", 2, 1.5, m(210)).await.expect("estimate");
+    assert_eq!((estimate.gpu_model.as_str(), estimate.total_usd_micros), ("h100-sxm-80gb", 7_500_000));
+    let tiered = pb::RateCard {
+        prices: vec![pb::ModelPrice {
+            model: "H100".into(),
+            tiers: vec![
+                pb::PriceTier { up_to_gpu_hours: 1, usd_micros_per_gpu_hour: 2_000_000 },
+                pb::PriceTier { up_to_gpu_hours: 0, usd_micros_per_gpu_hour: 1_000_000 },
+            ],
+        }],
+        commitment_discount_bps: 0,
+        tax_bps: 1000,
+    };
+    let context = EventContext::new("operator:test").with_tenant("acme");
+    hcp_metering::ratecards::set(store.as_ref(), "acme", &tiered, &context).await.expect("card");
+    let estimate = ledger.estimate("acme", "h100", 1, 1.0, m(210)).await.expect("estimate");
+    assert_eq!((estimate.subtotal_usd_micros, estimate.tax_usd_micros), (1_500_000, 150_000));
+    let refused = ledger.estimate("acme", "h100", 0, 1.0, m(210)).await.expect_err("no GPUs");
+    assert!(refused.to_string().starts_with("gpus:"), "{refused}");
+
+    // Budgets: $2 a period. At 03:30 the preview is 0.5 GPU-h at $2 + 10% = $1.10: 50%.
+    ledger.set_budget("acme", 2_000_000, &context).await.expect("budget");
+    let crossed = ledger.check_budgets(m(210)).await.expect("check");
+    assert_eq!(crossed.iter().map(|(_, c)| c.percent).collect::<Vec<_>>(), [50]);
+    // At 03:55, 55 GPU-min: $1.8333 + tax $0.18 = $2.02: 80 and 100, once.
+    let crossed = ledger.check_budgets(m(235)).await.expect("check");
+    assert_eq!(crossed.iter().map(|(_, c)| c.percent).collect::<Vec<_>>(), [80, 100]);
+    assert!(ledger.check_budgets(m(236)).await.expect("check").is_empty(), "each threshold alerts once a period");
+    let view = ledger.budget("acme", m(236)).await.expect("view");
+    assert_eq!(view.crossed, [50, 80, 100]);
+    host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+}
