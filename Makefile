@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: run test lint unit nats mqtt pyasic pytools bench build release fmt clean
+.PHONY: run test lint unit nats mqtt kafka pyasic pytools bench build release fmt clean
 
 ## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery,
 ## pricing, optimization, routing, execution, the gateway), built in release. The store is in the data
@@ -20,7 +20,7 @@ build:
 	$(CARGO) build -p hcp -p hcp-simulator -p hcp-agent
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
-test: nats mqtt pyasic pytools lint unit
+test: nats mqtt kafka pyasic pytools lint unit
 
 lint:
 	$(CARGO) fmt --all --check
@@ -38,6 +38,12 @@ unit: build
 ## mqtt: make sure an MQTT broker (Mosquitto) answers at 127.0.0.1:1883.
 mqtt:
 	@scripts/ensure-mosquitto.sh
+
+## kafka: the Kafka-protocol broker the metering tests start (tansu 0.6.0 with its SQLite store,
+## `cargo install`ed once); `scripts/ensure-tansu.sh` without `--install-only` also starts one on
+## 127.0.0.1:KAFKA_PORT (default 9092) for `[metering.kafka]`.
+kafka:
+	@scripts/ensure-tansu.sh --install-only
 
 ## pyasic: the pinned pyasic in .venv-pyasic (the test that reads the simulated miners with it).
 pyasic:

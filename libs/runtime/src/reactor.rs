@@ -65,6 +65,12 @@ pub trait Handler: Send + Sync + 'static {
     }
     /// Handles one event.
     fn handle(&self, event: &RecordedEvent) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    /// Finishes what the batch's `handle` calls began (a handler that sends without
+    /// waiting for each acknowledgement waits for them all here), before the batch's
+    /// checkpoint is committed. An error hands the whole batch to the handler again.
+    fn flush(&self) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// Where a handler starts.
@@ -218,12 +224,22 @@ async fn run<S: EventStore, H: Handler>(
                 }
             };
             backoff = FIRST_BACKOFF;
+            let before = last;
             for event in &batch {
                 if handler.wants(event) && !handle(&*handler, event, &metrics, &shutdown).await {
                     // Shut down while retrying: this event is not handled, so not committed.
                     break 'subscribe;
                 }
                 last = Some(event.position);
+            }
+            if let Err(e) = handler.flush().await {
+                tracing::warn!(handler = handler.name(), error = %e, "cannot finish the batch; handling it again");
+                metrics.projection_restarts.get_or_create(&labels).inc();
+                last = before;
+                if !pause(&shutdown, &mut backoff).await {
+                    break 'subscribe;
+                }
+                continue 'subscribe;
             }
             let Some(p) = last else { continue };
             metrics.events_handled.get_or_create(&labels).inc_by(batch.len() as u64);
@@ -237,12 +253,20 @@ async fn run<S: EventStore, H: Handler>(
             position.send_replace(p);
         }
     }
-    if durability == Durability::Checkpointed
-        && let Some(p) = last
-        && committed != last
-        && let Err(e) = store.save_checkpoint(handler.name(), p).await
-    {
-        tracing::warn!(handler = handler.name(), error = %e, "cannot commit the checkpoint at shutdown");
+    if durability == Durability::Checkpointed && committed != last {
+        // What the last batch began must be finished before its position is committed.
+        let finished = match handler.flush().await {
+            Ok(()) => last,
+            Err(e) => {
+                tracing::warn!(handler = handler.name(), error = %e, "cannot finish the batch at shutdown");
+                committed
+            }
+        };
+        if let Some(p) = finished.filter(|_| finished != committed)
+            && let Err(e) = store.save_checkpoint(handler.name(), p).await
+        {
+            tracing::warn!(handler = handler.name(), error = %e, "cannot commit the checkpoint at shutdown");
+        }
     }
 }
 

@@ -1,21 +1,22 @@
-//! The ledger: a tenant's usage, invoices, previews, estimates and budgets, each read
-//! from the log (`usage-<tenant>`, `invoice-<tenant>`, `ratecard-<tenant>`,
-//! `budget-<tenant>`) and the open spans, through the billing core. Issued invoices
-//! are events (`invoice.issued`) whose ids derive from the tenant and period, so two
-//! metering instances, or one restarted mid-issue, record each invoice once.
+//! The ledger: a tenant's usage, invoices, previews, estimates and budgets, from the
+//! view of the log (`usage-<tenant>`, `invoice-<tenant>`, `budget-<tenant>`, the open
+//! spans) and its rate card, through the billing core. Issued invoices are events
+//! (`invoice.issued`) appended at the version the view has seen, with ids derived from
+//! the tenant and period, so two metering instances, or one restarted mid-issue, record
+//! each invoice once. What the ledger appends it waits to see in its view, so a read
+//! after a write sees the write.
 
-use crate::USAGE_RECORDED;
-use crate::open::Open;
 use crate::ratecards;
-use crate::recorder::usage_stream;
+use crate::view::View;
 use hcp_billing::books::{self, Issued, Record};
 use hcp_billing::invoice::{self, InvoiceError};
 use hcp_billing::period::{Cadence, Period};
 use hcp_billing::usage::{MICROS_PER_HOUR, Span};
 use hcp_domain::units::{Money, Timestamp};
-use hcp_eventstore::{Direction, EventStore, ExpectedVersion, RecordedEvent, StoreError, append_at_tail};
+use hcp_eventstore::{EventStore, ExpectedVersion, Position, StoreError, append_at_tail};
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::MeteringConfig;
+use hcp_runtime::host::ReactorWatch;
 use hcp_runtime::{ErrorCode, EventContext, HasErrorCode};
 use prost::Message;
 use std::collections::BTreeMap;
@@ -65,14 +66,6 @@ impl HasErrorCode for LedgerError {
     }
 }
 
-fn corrupt(e: &RecordedEvent, why: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{} v{}: {why}", e.stream, e.version))
-}
-
-fn decode<M: Message + Default>(e: &RecordedEvent) -> Result<M, StoreError> {
-    M::decode(e.payload.as_ref()).map_err(|why| corrupt(e, why))
-}
-
 /// A tenant's usage records, with their versions, and the stream's version.
 pub struct Usage {
     /// `(version, record)`, in order.
@@ -104,15 +97,29 @@ pub struct Ledger<S> {
     store: Arc<S>,
     config: MeteringConfig,
     cadence: Cadence,
-    open: Arc<Open>,
+    view: Arc<View>,
+    watch: ReactorWatch,
 }
 
 impl<S: EventStore> Ledger<S> {
-    /// A ledger over `store`; refuses a period it cannot read.
-    pub fn new(store: Arc<S>, config: MeteringConfig, open: Arc<Open>) -> Result<Self, LedgerError> {
+    /// A ledger over `store` and `view` (folded by the reactor `watch` follows); refuses
+    /// a period it cannot read.
+    pub fn new(
+        store: Arc<S>,
+        config: MeteringConfig,
+        view: Arc<View>,
+        watch: ReactorWatch,
+    ) -> Result<Self, LedgerError> {
         let cadence =
             Cadence::parse(&config.period).map_err(|e| LedgerError::Invalid(format!("metering.period: {e}")))?;
-        Ok(Ledger { store, config, cadence, open })
+        Ok(Ledger { store, config, cadence, view, watch })
+    }
+
+    /// Waits until the view has folded `position` (what this ledger just appended).
+    async fn seen(&self, position: Position) {
+        if !self.watch.caught_up(position).await {
+            tracing::warn!("the metering view stopped before it caught up");
+        }
     }
 
     /// The billing period's length.
@@ -130,30 +137,19 @@ impl<S: EventStore> Ledger<S> {
         &self.store
     }
 
-    async fn read_all(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.store.read_stream(stream, 1, Direction::Forwards, usize::MAX).await
-    }
-
     /// `tenant`'s usage records.
     pub async fn usage(&self, tenant: &str) -> Result<Usage, LedgerError> {
-        let events = self.read_all(&usage_stream(tenant)).await?;
-        let version = events.last().map_or(0, |e| e.version);
-        let records = events
-            .iter()
-            .filter(|e| e.event_type == USAGE_RECORDED)
-            .map(|e| decode::<pb::UsageRecorded>(e).map(|r| (e.version, r)))
-            .collect::<Result<_, _>>()?;
-        Ok(Usage { records, version })
+        let books = self.view.books(tenant);
+        Ok(Usage { records: books.records, version: books.usage_version })
     }
 
     /// `tenant`'s issued invoices, oldest first.
     pub async fn invoices(&self, tenant: &str) -> Result<Vec<pb::Invoice>, LedgerError> {
-        let events = self.read_all(&invoice_stream(tenant)).await?;
-        Ok(events.iter().filter(|e| e.event_type == INVOICE_ISSUED).map(decode).collect::<Result<_, _>>()?)
+        Ok(self.view.books(tenant).invoices)
     }
 
     fn open_spans(&self, tenant: &str, now: Timestamp) -> Vec<(String, Span)> {
-        self.open.spans(tenant, now).into_iter().map(|o| (o.model, o.span)).collect()
+        self.view.spans(tenant, now).into_iter().map(|o| (o.model, o.span)).collect()
     }
 
     /// The invoice for `period` through usage `through`, after `issued`, as the API shows it.
@@ -210,7 +206,7 @@ impl<S: EventStore> Ledger<S> {
     /// Issues every invoice due at `now` for every tenant; answers those issued.
     pub async fn issue_due(&self, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
         let mut out = Vec::new();
-        for tenant in self.open.tenants() {
+        for tenant in self.view.tenants() {
             out.extend(self.issue_for(&tenant, now).await?);
         }
         Ok(out)
@@ -242,12 +238,13 @@ impl<S: EventStore> Ledger<S> {
             let event = context.event(0, INVOICE_ISSUED, bill.encode_to_vec(), now.unix_micros());
             let expected = ExpectedVersion::Exact(issued.len() as u64);
             match self.store.append(&invoice_stream(tenant), expected, vec![event]).await {
-                Ok(_) => {
+                Ok(appended) => {
                     tracing::info!(tenant, invoice = %bill.id, total_usd_micros = bill.total_usd_micros, "invoice issued");
+                    self.seen(appended.last_position).await;
                     out.push(bill);
                 }
-                // Another instance issued it (or this one, before a crash): read again.
-                Err(StoreError::Conflict(_)) => {}
+                // Another instance issued it (or this one, before a crash): see it, then go on.
+                Err(StoreError::Conflict(_)) => self.seen(self.store.head().await?).await,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -346,30 +343,23 @@ impl<S: EventStore> Ledger<S> {
         }
         let set = pb::BudgetSet { usd_micros_per_period: usd_micros };
         let event = context.event(0, BUDGET_SET, set.encode_to_vec(), hcp_runtime::clock::now_micros());
-        self.store.append(&budget_stream(tenant), ExpectedVersion::Any, vec![event]).await?;
+        let appended = self.store.append(&budget_stream(tenant), ExpectedVersion::Any, vec![event]).await?;
+        self.seen(appended.last_position).await;
         Ok(())
     }
 
     /// `tenant`'s budget and this period's spend against it at `now`.
     pub async fn budget(&self, tenant: &str, now: Timestamp) -> Result<pb::BudgetView, LedgerError> {
         let period = self.cadence.period_of(now);
+        let books = self.view.books(tenant);
+        let start = period.start.unix_micros();
         let mut view = pb::BudgetView {
             tenant: tenant.to_owned(),
-            period_start_unix_micros: period.start.unix_micros(),
+            period_start_unix_micros: start,
+            usd_micros_per_period: books.budget_usd_micros,
+            crossed: books.crossed.iter().filter(|(p, _)| *p == start).map(|(_, percent)| *percent).collect(),
             ..Default::default()
         };
-        for e in self.read_all(&budget_stream(tenant)).await? {
-            match e.event_type.as_str() {
-                BUDGET_SET => view.usd_micros_per_period = decode::<pb::BudgetSet>(&e)?.usd_micros_per_period,
-                BUDGET_THRESHOLD_CROSSED => {
-                    let crossed: pb::BudgetThresholdCrossed = decode(&e)?;
-                    if crossed.period_start_unix_micros == view.period_start_unix_micros {
-                        view.crossed.push(crossed.percent);
-                    }
-                }
-                _ => {}
-            }
-        }
         view.spent_usd_micros = self.preview(tenant, now).await?.total_usd_micros;
         Ok(view)
     }
@@ -381,7 +371,7 @@ impl<S: EventStore> Ledger<S> {
         now: Timestamp,
     ) -> Result<Vec<(String, pb::BudgetThresholdCrossed)>, LedgerError> {
         let mut out = Vec::new();
-        for tenant in self.open.tenants() {
+        for tenant in self.view.budgeted() {
             let view = self.budget(&tenant, now).await?;
             let budget = Money::from_micros(view.usd_micros_per_period);
             if budget <= Money::ZERO {
@@ -401,7 +391,8 @@ impl<S: EventStore> Ledger<S> {
                 let key = format!("budget:{tenant}:{}:{percent}", view.period_start_unix_micros);
                 let context = EventContext::new("metering").with_tenant(tenant.clone()).with_ids_from_key(&key);
                 let event = context.event(0, BUDGET_THRESHOLD_CROSSED, crossed.encode_to_vec(), now.unix_micros());
-                append_at_tail(self.store.as_ref(), &budget_stream(&tenant), event).await?;
+                let appended = append_at_tail(self.store.as_ref(), &budget_stream(&tenant), event).await?;
+                self.seen(appended.last_position).await;
                 tracing::warn!(tenant, percent, spent_usd_micros = view.spent_usd_micros, "budget threshold crossed");
                 out.push((tenant.clone(), crossed));
             }

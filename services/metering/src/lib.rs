@@ -14,10 +14,11 @@
 
 pub mod grpc;
 pub mod ledger;
-pub mod open;
+pub mod publisher;
 pub mod ratecards;
 pub mod recorder;
 pub mod start;
+pub mod view;
 
 pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError};
 pub use recorder::{USAGE_RECORDED, UsageRecorder, usage_stream};

@@ -1,74 +1,148 @@
-//! The usage recorder: on each lifecycle event that closes a billed span, the workload's
-//! stream is read up to that event and folded through a [`Meter`]; the span it closes is
-//! recorded on the tenant's usage stream, with an id derived from the closing event.
+//! The usage recorder: each workload's lifecycle folded through a [`Meter`] as it comes;
+//! on each event that closes a billed span, the span is recorded on the tenant's usage
+//! stream, with an id derived from the closing event.
+//!
+//! Exactly once without relying on the store's duplicate window: the recorder knows the
+//! ids already on each usage stream it writes (read once per stream, then kept) and
+//! appends at the version it knows, so a closing event handled again (after a crash, from
+//! an older checkpoint) is recognised and recorded nothing, however long after. A
+//! workload whose start came before the checkpoint is read from its stream once.
 
 use crate::CONSUMER;
 use hcp_billing::usage::Meter;
 use hcp_domain::codec::decode_workload_event;
 use hcp_domain::units::Timestamp;
-use hcp_domain::workload::WorkloadEvent;
-use hcp_eventstore::{Direction, EventStore, RecordedEvent, append_at_tail};
+use hcp_domain::workload::{WorkloadEvent, WorkloadSpec};
+use hcp_eventstore::{Direction, EventStore, ExpectedVersion, RecordedEvent, StoreError};
 use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use tokio::sync::Mutex;
+use uuid::Uuid;
 
 /// The usage record's event type.
 pub const USAGE_RECORDED: &str = "usage.recorded";
 
-/// The lifecycle events that may close a billed span.
-const CLOSING: [&str; 5] =
-    ["workload.preempted", "workload.queued", "workload.completed", "workload.failed", "workload.cancelled"];
+/// The lifecycle events that end a workload.
+const ENDING: [&str; 3] = ["workload.completed", "workload.failed", "workload.cancelled"];
 
 /// A tenant's usage stream.
 pub fn usage_stream(tenant: &str) -> String {
     format!("usage-{tenant}")
 }
 
+/// A workload being metered: its spec and meter, and the last version folded.
+struct Metered {
+    spec: WorkloadSpec,
+    meter: Meter,
+    version: u64,
+}
+
+/// What is on a usage stream: its version and the ids of its events.
+#[derive(Default)]
+struct Tail {
+    version: u64,
+    ids: HashSet<Uuid>,
+}
+
+#[derive(Default)]
+struct State {
+    workloads: HashMap<String, Metered>,
+    tails: HashMap<String, Tail>,
+}
+
 /// The handler.
 pub struct UsageRecorder<S> {
     store: Arc<S>,
+    state: Mutex<State>,
 }
 
 impl<S> UsageRecorder<S> {
     /// A recorder over `store`.
     pub fn new(store: Arc<S>) -> Self {
-        UsageRecorder { store }
+        UsageRecorder { store, state: Mutex::default() }
     }
 }
 
+fn decode(e: &RecordedEvent) -> Result<WorkloadEvent, HandlerError> {
+    let at = Timestamp::from_unix_micros(e.metadata.time_unix_micros);
+    decode_workload_event(&e.event_type, &e.payload, at).map_err(|why| HandlerError::corrupt(e, why))
+}
+
 impl<S: EventStore> UsageRecorder<S> {
-    /// The record `event` closes, if it closes a span.
-    async fn record_of(&self, event: &RecordedEvent) -> Result<Option<pb::UsageRecorded>, HandlerError> {
-        let history = self
-            .store
-            .read_stream(&event.stream, 1, Direction::Forwards, event.version as usize)
-            .await
-            .map_err(HandlerError::from)?;
-        let mut meter = Meter::default();
-        let mut spec = None;
-        let mut closed = None;
-        for e in history.iter().take_while(|e| e.version <= event.version) {
-            let at = Timestamp::from_unix_micros(e.metadata.time_unix_micros);
-            let decoded =
-                decode_workload_event(&e.event_type, &e.payload, at).map_err(|why| HandlerError::corrupt(e, why))?;
-            if let WorkloadEvent::Submitted { spec: s, .. } = &decoded {
-                spec = Some(s.clone());
+    /// The workload of `event` folded up to just before it: from memory, or (its start
+    /// before this process's checkpoint) from its stream.
+    async fn metered<'a>(
+        &self,
+        state: &'a mut State,
+        event: &RecordedEvent,
+    ) -> Result<Option<&'a mut Metered>, HandlerError> {
+        let known = state.workloads.get(&event.stream).is_some_and(|m| m.version + 1 == event.version);
+        if !known && event.version > 1 {
+            let history = self
+                .store
+                .read_stream(&event.stream, 1, Direction::Forwards, event.version as usize - 1)
+                .await
+                .map_err(HandlerError::from)?;
+            let mut folded: Option<Metered> = None;
+            for e in history.iter().take_while(|e| e.version < event.version) {
+                let decoded = decode(e)?;
+                if let WorkloadEvent::Submitted { spec, .. } = &decoded {
+                    folded = Some(Metered { spec: spec.clone(), meter: Meter::default(), version: 0 });
+                }
+                if let Some(m) = folded.as_mut() {
+                    m.meter.apply(&decoded);
+                    m.version = e.version;
+                }
             }
-            closed = meter.apply(&decoded);
+            match folded {
+                Some(m) => state.workloads.insert(event.stream.clone(), m),
+                None => state.workloads.remove(&event.stream),
+            };
         }
-        let (Some(span), Some(spec)) = (closed, spec) else { return Ok(None) };
-        Ok(Some(pb::UsageRecorded {
-            workload_id: event.stream.trim_start_matches("workload-").to_owned(),
-            tenant: spec.tenant.as_str().to_owned(),
-            gpu_model: spec.gpu_model.as_str().to_owned(),
-            site: spec.site.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            gpus: span.gpus,
-            from_unix_micros: span.from.unix_micros(),
-            to_unix_micros: span.to.unix_micros(),
-            gpu_micros: i64::try_from(span.gpu_micros()).unwrap_or(i64::MAX),
-            closed_by: event.event_type.clone(),
-        }))
+        Ok(state.workloads.get_mut(&event.stream))
+    }
+
+    /// The tail of `stream`, read once.
+    async fn tail<'a>(&self, tails: &'a mut HashMap<String, Tail>, stream: &str) -> Result<&'a mut Tail, StoreError> {
+        if !tails.contains_key(stream) {
+            let events = self.store.read_stream(stream, 1, Direction::Forwards, usize::MAX).await?;
+            let tail =
+                Tail { version: events.last().map_or(0, |e| e.version), ids: events.iter().map(|e| e.id).collect() };
+            tails.insert(stream.to_owned(), tail);
+        }
+        Ok(tails.get_mut(stream).expect("inserted above"))
+    }
+
+    /// Appends `record` (caused by `event`) to its tenant's usage stream unless it is there.
+    async fn record(
+        &self,
+        tails: &mut HashMap<String, Tail>,
+        event: &RecordedEvent,
+        record: pb::UsageRecorded,
+    ) -> Result<(), HandlerError> {
+        let stream = usage_stream(&record.tenant);
+        let context = EventContext::caused_by("metering", event).with_tenant(record.tenant.clone());
+        let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
+        let tail = self.tail(tails, &stream).await.map_err(HandlerError::from)?;
+        if tail.ids.contains(&usage.id) {
+            return Ok(());
+        }
+        let id = usage.id;
+        match self.store.append(&stream, ExpectedVersion::Exact(tail.version), vec![usage]).await {
+            Ok(appended) => {
+                tail.version = appended.version;
+                tail.ids.insert(id);
+                Ok(())
+            }
+            Err(e) => {
+                // Another writer (or a stale memory): read the stream again, then retry.
+                tails.remove(&stream);
+                Err(HandlerError::from(e))
+            }
+        }
     }
 }
 
@@ -78,14 +152,43 @@ impl<S: EventStore> Handler for UsageRecorder<S> {
     }
 
     fn wants(&self, event: &RecordedEvent) -> bool {
-        event.stream.starts_with("workload-") && CLOSING.contains(&event.event_type.as_str())
+        event.stream.starts_with("workload-")
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
-        let Some(record) = self.record_of(event).await? else { return Ok(()) };
-        let context = EventContext::caused_by("metering", event).with_tenant(record.tenant.clone());
-        let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
-        append_at_tail(self.store.as_ref(), &usage_stream(&record.tenant), usage).await.map_err(HandlerError::from)?;
+        let decoded = decode(event)?;
+        let mut state = self.state.lock().await;
+        let state = &mut *state;
+        if let WorkloadEvent::Submitted { spec, .. } = &decoded {
+            let mut metered = Metered { spec: spec.clone(), meter: Meter::default(), version: event.version };
+            metered.meter.apply(&decoded);
+            state.workloads.insert(event.stream.clone(), metered);
+            return Ok(());
+        }
+        let Some(metered) = self.metered(state, event).await? else { return Ok(()) };
+        let closed = metered.meter.apply(&decoded);
+        metered.version = event.version;
+        let spec = metered.spec.clone();
+        if ENDING.contains(&event.event_type.as_str()) {
+            state.workloads.remove(&event.stream);
+        }
+        let Some(span) = closed else { return Ok(()) };
+        let record = pb::UsageRecorded {
+            workload_id: event.stream.trim_start_matches("workload-").to_owned(),
+            tenant: spec.tenant.as_str().to_owned(),
+            gpu_model: spec.gpu_model.as_str().to_owned(),
+            site: spec.site.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            gpus: span.gpus,
+            from_unix_micros: span.from.unix_micros(),
+            to_unix_micros: span.to.unix_micros(),
+            gpu_micros: i64::try_from(span.gpu_micros()).unwrap_or(i64::MAX),
+            closed_by: event.event_type.clone(),
+        };
+        if let Err(e) = self.record(&mut state.tails, event, record).await {
+            // Not recorded: the meter goes back to before this event, to fold it again.
+            state.workloads.remove(&event.stream);
+            return Err(e);
+        }
         Ok(())
     }
 }

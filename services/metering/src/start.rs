@@ -1,11 +1,13 @@
-//! Starting metering on the runtime: the open-span view catches up with the log, the
+//! Starting metering on the runtime: the ledger's view catches up with the log, the
 //! usage recorder resumes from its checkpoint, invoices and budget alerts are looked for
-//! every `metering.issue_every_seconds`, and the API listens.
+//! every `metering.issue_every_seconds`, usage records are published to Kafka when
+//! `[metering.kafka]` is set, and the API listens.
 
 use crate::grpc::MeteringService;
 use crate::ledger::Ledger;
-use crate::open::{Open, OpenView};
+use crate::publisher::Publisher;
 use crate::recorder::UsageRecorder;
+use crate::view::{Folder, View};
 use hcp_domain::units::Timestamp;
 use hcp_eventstore::EventStore;
 use hcp_proto::v1::metering_server::MeteringServer;
@@ -23,17 +25,22 @@ pub async fn start<S: EventStore>(
     config: &MeteringConfig,
     grpc: SocketAddr,
 ) -> Result<(SocketAddr, Arc<Ledger<S>>), StartError> {
-    let open = Arc::new(Open::default());
-    let ledger = Ledger::new(Arc::clone(&host.store), config.clone(), Arc::clone(&open))
+    let view = Arc::new(View::default());
+    let head = host.store.head().await?;
+    let watch = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
+    let ledger = Ledger::new(Arc::clone(&host.store), config.clone(), view, watch.clone())
         .map_err(|e| StartError::Config(e.to_string()))?;
     let ledger = Arc::new(ledger);
-    let head = host.store.head().await?;
-    let view = host.reactor("metering", Arc::new(OpenView(open)), Durability::InMemory);
     tokio::select! {
-        _ = view.caught_up(head) => {},
+        _ = watch.caught_up(head) => {},
         () = host.shutdown.cancelled() => {},
     }
     recorder(host);
+    if let Some(kafka) = &config.kafka {
+        let publisher = Publisher::new(kafka).map_err(|e| StartError::Config(e.to_string()))?;
+        host.reactor("metering", Arc::new(publisher), Durability::Checkpointed);
+        tracing::info!(brokers = %kafka.brokers, topic = %kafka.topic, "publishing usage records to Kafka");
+    }
     let every = Duration::from_secs_f64(config.issue_every_seconds.max(0.01));
     host.spawn("metering-invoicer", invoicer(Arc::clone(&ledger), every));
     let mut services = GrpcServices::default();

@@ -13,7 +13,7 @@ use hcp_domain::workload::WorkloadEvent as E;
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_metering::Ledger;
-use hcp_metering::open::{Open, OpenView};
+use hcp_metering::view::{Folder, View};
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::MeteringConfig;
 use hcp_runtime::{Durability, EventContext, Host, Metrics};
@@ -41,11 +41,16 @@ fn ran(id: &str, gpus: u32, from: i64, to: Option<i64>) -> Vec<E> {
     events
 }
 
-/// Metering's reactors caught up with everything in `store`.
+/// Metering's reactors caught up with everything in `store`, what they append included.
 async fn settle(host: &Host<SqliteStore>, watches: &[hcp_runtime::host::ReactorWatch]) {
-    let head = host.store.head().await.expect("head");
-    for w in watches {
-        tokio::time::timeout(Duration::from_secs(10), w.caught_up(head)).await.expect("caught up in time");
+    loop {
+        let head = host.store.head().await.expect("head");
+        for w in watches {
+            tokio::time::timeout(Duration::from_secs(10), w.caught_up(head)).await.expect("caught up in time");
+        }
+        if host.store.head().await.expect("head") == head {
+            return;
+        }
     }
 }
 
@@ -58,13 +63,11 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
-    let open = Arc::new(Open::default());
+    let view = Arc::new(View::default());
     let config = MeteringConfig { period: "hour".into(), invoice_grace_seconds: 0.0, ..Default::default() };
-    let ledger = Ledger::new(Arc::clone(&store), config, Arc::clone(&open)).expect("ledger");
-    let watches = [
-        host.reactor("metering", Arc::new(OpenView(open)), Durability::InMemory),
-        hcp_metering::start::recorder(&host),
-    ];
+    let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
+    let ledger = Ledger::new(Arc::clone(&store), config, view, folder.clone()).expect("ledger");
+    let watches = [folder, hcp_metering::start::recorder(&host)];
 
     // A: 4 GPUs from 00:10 to 01:10, across two hourly periods.
     common::append(store.as_ref(), A, 0, &ran(A, 4, 10, Some(70))).await;
@@ -72,7 +75,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let issued = ledger.issue_due(m(120)).await.expect("issue");
     assert_eq!(issued.len(), 2, "00:00 and 01:00 are due at 02:00");
     // 50 min x 4 GPUs = 3.3333 GPU-h at $2.50 = $8.333333, billed $8.33; then 40 GPU-min, $1.67.
-    assert_eq!(amounts(&issued[0]), [("usage", 12_000, 8_330_000)]);
+    assert_eq!(amounts(&issued[0]), [("usage", 12_000, 8_330_000)], "{issued:?}");
     assert_eq!(amounts(&issued[1]), [("usage", 2_400, 1_670_000)]);
     assert_eq!(issued[0].id, "acme-2026-11-02T00");
     assert!(ledger.issue_due(m(120)).await.expect("again").is_empty(), "each period is invoiced once");

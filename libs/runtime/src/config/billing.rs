@@ -48,6 +48,13 @@ pub struct KafkaConfig {
     /// The topic. Default "hcp.usage".
     #[serde(default = "default_topic")]
     pub topic: String,
+    /// Its partitions, when metering creates it (a tenant's records stay on one). Default 3.
+    #[serde(default = "default_partitions")]
+    pub partitions: u32,
+}
+
+fn default_partitions() -> u32 {
+    3
 }
 
 fn default_topic() -> String {

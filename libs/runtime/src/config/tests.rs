@@ -208,6 +208,8 @@ fn example_file_documents_every_key() {
         roles_claim: "r".to_owned(),
         refresh_seconds: 1.0,
     });
+    full.metering.kafka =
+        Some(crate::config::KafkaConfig { brokers: "b:1".to_owned(), topic: "t".to_owned(), partitions: 1 });
     full.pricing.prices = Some("p".into());
     full.pricing.btc = Some("b".into());
     full.sites[0].max_wake_kw = Some(1.0);

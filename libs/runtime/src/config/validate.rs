@@ -132,6 +132,7 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
             quoted(&kafka.topic),
             "must not be empty",
         )?;
+        check.range("metering.kafka.partitions", kafka.partitions, 1, 10_000)?;
     }
     for (n, dr) in e.demand_response.iter().enumerate() {
         let key = |k: &str| format!("execution.demand_response[{n}].{k}");

@@ -1,0 +1,184 @@
+//! The ledger's view, folded in memory from the whole log at each start and kept by an
+//! in-memory reactor: each tenant's books (usage records, issued invoices, budget and
+//! thresholds crossed, from `usage-`, `invoice-` and `budget-<tenant>`) and every
+//! workload billing now (started, perhaps paused, not yet preempted, re-queued or ended),
+//! whose open spans previews, estimates and budgets count up to now. Invoicing every few
+//! seconds reads these, not the streams.
+
+use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
+use crate::recorder::USAGE_RECORDED;
+use hcp_billing::usage::{Meter, Span};
+use hcp_domain::codec::decode_workload_event;
+use hcp_domain::units::Timestamp;
+use hcp_domain::workload::WorkloadEvent;
+use hcp_eventstore::RecordedEvent;
+use hcp_proto::v1 as pb;
+use hcp_runtime::{Handler, HandlerError};
+use prost::Message;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// The view's consumer name (in memory: it has no checkpoint).
+pub const VIEW: &str = "metering-view";
+
+/// One workload's meter and whose it is.
+#[derive(Debug, Clone)]
+struct Entry {
+    tenant: String,
+    model: String,
+    meter: Meter,
+}
+
+/// An open span of a tenant's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSpan {
+    /// The workload.
+    pub workload_id: String,
+    /// The GPU model.
+    pub model: String,
+    /// From its start up to now.
+    pub span: Span,
+}
+
+/// A tenant's books as the log has them.
+#[derive(Debug, Clone, Default)]
+pub struct Books {
+    /// `(version, record)` of its usage stream, in order.
+    pub records: Vec<(u64, pb::UsageRecorded)>,
+    /// The usage stream's last version.
+    pub usage_version: u64,
+    /// Its issued invoices, oldest first.
+    pub invoices: Vec<pb::Invoice>,
+    /// Its budget per period, micro-dollars (0: none).
+    pub budget_usd_micros: i64,
+    /// The thresholds crossed: (period start, percent).
+    pub crossed: BTreeSet<(i64, u32)>,
+}
+
+#[derive(Default)]
+struct Inner {
+    workloads: HashMap<String, Entry>,
+    tenants: BTreeMap<String, Books>,
+}
+
+/// The view.
+#[derive(Default)]
+pub struct View {
+    inner: Mutex<Inner>,
+}
+
+fn decode<M: Message + Default>(e: &RecordedEvent) -> Result<M, HandlerError> {
+    M::decode(e.payload.as_ref()).map_err(|why| HandlerError::corrupt(e, why))
+}
+
+impl View {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Folds one event.
+    pub fn apply(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
+        let stream = event.stream.as_str();
+        if stream.starts_with("workload-") {
+            return self.apply_workload(event);
+        }
+        let mut inner = self.lock();
+        if let Some(tenant) = stream.strip_prefix("usage-") {
+            let record =
+                (event.event_type == USAGE_RECORDED).then(|| decode::<pb::UsageRecorded>(event)).transpose()?;
+            let b = inner.tenants.entry(tenant.to_owned()).or_default();
+            b.usage_version = event.version;
+            b.records.extend(record.map(|r| (event.version, r)));
+        } else if let Some(tenant) = stream.strip_prefix("invoice-") {
+            if event.event_type == INVOICE_ISSUED {
+                let invoice = decode::<pb::Invoice>(event)?;
+                inner.tenants.entry(tenant.to_owned()).or_default().invoices.push(invoice);
+            }
+        } else if let Some(tenant) = stream.strip_prefix("budget-") {
+            let b = inner.tenants.entry(tenant.to_owned()).or_default();
+            match event.event_type.as_str() {
+                BUDGET_SET => b.budget_usd_micros = decode::<pb::BudgetSet>(event)?.usd_micros_per_period,
+                BUDGET_THRESHOLD_CROSSED => {
+                    let c = decode::<pb::BudgetThresholdCrossed>(event)?;
+                    b.crossed.insert((c.period_start_unix_micros, c.percent));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_workload(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
+        let at = Timestamp::from_unix_micros(event.metadata.time_unix_micros);
+        let decoded = decode_workload_event(&event.event_type, &event.payload, at)
+            .map_err(|why| HandlerError::corrupt(event, why))?;
+        let mut inner = self.lock();
+        if let WorkloadEvent::Submitted { spec, .. } = &decoded {
+            let tenant = spec.tenant.as_str().to_owned();
+            inner.tenants.entry(tenant.clone()).or_default();
+            let entry = Entry { tenant, model: spec.gpu_model.as_str().to_owned(), meter: Meter::default() };
+            inner.workloads.insert(event.stream.clone(), entry);
+        }
+        let ended = matches!(
+            decoded,
+            WorkloadEvent::Completed { .. } | WorkloadEvent::Failed { .. } | WorkloadEvent::Cancelled { .. }
+        );
+        if let Some(entry) = inner.workloads.get_mut(&event.stream) {
+            entry.meter.apply(&decoded);
+        }
+        if ended {
+            inner.workloads.remove(&event.stream);
+        }
+        Ok(())
+    }
+
+    /// `tenant`'s spans open now, up to `now`.
+    pub fn spans(&self, tenant: &str, now: Timestamp) -> Vec<OpenSpan> {
+        let inner = self.lock();
+        let mut out: Vec<OpenSpan> = inner
+            .workloads
+            .iter()
+            .filter(|(_, e)| e.tenant == tenant)
+            .filter_map(|(stream, e)| {
+                let span = e.meter.open(now)?;
+                let workload_id = stream.trim_start_matches("workload-").to_owned();
+                Some(OpenSpan { workload_id, model: e.model.clone(), span })
+            })
+            .collect();
+        out.sort_by(|a, b| a.workload_id.cmp(&b.workload_id));
+        out
+    }
+
+    /// `tenant`'s books (empty for a tenant the log does not know).
+    pub fn books(&self, tenant: &str) -> Books {
+        self.lock().tenants.get(tenant).cloned().unwrap_or_default()
+    }
+
+    /// Every tenant the log knows: with workloads, usage, invoices or a budget.
+    pub fn tenants(&self) -> Vec<String> {
+        self.lock().tenants.keys().cloned().collect()
+    }
+
+    /// The tenants with a budget.
+    pub fn budgeted(&self) -> Vec<String> {
+        self.lock().tenants.iter().filter(|(_, b)| b.budget_usd_micros > 0).map(|(t, _)| t.clone()).collect()
+    }
+}
+
+/// The handler that folds the view.
+pub struct Folder(pub Arc<View>);
+
+impl Handler for Folder {
+    fn name(&self) -> &str {
+        VIEW
+    }
+
+    fn wants(&self, event: &RecordedEvent) -> bool {
+        let s = event.stream.as_str();
+        s.starts_with("workload-") || s.starts_with("usage-") || s.starts_with("invoice-") || s.starts_with("budget-")
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
+        self.0.apply(event)
+    }
+}
