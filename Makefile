@@ -62,7 +62,7 @@ nats:
 ## bench: every benchmark, one `bench: <name> = <value> <unit>` line per figure.
 # The store bench runs last: right after it, the fleet bench's list latency was 2-3x its
 # figure alone (likely nats-server still deleting the store bench's large streams).
-bench: nats
+bench: nats kafka
 	@scripts/ensure-wrk.sh
 	$(CARGO) bench -p hcp-optimizer --bench economics
 	$(CARGO) bench -p hcp-placement --bench placement
@@ -72,6 +72,7 @@ bench: nats
 	$(CARGO) bench -p hcp-e2e --bench dispatch
 	$(CARGO) bench -p hcp-e2e --bench miners
 	$(CARGO) bench -p hcp-gateway --bench gateway
+	$(CARGO) bench -p hcp-metering --bench metering
 	$(CARGO) bench -p hcp-e2e --bench up
 	$(CARGO) bench -p hcp --bench store
 

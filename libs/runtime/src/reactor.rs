@@ -65,10 +65,16 @@ pub trait Handler: Send + Sync + 'static {
     }
     /// Handles one event.
     fn handle(&self, event: &RecordedEvent) -> impl Future<Output = Result<(), HandlerError>> + Send;
-    /// Finishes what the batch's `handle` calls began (a handler that sends without
-    /// waiting for each acknowledgement waits for them all here), before the batch's
-    /// checkpoint is committed. An error hands the whole batch to the handler again.
-    fn flush(&self) -> impl Future<Output = Result<(), HandlerError>> + Send {
+    /// Called after each batch, `last` its last position: answers the position through
+    /// which everything handled is finished, which is what the checkpoint commits (at
+    /// most `last`; 0: nothing yet). A handler that sends without waiting for each
+    /// acknowledgement may keep the latest batch in flight and answer an earlier
+    /// position. An error hands everything after the last commit to it again.
+    fn flush(&self, last: Position) -> impl Future<Output = Result<Position, HandlerError>> + Send {
+        async move { Ok(last) }
+    }
+    /// Finishes everything handled (at shutdown, before the last commit).
+    fn finish(&self) -> impl Future<Output = Result<(), HandlerError>> + Send {
         async { Ok(()) }
     }
 }
@@ -224,7 +230,6 @@ async fn run<S: EventStore, H: Handler>(
                 }
             };
             backoff = FIRST_BACKOFF;
-            let before = last;
             for event in &batch {
                 if handler.wants(event) && !handle(&*handler, event, &metrics, &shutdown).await {
                     // Shut down while retrying: this event is not handled, so not committed.
@@ -232,21 +237,24 @@ async fn run<S: EventStore, H: Handler>(
                 }
                 last = Some(event.position);
             }
-            if let Err(e) = handler.flush().await {
-                tracing::warn!(handler = handler.name(), error = %e, "cannot finish the batch; handling it again");
-                metrics.projection_restarts.get_or_create(&labels).inc();
-                last = before;
-                if !pause(&shutdown, &mut backoff).await {
-                    break 'subscribe;
-                }
-                continue 'subscribe;
-            }
             let Some(p) = last else { continue };
+            let finished = match handler.flush(p).await {
+                Ok(finished) => finished.min(p),
+                Err(e) => {
+                    tracing::warn!(handler = handler.name(), error = %e, "cannot finish the batch; handling it again");
+                    metrics.projection_restarts.get_or_create(&labels).inc();
+                    last = committed;
+                    if !pause(&shutdown, &mut backoff).await {
+                        break 'subscribe;
+                    }
+                    continue 'subscribe;
+                }
+            };
             metrics.events_handled.get_or_create(&labels).inc_by(batch.len() as u64);
             metrics.projection_position.get_or_create(&labels).set(p as i64);
-            if durability == Durability::Checkpointed {
-                match store.save_checkpoint(handler.name(), p).await {
-                    Ok(()) => committed = Some(p),
+            if durability == Durability::Checkpointed && finished > committed.unwrap_or(0) {
+                match store.save_checkpoint(handler.name(), finished).await {
+                    Ok(()) => committed = Some(finished),
                     Err(e) => tracing::warn!(handler = handler.name(), error = %e, "cannot commit the checkpoint"),
                 }
             }
@@ -255,7 +263,7 @@ async fn run<S: EventStore, H: Handler>(
     }
     if durability == Durability::Checkpointed && committed != last {
         // What the last batch began must be finished before its position is committed.
-        let finished = match handler.flush().await {
+        let finished = match handler.finish().await {
             Ok(()) => last,
             Err(e) => {
                 tracing::warn!(handler = handler.name(), error = %e, "cannot finish the batch at shutdown");

@@ -4,16 +4,19 @@
 //! record's event id in the `hcp-record-id` header, and a CloudEvents 1.0 JSON value
 //! (structured mode, `content-type: application/cloudevents+json`).
 //!
-//! A checkpointed reactor: each batch's records are sent without waiting for each
-//! acknowledgement, and all are acknowledged before the batch's checkpoint is committed.
+//! A checkpointed reactor: records are sent without waiting for each acknowledgement; a
+//! batch's are all acknowledged while the next batch is sent, before the checkpoint
+//! moves past them.
 //! A crash or a broker that refuses a batch sends it again, with the same ids: a consumer
 //! may see a record twice, never two records for one id, and never misses one.
 
 use crate::USAGE_RECORDED;
 use hcp_domain::units::Timestamp;
-use hcp_eventstore::RecordedEvent;
+use hcp_eventstore::{Position, RecordedEvent};
+use hcp_proto::v1 as pb;
 use hcp_runtime::config::KafkaConfig;
 use hcp_runtime::{ErrorCode, Handler, HandlerError};
+use prost::Message;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -21,6 +24,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use serde_json::json;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -32,21 +36,40 @@ pub const RECORD_ID_HEADER: &str = "hcp-record-id";
 /// The CloudEvents type of a usage record.
 pub const CLOUDEVENT_TYPE: &str = "io.hcp.usage.recorded";
 
-/// A usage record as a CloudEvent (structured JSON): its id is the record's event id.
+/// A usage record as a CloudEvent (structured JSON): its id is the record's event id,
+/// its data the record in the proto3 JSON mapping (`hcp.v1.UsageRecorded`: camelCase
+/// names, 64-bit integers as strings), written directly rather than by reflection (the
+/// publisher's hot path).
 pub fn cloudevent(event: &RecordedEvent) -> Result<serde_json::Value, HandlerError> {
-    let data = hcp_proto::descriptors::message_to_json("hcp.v1.UsageRecorded", &event.payload)
-        .map_err(|why| HandlerError::corrupt(event, why))?;
-    Ok(json!({
+    let r = pb::UsageRecorded::decode(event.payload.as_ref()).map_err(|why| HandlerError::corrupt(event, why))?;
+    let mut ce = json!({
         "specversion": "1.0",
         "id": event.id.to_string(),
         "source": "/hcp/metering",
         "type": CLOUDEVENT_TYPE,
-        "subject": data["workloadId"],
+        "subject": r.workload_id,
         "time": Timestamp::from_unix_micros(event.metadata.time_unix_micros).to_string(),
         "datacontenttype": "application/json",
-        "tenant": data["tenant"],
-        "data": data,
-    }))
+        "tenant": r.tenant,
+        "data": {
+            "workloadId": r.workload_id,
+            "tenant": r.tenant,
+            "gpuModel": r.gpu_model,
+            "site": r.site,
+            "gpus": r.gpus,
+            "fromUnixMicros": r.from_unix_micros.to_string(),
+            "toUnixMicros": r.to_unix_micros.to_string(),
+            "gpuMicros": r.gpu_micros.to_string(),
+            "closedBy": r.closed_by,
+        },
+    });
+    // proto3 JSON leaves an empty string out (a spec that named no site).
+    if r.site.is_empty()
+        && let Some(data) = ce["data"].as_object_mut()
+    {
+        data.remove("site");
+    }
+    Ok(ce)
 }
 
 /// Why the producer cannot be made.
@@ -61,7 +84,15 @@ pub struct Publisher {
     topic: String,
     partitions: i32,
     topic_ready: AtomicBool,
-    pending: Mutex<Vec<DeliveryFuture>>,
+    pending: Mutex<Pending>,
+}
+
+/// Sends not yet acknowledged, by the position of their record's event, and the last
+/// position of the batch before the current one.
+#[derive(Default)]
+struct Pending {
+    sends: VecDeque<(Position, DeliveryFuture)>,
+    marked: Position,
 }
 
 impl Publisher {
@@ -104,8 +135,30 @@ impl Publisher {
         Ok(())
     }
 
-    fn take_pending(&self) -> Vec<DeliveryFuture> {
-        std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner))
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits for the acknowledgements of every send up to `upto`; on a failed one, forgets
+    /// the rest too (the reactor hands them all over again).
+    async fn acknowledged(&self, upto: Position) -> Result<(), HandlerError> {
+        loop {
+            let next = {
+                let mut pending = self.pending();
+                match pending.sends.front() {
+                    Some((position, _)) if *position <= upto => pending.sends.pop_front(),
+                    _ => None,
+                }
+            };
+            let Some((_, delivery)) = next else { return Ok(()) };
+            let failed = match delivery.await {
+                Ok(Ok(_)) => continue,
+                Ok(Err((e, _))) => unavailable("delivery", e),
+                Err(_) => unavailable("delivery", "the producer dropped it"),
+            };
+            *self.pending() = Pending::default();
+            return Err(failed);
+        }
     }
 }
 
@@ -134,25 +187,68 @@ impl Handler for Publisher {
             let record = FutureRecord::to(&self.topic).key(tenant).payload(&value).headers(headers);
             match self.producer.send_result(record) {
                 Ok(delivery) => {
-                    self.pending.lock().unwrap_or_else(PoisonError::into_inner).push(delivery);
+                    self.pending().sends.push_back((event.position, delivery));
                     return Ok(());
                 }
                 // librdkafka's queue is full: wait for what is in flight, then send.
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => self.flush().await?,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    self.acknowledged(Position::MAX).await?;
+                }
                 Err((e, _)) => return Err(unavailable("send", e)),
             }
         }
     }
 
-    async fn flush(&self) -> Result<(), HandlerError> {
-        let mut failed = None;
-        for delivery in self.take_pending() {
-            match delivery.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => failed = Some(unavailable("delivery", e)),
-                Err(_) => failed = Some(unavailable("delivery", "the producer dropped it")),
-            }
-        }
-        failed.map_or(Ok(()), Err)
+    /// The batch before this one acknowledged: this one stays in flight while the next
+    /// is read, so the checkpoint trails by a batch (a crash sends it again, same ids).
+    async fn flush(&self, last: Position) -> Result<Position, HandlerError> {
+        let previous = std::mem::replace(&mut self.pending().marked, last);
+        self.acknowledged(previous).await?;
+        Ok(previous)
+    }
+
+    async fn finish(&self) -> Result<(), HandlerError> {
+        self.acknowledged(Position::MAX).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcp_eventstore::EventMetadata;
+
+    /// The data is what the API's JSON mapping gives for the same record.
+    #[test]
+    fn a_cloudevent_carries_the_record_as_the_api_writes_it() {
+        let record = pb::UsageRecorded {
+            workload_id: "w-1".into(),
+            tenant: "acme".into(),
+            gpu_model: "h100-sxm-80gb".into(),
+            site: "tx-south-1".into(),
+            gpus: 8,
+            from_unix_micros: 1_000_000,
+            to_unix_micros: 4_600_000_000,
+            gpu_micros: 8 * 4_599_000_000,
+            closed_by: "workload.completed".into(),
+        };
+        let event = RecordedEvent {
+            id: uuid::Uuid::now_v7(),
+            stream: "usage-acme".into(),
+            version: 1,
+            position: 1,
+            event_type: USAGE_RECORDED.into(),
+            schema_version: 1,
+            payload: record.encode_to_vec().into(),
+            metadata: EventMetadata { time_unix_micros: 4_600_000_000, ..Default::default() },
+            recorded_unix_micros: 4_600_000_000,
+        };
+        let ce = cloudevent(&event).expect("cloudevent");
+        let api = hcp_proto::descriptors::message_to_json("hcp.v1.UsageRecorded", &event.payload).expect("json");
+        assert_eq!(ce["data"], api);
+        let siteless = pb::UsageRecorded { site: String::new(), ..record };
+        let event = RecordedEvent { payload: siteless.encode_to_vec().into(), ..event };
+        let api = hcp_proto::descriptors::message_to_json("hcp.v1.UsageRecorded", &event.payload).expect("json");
+        assert_eq!(cloudevent(&event).expect("cloudevent")["data"], api);
+        assert_eq!((ce["id"].as_str(), ce["specversion"].as_str()), (Some(event.id.to_string().as_str()), Some("1.0")));
     }
 }

@@ -38,18 +38,23 @@ async fn run(store: &SqliteStore, n: usize) {
     common::append(store, &id, 0, &events).await;
 }
 
-/// Waits until the `n` first workloads' records are recorded and the producer has
-/// nothing in flight (the publisher's checkpoint is past them).
+/// Waits until the `n` first workloads' records are recorded and acknowledged by the
+/// broker (the publisher's checkpoint past them: it trails by a batch, so a tick that
+/// the publisher passes by is appended to move it along).
 async fn published(store: &SqliteStore, broker: &Broker, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
+    let tick = hcp_runtime::EventContext::new("test");
     loop {
-        let head = store.head().await.expect("head");
-        let checkpoint = store.load_checkpoint(hcp_metering::publisher::PUBLISHER).await.expect("checkpoint");
         let mut recorded = 0;
         for tenant in ["acme", "globex"] {
             let last = store.read_stream(&format!("usage-{tenant}"), u64::MAX, Direction::Backwards, 1).await;
             recorded += last.expect("read").first().map_or(0, |e| e.version as usize);
         }
+        let head = store.head().await.expect("head");
+        let event = tick.event(0, "test.tick", Vec::new(), 0);
+        store.append("test-ticks", hcp_eventstore::ExpectedVersion::Any, vec![event]).await.expect("tick");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let checkpoint = store.load_checkpoint(hcp_metering::publisher::PUBLISHER).await.expect("checkpoint");
         if recorded >= n && checkpoint.is_some_and(|c| c >= head) {
             return;
         }
@@ -58,7 +63,6 @@ async fn published(store: &SqliteStore, broker: &Broker, n: usize) {
             "{recorded} of {n} recorded, publisher at {checkpoint:?} of {head}; tansu:\n{}",
             broker.output()
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

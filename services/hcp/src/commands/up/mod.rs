@@ -170,7 +170,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 discovery.inventory.len(),
                 started.elapsed().as_secs_f64()
             );
-            eprintln!("ready: try `hcp resources list`, `hcp workloads submit --tenant demo --kind training --gpu-model H100 --gpus 8 --duration 2h`, `hcp status` and `hcp events tail --follow` in another terminal; Ctrl-C stops");
+            eprintln!("ready: try `hcp resources list`, `hcp workloads submit --tenant demo --kind training --gpu-model H100 --gpus 8 --duration 2h`, `hcp status`, `hcp invoices preview --tenant demo` and `hcp events tail --follow` in another terminal; Ctrl-C stops");
         }
         () = host.shutdown.cancelled() => {}
         () = hcp_runtime::host::signal() => host.shutdown.cancel(),
