@@ -49,11 +49,12 @@ kafka:
 pyasic:
 	@scripts/ensure-pyasic.sh
 
-## pytools: the pinned schemathesis and mypy, each in its own venv (the test that fuzzes the gateway,
-## and type-checks and runs the Python SDK against it).
+## pytools: the pinned schemathesis, mypy and standardwebhooks, each in its own venv (the test that fuzzes
+## the gateway, type-checks and runs the Python SDK against it, and checks webhook signatures).
 pytools:
 	@scripts/ensure-schemathesis.sh
 	@scripts/ensure-mypy.sh
+	@scripts/ensure-standardwebhooks.sh
 
 ## nats: make sure a JetStream server answers at $(NATS_URL).
 nats:

@@ -166,13 +166,17 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     assert!(scrape.contains("hcp_grpc_server_requests_total{service=\"optimization\",method=\"/hcp.v1.Optimization/Plan\",code=\"NotFound\"}"), "{scrape}");
     assert!(scrape.contains("hcp_store_operation_duration_seconds_bucket"), "{scrape}");
 
-    // `hcp status` finds the six services (the gateway with its key and user projections), serving, and the
-    // planner's checkpoint.
+    // `hcp status` finds the seven services (metering with its recorder and view, the gateway with its key and
+    // user projections), serving, and the planner's checkpoint.
     let status = stdout_ok(&hcp(&store, &["status", "--json"]));
     let status: serde_json::Value = serde_json::from_str(status.trim()).expect("json");
     let services = status["services"].as_array().expect("services");
     let names: Vec<&str> = services.iter().filter_map(|s| s["service"].as_str()).collect();
-    assert_eq!(names, ["discovery", "pricing", "optimization", "routing", "execution", "gateway"], "{status}");
+    assert_eq!(
+        names,
+        ["discovery", "pricing", "optimization", "routing", "execution", "metering", "gateway"],
+        "{status}"
+    );
     assert!(services.iter().all(|s| s["state"] == "serving"), "{status}");
     let consumers = services[2]["consumers"].as_array().expect("consumers");
     let planner = &consumers[0];
