@@ -28,10 +28,12 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         .env("HCP_SERVICES__PRICING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__ROUTING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__EXECUTION__GRPC", "127.0.0.1:0")
-        .env("HCP_SERVICES__METERING__GRPC", "127.0.0.1:0")
+        .env("HCP_SERVICES__METERING__GRPC", "127.0.0.1:20095")
         .env("HCP_SERVICES__GATEWAY__HTTP", "127.0.0.1:0")
         .env("HCP_SERVICES__GATEWAY__GRPC", "127.0.0.1:0")
         .env("HCP_UP__METRICS", "127.0.0.1:0")
+        // Telemetry summarized every second, so metering records energy and mining soon.
+        .env("HCP_DISCOVERY__SUMMARY_SECONDS", "1")
         .args(["up", "--sites", "2", "--miners-per-site", "30", "--first-octet", "230", "--gpu-hosts", "2"])
         .args(["--gpus-per-host", "4", "--grpc", grpc, "--poll-seconds", "0.5", "--api", api, "--price-speed", "9000"])
         .arg("--prices")
@@ -217,6 +219,19 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         let out = hcp(&store, &args);
         assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(error), "{args:?}: {out:?}");
     }
+
+    // Metering records the miners' energy and mining: each site's margin has hashes, BTC
+    // and dollars from them.
+    let mining = |o: &str| {
+        let sites: Vec<serde_json::Value> = o.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let micros = |v: &serde_json::Value| v.as_str().and_then(|m| m.parse::<i64>().ok()).unwrap_or(0);
+        sites.len() >= 2
+            && sites
+                .iter()
+                .all(|s| s["terahashes"].as_f64().is_some_and(|t| t > 0.0) && micros(&s["miningUsdMicros"]) > 0)
+    };
+    let margins = wait_for("mining at both sites", &mining, &["margins", "--json", "--api", "http://127.0.0.1:20095"]);
+    assert!(margins.contains("tx-south-1") && margins.contains("tx-south-2"), "{margins}");
 
     // With discovery unreachable, the inventory is folded from the log instead, and said so.
     let nowhere = hcp(&store, &["resources", "list", "--discovery", "http://127.0.0.1:1"]);

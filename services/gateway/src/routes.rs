@@ -592,6 +592,17 @@ pub const ROUTES: &[Route] = &[
         "hcp.v1.RateCardView",
         ("tenant", "The tenant's id"),
     ),
+    grpc(
+        "get",
+        "/v1/margins",
+        "Each site's margin over a span: mining revenue + AI revenue - power cost",
+        PLATFORM,
+        Upstream::Metering,
+        "/hcp.v1.Metering/GetSiteMargins",
+        "hcp.v1.SiteMarginsRequest",
+        "hcp.v1.SiteMarginsResponse",
+        NO_ID,
+    ),
     own(
         "get",
         "/v1/users",

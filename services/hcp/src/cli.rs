@@ -74,6 +74,8 @@ pub enum Command {
     /// Budgets: a tenant's budget per period and its spend against it.
     #[command(subcommand)]
     Budgets(crate::commands::billing::BudgetsCommand),
+    /// Each site's margin: mining revenue + AI revenue - power cost (operators).
+    Margins(crate::commands::billing::MarginsArgs),
     /// API keys: create (the first admin key of a deployment comes from here), list, revoke.
     #[command(subcommand)]
     Keys(crate::commands::keys::KeysCommand),

@@ -110,6 +110,13 @@ impl<S: EventStore> Metering for MeteringService<S> {
         self.0.budget(tenant, now()).await.map(Response::new).map_err(|e| status(&e))
     }
 
+    async fn get_site_margins(
+        &self,
+        request: Request<pb::SiteMarginsRequest>,
+    ) -> Result<Response<pb::SiteMarginsResponse>, Status> {
+        self.0.site_margins(&request.into_inner()).await.map(Response::new).map_err(|e| status(&e))
+    }
+
     async fn get_budget(&self, request: Request<pb::GetBudgetRequest>) -> Result<Response<pb::BudgetView>, Status> {
         let r = request.into_inner();
         self.0.budget(tenant(&r.tenant)?, now()).await.map(Response::new).map_err(|e| status(&e))

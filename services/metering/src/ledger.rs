@@ -411,3 +411,68 @@ fn issued_of(i: &pb::Invoice) -> Issued {
         through: i.usage_through_version,
     }
 }
+
+impl<S: EventStore> Ledger<S> {
+    /// Each site's margin over `request`'s span: mining revenue + AI revenue - power
+    /// cost. Energy records count when their interval starts in the span; GPU time is cut
+    /// at the span's edges and priced at each tenant's card (its tiers from zero, before
+    /// discounts and tax).
+    pub async fn site_margins(&self, request: &pb::SiteMarginsRequest) -> Result<pb::SiteMarginsResponse, LedgerError> {
+        let to = if request.to_unix_micros > 0 { request.to_unix_micros } else { hcp_runtime::clock::now_micros() };
+        let window = Period {
+            start: Timestamp::from_unix_micros(request.from_unix_micros),
+            end: Timestamp::from_unix_micros(to),
+        };
+        if window.start >= window.end {
+            return Err(LedgerError::Invalid(format!(
+                "from_unix_micros: {} is not before {to}",
+                request.from_unix_micros
+            )));
+        }
+        let inside = |start: i64| window.start.unix_micros() <= start && start < window.end.unix_micros();
+        let mut sites: BTreeMap<String, pb::SiteMargin> = BTreeMap::new();
+        for (site, records) in self.view.energy(&request.site, |r| inside(r.interval_start_unix_micros)) {
+            let m = sites.entry(site.clone()).or_insert_with(|| pb::SiteMargin { site, ..Default::default() });
+            let devices: std::collections::BTreeSet<&str> = records.iter().map(|r| r.resource_id.as_str()).collect();
+            m.devices = devices.len() as u32;
+            for r in &records {
+                m.energy_kwh += r.energy_wh / 1e3;
+                m.gap_seconds += r.gap_seconds;
+                m.power_cost_usd_micros += r.power_cost_usd_micros;
+                m.terahashes += r.terahashes;
+                m.btc += r.btc;
+                m.mining_usd_micros += r.mining_usd_micros;
+            }
+        }
+        // GPU time by (site, tenant, model), then priced.
+        let mut gpu: BTreeMap<(String, String, String), i128> = BTreeMap::new();
+        for tenant in self.view.tenants() {
+            for (_, r) in self.view.books(&tenant).records {
+                let site = self.view.site_of(&r);
+                if !request.site.is_empty() && site != request.site {
+                    continue;
+                }
+                let span = Span {
+                    from: Timestamp::from_unix_micros(r.from_unix_micros),
+                    to: Timestamp::from_unix_micros(r.to_unix_micros),
+                    gpus: r.gpus,
+                };
+                if let Some(piece) = window.clip(span) {
+                    *gpu.entry((site, tenant.clone(), r.gpu_model.clone())).or_default() += piece.gpu_micros();
+                }
+            }
+        }
+        for ((site, tenant, model), micros) in gpu {
+            let (card, _, _) = ratecards::load(self.store.as_ref(), &self.config, &tenant).await?;
+            let (subtotal, _) = invoice::estimate(&card, &model, 0, micros)?;
+            let m = sites.entry(site.clone()).or_insert_with(|| pb::SiteMargin { site, ..Default::default() });
+            m.ai_gpu_hours += micros as f64 / MICROS_PER_HOUR as f64;
+            m.ai_usd_micros += subtotal.micros();
+        }
+        let mut out: Vec<pb::SiteMargin> = sites.into_values().collect();
+        for m in &mut out {
+            m.margin_usd_micros = m.mining_usd_micros + m.ai_usd_micros - m.power_cost_usd_micros;
+        }
+        Ok(pb::SiteMarginsResponse { sites: out })
+    }
+}

@@ -12,12 +12,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod energy;
 pub mod grpc;
 pub mod ledger;
 pub mod publisher;
 pub mod ratecards;
 pub mod recorder;
 pub mod start;
+pub mod tails;
 pub mod view;
 
 pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError};

@@ -2,25 +2,23 @@
 //! on each event that closes a billed span, the span is recorded on the tenant's usage
 //! stream, with an id derived from the closing event.
 //!
-//! Exactly once without relying on the store's duplicate window: the recorder knows the
-//! ids already on each usage stream it writes (read once per stream, then kept) and
-//! appends at the version it knows, so a closing event handled again (after a crash, from
-//! an older checkpoint) is recognised and recorded nothing, however long after. A
-//! workload whose start came before the checkpoint is read from its stream once.
+//! Exactly once: a record's id derives from the closing event, and [`Tails`] appends it
+//! once however often that event is handled. A workload whose start came before the
+//! checkpoint is read from its stream once.
 
 use crate::CONSUMER;
+use crate::tails::Tails;
 use hcp_billing::usage::Meter;
 use hcp_domain::codec::decode_workload_event;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{WorkloadEvent, WorkloadSpec};
-use hcp_eventstore::{Direction, EventStore, ExpectedVersion, RecordedEvent, StoreError};
+use hcp_eventstore::{Direction, EventStore, RecordedEvent};
 use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
-use uuid::Uuid;
 
 /// The usage record's event type.
 pub const USAGE_RECORDED: &str = "usage.recorded";
@@ -40,17 +38,10 @@ struct Metered {
     version: u64,
 }
 
-/// What is on a usage stream: its version and the ids of its events.
-#[derive(Default)]
-struct Tail {
-    version: u64,
-    ids: HashSet<Uuid>,
-}
-
 #[derive(Default)]
 struct State {
     workloads: HashMap<String, Metered>,
-    tails: HashMap<String, Tail>,
+    tails: Tails,
 }
 
 /// The handler.
@@ -105,44 +96,18 @@ impl<S: EventStore> UsageRecorder<S> {
         Ok(state.workloads.get_mut(&event.stream))
     }
 
-    /// The tail of `stream`, read once.
-    async fn tail<'a>(&self, tails: &'a mut HashMap<String, Tail>, stream: &str) -> Result<&'a mut Tail, StoreError> {
-        if !tails.contains_key(stream) {
-            let events = self.store.read_stream(stream, 1, Direction::Forwards, usize::MAX).await?;
-            let tail =
-                Tail { version: events.last().map_or(0, |e| e.version), ids: events.iter().map(|e| e.id).collect() };
-            tails.insert(stream.to_owned(), tail);
-        }
-        Ok(tails.get_mut(stream).expect("inserted above"))
-    }
-
     /// Appends `record` (caused by `event`) to its tenant's usage stream unless it is there.
     async fn record(
         &self,
-        tails: &mut HashMap<String, Tail>,
+        tails: &mut Tails,
         event: &RecordedEvent,
         record: pb::UsageRecorded,
     ) -> Result<(), HandlerError> {
         let stream = usage_stream(&record.tenant);
         let context = EventContext::caused_by("metering", event).with_tenant(record.tenant.clone());
         let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
-        let tail = self.tail(tails, &stream).await.map_err(HandlerError::from)?;
-        if tail.ids.contains(&usage.id) {
-            return Ok(());
-        }
-        let id = usage.id;
-        match self.store.append(&stream, ExpectedVersion::Exact(tail.version), vec![usage]).await {
-            Ok(appended) => {
-                tail.version = appended.version;
-                tail.ids.insert(id);
-                Ok(())
-            }
-            Err(e) => {
-                // Another writer (or a stale memory): read the stream again, then retry.
-                tails.remove(&stream);
-                Err(HandlerError::from(e))
-            }
-        }
+        tails.append_once(self.store.as_ref(), &stream, usage).await.map_err(HandlerError::from)?;
+        Ok(())
     }
 }
 

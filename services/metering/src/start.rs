@@ -3,6 +3,7 @@
 //! every `metering.issue_every_seconds`, usage records are published to Kafka when
 //! `[metering.kafka]` is set, and the API listens.
 
+use crate::energy::EnergyRecorder;
 use crate::grpc::MeteringService;
 use crate::ledger::Ledger;
 use crate::publisher::Publisher;
@@ -36,6 +37,7 @@ pub async fn start<S: EventStore>(
         () = host.shutdown.cancelled() => {},
     }
     recorder(host);
+    host.reactor("metering", Arc::new(EnergyRecorder::new(Arc::clone(&host.store))), Durability::Checkpointed);
     if let Some(kafka) = &config.kafka {
         let publisher = Publisher::new(kafka).map_err(|e| StartError::Config(e.to_string()))?;
         host.reactor("metering", Arc::new(publisher), Durability::Checkpointed);

@@ -1,10 +1,12 @@
 //! The ledger's view, folded in memory from the whole log at each start and kept by an
 //! in-memory reactor: each tenant's books (usage records, issued invoices, budget and
-//! thresholds crossed, from `usage-`, `invoice-` and `budget-<tenant>`) and every
+//! thresholds crossed, from `usage-`, `invoice-` and `budget-<tenant>`), each site's
+//! energy records (`energy-<site>`) and where workloads were placed, and every
 //! workload billing now (started, perhaps paused, not yet preempted, re-queued or ended),
 //! whose open spans previews, estimates and budgets count up to now. Invoicing every few
 //! seconds reads these, not the streams.
 
+use crate::energy::ENERGY_RECORDED;
 use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
 use crate::recorder::USAGE_RECORDED;
 use hcp_billing::usage::{Meter, Span};
@@ -59,6 +61,12 @@ pub struct Books {
 struct Inner {
     workloads: HashMap<String, Entry>,
     tenants: BTreeMap<String, Books>,
+    /// Site → its energy records.
+    energy: BTreeMap<String, Vec<pb::EnergyRecorded>>,
+    /// Resource → site.
+    resource_sites: HashMap<String, String>,
+    /// Workload → the site it was last placed at.
+    placed: HashMap<String, String>,
 }
 
 /// The view.
@@ -82,6 +90,14 @@ impl View {
         if stream.starts_with("workload-") {
             return self.apply_workload(event);
         }
+        if let Some(resource) = stream.strip_prefix("resource-") {
+            if event.event_type == "resource.registered" {
+                let r: pb::ResourceRegistered = decode(event)?;
+                let site = r.spec.map(|s| s.site).unwrap_or_default();
+                self.lock().resource_sites.insert(resource.to_owned(), site);
+            }
+            return Ok(());
+        }
         let mut inner = self.lock();
         if let Some(tenant) = stream.strip_prefix("usage-") {
             let record =
@@ -93,6 +109,11 @@ impl View {
             if event.event_type == INVOICE_ISSUED {
                 let invoice = decode::<pb::Invoice>(event)?;
                 inner.tenants.entry(tenant.to_owned()).or_default().invoices.push(invoice);
+            }
+        } else if let Some(site) = stream.strip_prefix("energy-") {
+            if event.event_type == ENERGY_RECORDED {
+                let record = decode::<pb::EnergyRecorded>(event)?;
+                inner.energy.entry(site.to_owned()).or_default().push(record);
             }
         } else if let Some(tenant) = stream.strip_prefix("budget-") {
             let b = inner.tenants.entry(tenant.to_owned()).or_default();
@@ -123,6 +144,12 @@ impl View {
             decoded,
             WorkloadEvent::Completed { .. } | WorkloadEvent::Failed { .. } | WorkloadEvent::Cancelled { .. }
         );
+        if let WorkloadEvent::Scheduled { resources, .. } | WorkloadEvent::Migrated { to: resources, .. } = &decoded
+            && let Some(site) = resources.first().and_then(|r| inner.resource_sites.get(r.as_str())).cloned()
+        {
+            let workload = event.stream.trim_start_matches("workload-").to_owned();
+            inner.placed.insert(workload, site);
+        }
         if let Some(entry) = inner.workloads.get_mut(&event.stream) {
             entry.meter.apply(&decoded);
         }
@@ -159,6 +186,30 @@ impl View {
         self.lock().tenants.keys().cloned().collect()
     }
 
+    /// The energy records of every site (or of `site`), with `keep` applied.
+    pub fn energy(
+        &self,
+        site: &str,
+        keep: impl Fn(&pb::EnergyRecorded) -> bool,
+    ) -> BTreeMap<String, Vec<pb::EnergyRecorded>> {
+        let inner = self.lock();
+        inner
+            .energy
+            .iter()
+            .filter(|(s, _)| site.is_empty() || s.as_str() == site)
+            .map(|(s, records)| (s.clone(), records.iter().filter(|r| keep(r)).cloned().collect()))
+            .collect()
+    }
+
+    /// Where a usage record's GPU time ran: the site its spec named, or the site of the
+    /// resources it was last placed on ("" when neither is known).
+    pub fn site_of(&self, record: &pb::UsageRecorded) -> String {
+        if !record.site.is_empty() {
+            return record.site.clone();
+        }
+        self.lock().placed.get(&record.workload_id).cloned().unwrap_or_default()
+    }
+
     /// The tenants with a budget.
     pub fn budgeted(&self) -> Vec<String> {
         self.lock().tenants.iter().filter(|(_, b)| b.budget_usd_micros > 0).map(|(t, _)| t.clone()).collect()
@@ -175,7 +226,8 @@ impl Handler for Folder {
 
     fn wants(&self, event: &RecordedEvent) -> bool {
         let s = event.stream.as_str();
-        s.starts_with("workload-") || s.starts_with("usage-") || s.starts_with("invoice-") || s.starts_with("budget-")
+        ["workload-", "usage-", "invoice-", "budget-", "energy-"].iter().any(|p| s.starts_with(p))
+            || (s.starts_with("resource-") && event.event_type == "resource.registered")
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {

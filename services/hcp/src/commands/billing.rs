@@ -315,3 +315,67 @@ pub async fn budgets(command: BudgetsCommand, config: &Config) -> anyhow::Result
     }
     Ok(())
 }
+
+/// `hcp margins`
+#[derive(Debug, Args)]
+pub struct MarginsArgs {
+    /// Only this site.
+    #[arg(long, default_value = "")]
+    pub site: String,
+    /// From this instant (RFC 3339; default: the beginning).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Up to this instant (RFC 3339; default: now).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Metering's gRPC address (default: the configuration's).
+    #[arg(long)]
+    pub api: Option<String>,
+    /// Output format.
+    #[command(flatten)]
+    pub output: Output,
+}
+
+fn instant(flag: &str, text: Option<&str>) -> anyhow::Result<i64> {
+    text.map_or(Ok(0), |t| {
+        Timestamp::parse_rfc3339(t)
+            .map(Timestamp::unix_micros)
+            .with_context(|| format!("{flag} {t:?}: not an RFC 3339 instant such as 2026-11-28T00:00:00Z"))
+    })
+}
+
+/// Runs `hcp margins`: each site's mining revenue + AI revenue - power cost.
+pub async fn margins(args: MarginsArgs, config: &Config) -> anyhow::Result<()> {
+    let request = pb::SiteMarginsRequest {
+        site: args.site,
+        from_unix_micros: instant("--since", args.since.as_deref())?,
+        to_unix_micros: instant("--until", args.until.as_deref())?,
+    };
+    let mut c = client(config, args.api.as_deref()).await?;
+    let reply = c.get_site_margins(request).await.map_err(|s| refused("margins", s))?.into_inner();
+    if !args.output.json {
+        println!(
+            "{:<14} {:>7} {:>11} {:>10} {:>12} {:>12} {:>10} {:>12} {:>12}",
+            "SITE", "DEVICES", "ENERGY kWh", "POWER $", "TH", "MINING $", "GPU-h", "AI $", "MARGIN $"
+        );
+    }
+    for m in &reply.sites {
+        if args.output.json {
+            println!("{}", json("hcp.v1.SiteMargin", m));
+        } else {
+            println!(
+                "{:<14} {:>7} {:>11.3} {:>10} {:>12.1} {:>12} {:>10.3} {:>12} {:>12}",
+                if m.site.is_empty() { "(unplaced)" } else { &m.site },
+                m.devices,
+                m.energy_kwh,
+                dollars(m.power_cost_usd_micros),
+                m.terahashes,
+                dollars(m.mining_usd_micros),
+                m.ai_gpu_hours,
+                dollars(m.ai_usd_micros),
+                dollars(m.margin_usd_micros)
+            );
+        }
+    }
+    Ok(())
+}
