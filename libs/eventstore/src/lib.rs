@@ -22,6 +22,7 @@ pub mod sqlite;
 mod store;
 mod subscription;
 mod tail;
+mod tails;
 mod types;
 mod upcast;
 
@@ -30,6 +31,7 @@ pub use error::{ConcurrencyConflict, Result, StoreError};
 pub use store::EventStore;
 pub use subscription::Subscription;
 pub use tail::{append_all_at_tail, append_at_tail, last_version};
+pub use tails::Tails;
 pub use types::{
     AppendResult, Direction, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent, validate_consumer,
     validate_stream,

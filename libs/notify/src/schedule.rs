@@ -78,7 +78,8 @@ pub enum Next {
 }
 
 /// After try number `tried` (1 for the first) came to `outcome`: `jitter` in [0, 1)
-/// spreads the delay by ±10%, and `speed` divides it (1 in production).
+/// spreads the scheduled delay by ±10%, and `speed` divides it (1 in production); a
+/// `Retry-After` longer than that is waited out as asked.
 pub fn next(tried: usize, outcome: Outcome, jitter: f64, speed: f64) -> Next {
     let asked = match outcome {
         Outcome::Delivered => return Next::Done,
@@ -86,9 +87,9 @@ pub fn next(tried: usize, outcome: Outcome, jitter: f64, speed: f64) -> Next {
         Outcome::Throttled(wait) | Outcome::Failed(wait) => wait,
     };
     let Some(scheduled) = SCHEDULE.get(tried) else { return Next::DeadLetter };
-    let spread = scheduled.mul_f64(0.9 + 0.2 * jitter.clamp(0.0, 1.0));
-    let wait = asked.map_or(spread, |a| a.min(MAX_RETRY_AFTER).max(spread));
-    Next::RetryIn(wait.div_f64(speed.max(1e-9)))
+    let spread = scheduled.mul_f64(0.9 + 0.2 * jitter.clamp(0.0, 1.0)).div_f64(speed.max(1e-9));
+    // What the endpoint asks is its own wall-clock need: never scaled.
+    Next::RetryIn(asked.map_or(spread, |a| a.min(MAX_RETRY_AFTER).max(spread)))
 }
 
 /// `Retry-After`: delta-seconds, or an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`)
@@ -146,6 +147,8 @@ mod tests {
         // Jitter spreads by ±10%; a speed shortens it all.
         assert_eq!(next(2, Outcome::Failed(None), 0.0, 1.0), Next::RetryIn(Duration::from_secs(270)));
         assert_eq!(next(2, Outcome::Failed(None), 0.5, 60.0), Next::RetryIn(Duration::from_secs(5)));
+        let asked = Outcome::Throttled(Some(Duration::from_secs(1)));
+        assert_eq!(next(2, asked, 0.5, 3600.0), Next::RetryIn(Duration::from_secs(1)), "Retry-After is not scaled");
     }
 
     #[test]

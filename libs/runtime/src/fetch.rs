@@ -1,8 +1,9 @@
-//! One HTTP GET, over `http://` or `https://` (rustls with the system's roots), with a
-//! deadline: what services fetch from the outside (a price feed, an issuer's JWKS).
+//! One HTTP exchange, over `http://` or `https://` (rustls with the system's roots), with
+//! a deadline: what services fetch from the outside (a price feed, an issuer's JWKS) and
+//! what they post to it (a webhook).
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,8 +30,34 @@ pub enum FetchError {
     },
 }
 
+/// What an endpoint answered.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status.
+    pub status: u16,
+    /// Its `Retry-After` header, if any.
+    pub retry_after: Option<String>,
+    /// The whole body.
+    pub body: Bytes,
+}
+
 /// GETs `url`; answers the status and the whole body, all within `timeout`.
 pub async fn get(url: &str, timeout: Duration) -> Result<(u16, Bytes), FetchError> {
+    send("GET", url, &[], Bytes::new(), timeout).await.map(|r| (r.status, r.body))
+}
+
+/// POSTs `body` to `url` with `headers`; answers what came back, all within `timeout`.
+pub async fn post(url: &str, headers: &[(&str, String)], body: Bytes, timeout: Duration) -> Result<Reply, FetchError> {
+    send("POST", url, headers, body, timeout).await
+}
+
+async fn send(
+    method: &'static str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Bytes,
+    timeout: Duration,
+) -> Result<Reply, FetchError> {
     let bad = |reason: &str| FetchError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
     let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| bad(&e.to_string()))?;
     let tls = match uri.scheme_str() {
@@ -51,9 +78,9 @@ pub async fn get(url: &str, timeout: Duration) -> Result<(u16, Bytes), FetchErro
                 .connect(name, tcp)
                 .await
                 .map_err(|e| failed(format!("TLS: {e}")))?;
-            request(stream, &authority, &path).await.map_err(failed)
+            request(stream, method, &authority, &path, headers, body).await.map_err(failed)
         } else {
-            request(tcp, &authority, &path).await.map_err(failed)
+            request(tcp, method, &authority, &path, headers, body).await.map_err(failed)
         }
     };
     tokio::time::timeout(timeout, exchange).await.map_err(|_| failed(format!("no answer within {timeout:?}")))?
@@ -74,20 +101,30 @@ fn tls_config() -> Result<Arc<rustls::ClientConfig>, FetchError> {
     Ok(Arc::new(config))
 }
 
-async fn request<T>(io: T, authority: &str, path: &str) -> Result<(u16, Bytes), String>
+async fn request<T>(
+    io: T,
+    method: &'static str,
+    authority: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Bytes,
+) -> Result<Reply, String>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| e.to_string())?;
     let driver = tokio::spawn(connection);
-    let request = hyper::Request::get(path)
-        .header(hyper::header::HOST, authority)
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
+    let mut request = hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, authority);
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
     let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
+    let retry_after =
+        response.headers().get(hyper::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(ToOwned::to_owned);
     let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
     driver.abort();
-    Ok((status, body))
+    Ok(Reply { status, retry_after, body })
 }

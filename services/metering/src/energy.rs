@@ -10,8 +10,7 @@
 //! started, so a recomputation from the log gives the same records. Each record's id
 //! derives from its summary, and [`Tails`] appends it once.
 
-use crate::tails::Tails;
-use hcp_eventstore::{Direction, EventStore, Position, RecordedEvent};
+use hcp_eventstore::{Direction, EventStore, Position, RecordedEvent, Tails};
 use hcp_market::streams::{BITCOIN_DAY_OBSERVED, BITCOIN_STREAM, PRICE_OBSERVED, prices_stream};
 use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};

@@ -19,7 +19,6 @@ pub mod publisher;
 pub mod ratecards;
 pub mod recorder;
 pub mod start;
-pub mod tails;
 pub mod view;
 
 pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError};

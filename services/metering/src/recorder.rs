@@ -7,12 +7,11 @@
 //! checkpoint is read from its stream once.
 
 use crate::CONSUMER;
-use crate::tails::Tails;
 use hcp_billing::usage::Meter;
 use hcp_domain::codec::decode_workload_event;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{WorkloadEvent, WorkloadSpec};
-use hcp_eventstore::{Direction, EventStore, RecordedEvent};
+use hcp_eventstore::{Direction, EventStore, RecordedEvent, Tails};
 use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;

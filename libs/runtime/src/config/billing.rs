@@ -66,3 +66,33 @@ pub fn valid_period(text: &str) -> bool {
     matches!(text, "month" | "day" | "hour")
         || text.strip_suffix('s').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n > 0)
 }
+
+/// `[notifications]`: how webhooks are delivered and alerts repeat.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// Seconds an endpoint has to answer a delivery; above 0. Default 10.
+    pub timeout_seconds: f64,
+    /// Deliveries in flight to one endpoint at once; at least 1. Default 8.
+    pub max_in_flight_per_endpoint: u32,
+    /// Seconds before the same alert (tenant, type, subject) is raised again; 0 or more.
+    /// Default 14400 (Alertmanager's repeat interval, 4 h).
+    pub repeat_seconds: f64,
+    /// How many times faster than real time the retry schedule runs (a demo or a test on
+    /// a scaled clock); above 0. Default 1.
+    pub schedule_speed: f64,
+    /// Seconds a rotated secret keeps signing beside the new one; 0 or more. Default 86400.
+    pub rotation_overlap_seconds: f64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        NotificationsConfig {
+            timeout_seconds: 10.0,
+            max_in_flight_per_endpoint: 8,
+            repeat_seconds: 14_400.0,
+            schedule_speed: 1.0,
+            rotation_overlap_seconds: 86_400.0,
+        }
+    }
+}

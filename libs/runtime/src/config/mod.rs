@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::config::billing::{KafkaConfig, MeteringConfig};
+pub use crate::config::billing::{KafkaConfig, MeteringConfig, NotificationsConfig};
 pub use crate::config::error::{ConfigError, ErrorKind, Origin};
 pub use crate::config::fleet::{DiscoveryConfig, DiscoveryTarget, PricingConfig, SimulatorConfig, SiteConfig};
 pub use crate::config::origins::Origins;
@@ -93,6 +93,9 @@ pub struct Config {
     /// `[metering]`: billing periods, invoices, the default rate card, the Kafka usage stream.
     #[serde(default)]
     pub metering: MeteringConfig,
+    /// `[notifications]`: webhook deliveries and how alerts repeat.
+    #[serde(default)]
+    pub notifications: NotificationsConfig,
     /// `[[sites]]`: the sites; a file that lists any replaces the default two.
     pub sites: Vec<SiteConfig>,
 }
@@ -114,6 +117,7 @@ impl Config {
             execution: ExecutionConfig::default(),
             gateway: GatewayConfig::default(),
             metering: MeteringConfig::default(),
+            notifications: NotificationsConfig::default(),
             sites: SiteConfig::defaults(),
         }
     }

@@ -113,6 +113,12 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
         check.that(!jwt.issuer.is_empty(), "gateway.jwt.issuer", "\"\"", "must name the issuer")?;
         check.positive("gateway.jwt.refresh_seconds", jwt.refresh_seconds)?;
     }
+    let n = &config.notifications;
+    check.positive("notifications.timeout_seconds", n.timeout_seconds)?;
+    check.range("notifications.max_in_flight_per_endpoint", n.max_in_flight_per_endpoint, 1, 10_000)?;
+    check.non_negative("notifications.repeat_seconds", n.repeat_seconds)?;
+    check.positive("notifications.schedule_speed", n.schedule_speed)?;
+    check.non_negative("notifications.rotation_overlap_seconds", n.rotation_overlap_seconds)?;
     let m = &config.metering;
     let period_ok = crate::config::billing::valid_period(&m.period);
     check.that(period_ok, "metering.period", quoted(&m.period), "must be \"month\", \"day\", \"hour\" or \"<n>s\"")?;

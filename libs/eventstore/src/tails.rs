@@ -4,7 +4,7 @@
 //! crash, from an older checkpoint) is recognised and appends nothing, however long
 //! after. One writer per stream; another writer's append makes the next one re-read.
 
-use hcp_eventstore::{Direction, EventStore, ExpectedVersion, NewEvent, StoreError};
+use crate::{Direction, EventStore, ExpectedVersion, NewEvent, StoreError};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 

@@ -1,0 +1,231 @@
+//! The Notifications gRPC API: endpoints, their secrets and rotation, deliveries, replay
+//! and a test send. What it records it waits to see in the view, so a read after a write
+//! sees the write.
+
+use crate::keys::Keys;
+use crate::rules::{WATCHED, notification};
+use crate::view::{Endpoint, View};
+use crate::{endpoint_stream, fanout, notify_stream, types};
+use hcp_eventstore::{EventStore, ExpectedVersion, NewEvent, Position};
+use hcp_notify::webhook::Secret;
+use hcp_proto::v1 as pb;
+use hcp_proto::v1::notifications_server::Notifications;
+use hcp_runtime::config::NotificationsConfig;
+use hcp_runtime::grpc::request_context;
+use hcp_runtime::host::ReactorWatch;
+use prost::Message;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// The notification type a test send has.
+pub const TEST_TYPE: &str = "test";
+
+/// The service.
+pub struct NotificationsService<S> {
+    /// The store.
+    pub store: Arc<S>,
+    /// The view.
+    pub view: Arc<View>,
+    /// The view's reactor.
+    pub watch: ReactorWatch,
+    /// Tenants' keys.
+    pub keys: Keys,
+    /// `[notifications]`.
+    pub config: NotificationsConfig,
+}
+
+fn store_status(e: &hcp_eventstore::StoreError) -> Status {
+    hcp_runtime::status(e)
+}
+
+fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, Status> {
+    if value.trim().is_empty() {
+        return Err(Status::invalid_argument(format!("{field}: required")));
+    }
+    Ok(value)
+}
+
+impl<S: EventStore> NotificationsService<S> {
+    async fn append(&self, stream: &str, expected: ExpectedVersion, event: NewEvent) -> Result<(), Status> {
+        let appended = self.store.append(stream, expected, vec![event]).await.map_err(|e| store_status(&e))?;
+        self.seen(appended.last_position).await;
+        Ok(())
+    }
+
+    async fn seen(&self, position: Position) {
+        self.watch.caught_up(position).await;
+    }
+
+    fn view_of(&self, e: &Endpoint) -> pb::EndpointView {
+        let tenant = &e.created.tenant;
+        let readable = self.keys.get(tenant).ok().flatten().is_some_and(|k| k.open(tenant, &e.secret_sealed).is_ok());
+        pb::EndpointView {
+            id: e.created.id.clone(),
+            tenant: tenant.clone(),
+            url: e.created.url.clone(),
+            types: e.created.types.clone(),
+            description: e.created.description.clone(),
+            disabled: e.disabled.is_some(),
+            disabled_reason: e.disabled.clone().unwrap_or_default(),
+            readable,
+        }
+    }
+
+    /// The tenant's endpoint `id`, or NotFound (another tenant's is not found either).
+    fn owned(&self, tenant: &str, id: &str) -> Result<Endpoint, Status> {
+        required("tenant", tenant)?;
+        self.view
+            .endpoint(required("id", id)?)
+            .filter(|e| e.created.tenant == tenant)
+            .ok_or_else(|| Status::not_found(format!("id: no endpoint {id:?} of tenant {tenant:?}")))
+    }
+
+    fn seal(&self, tenant: &str, secret: &Secret) -> Result<String, Status> {
+        let key = self.keys.get_or_make(tenant).map_err(|e| hcp_runtime::status(&e))?;
+        Ok(key.seal(tenant, secret.expose().as_bytes()))
+    }
+}
+
+#[tonic::async_trait]
+impl<S: EventStore> Notifications for NotificationsService<S> {
+    async fn create_endpoint(
+        &self,
+        request: Request<pb::CreateEndpointRequest>,
+    ) -> Result<Response<pb::CreatedEndpoint>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        let tenant = required("tenant", &r.tenant)?;
+        let url = required("url", &r.url)?;
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.parse::<tonic::codegen::http::Uri>().is_err()
+        {
+            return Err(Status::invalid_argument(format!("url: {url:?} is not an http(s):// URL")));
+        }
+        if let Some(bad) = r.types.iter().find(|t| !WATCHED.contains(&t.as_str()) && t.as_str() != TEST_TYPE) {
+            return Err(Status::invalid_argument(format!("types: {bad:?} is not one of {}", WATCHED.join(", "))));
+        }
+        let id = format!("ep_{}", uuid::Uuid::now_v7().simple());
+        let secret = Secret::generate();
+        let created = pb::EndpointCreated {
+            id: id.clone(),
+            tenant: tenant.to_owned(),
+            url: url.to_owned(),
+            types: r.types,
+            description: r.description,
+            secret_sealed: self.seal(tenant, &secret)?,
+        };
+        let event = context.with_tenant(tenant).event(
+            0,
+            types::ENDPOINT_CREATED,
+            created.encode_to_vec(),
+            hcp_runtime::clock::now_micros(),
+        );
+        self.append(&endpoint_stream(&id), ExpectedVersion::NoStream, event).await?;
+        let endpoint = self.view.endpoint(&id).map(|e| self.view_of(&e));
+        Ok(Response::new(pb::CreatedEndpoint { endpoint, secret: secret.expose() }))
+    }
+
+    async fn list_endpoints(
+        &self,
+        request: Request<pb::ListEndpointsRequest>,
+    ) -> Result<Response<pb::ListEndpointsResponse>, Status> {
+        let r = request.into_inner();
+        let endpoints = self.view.endpoints(required("tenant", &r.tenant)?).iter().map(|e| self.view_of(e)).collect();
+        Ok(Response::new(pb::ListEndpointsResponse { endpoints }))
+    }
+
+    async fn rotate_secret(
+        &self,
+        request: Request<pb::EndpointRequest>,
+    ) -> Result<Response<pb::CreatedEndpoint>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        let endpoint = self.owned(&r.tenant, &r.id)?;
+        let secret = Secret::generate();
+        let overlap = (self.config.rotation_overlap_seconds * 1e6) as i64;
+        let now = hcp_runtime::clock::now_micros();
+        let rotated = pb::EndpointSecretRotated {
+            secret_sealed: self.seal(&r.tenant, &secret)?,
+            previous_sealed: endpoint.secret_sealed,
+            previous_until_unix_micros: now + overlap,
+        };
+        let event =
+            context.with_tenant(r.tenant.as_str()).event(0, types::SECRET_ROTATED, rotated.encode_to_vec(), now);
+        self.append(&endpoint_stream(&r.id), ExpectedVersion::Any, event).await?;
+        let endpoint = self.view.endpoint(&r.id).map(|e| self.view_of(&e));
+        Ok(Response::new(pb::CreatedEndpoint { endpoint, secret: secret.expose() }))
+    }
+
+    async fn disable_endpoint(
+        &self,
+        request: Request<pb::EndpointRequest>,
+    ) -> Result<Response<pb::EndpointView>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        self.owned(&r.tenant, &r.id)?;
+        let reason = format!("disabled by {}", context.actor);
+        let changed = pb::EndpointStateChanged { reason };
+        let event =
+            context.event(0, types::ENDPOINT_DISABLED, changed.encode_to_vec(), hcp_runtime::clock::now_micros());
+        self.append(&endpoint_stream(&r.id), ExpectedVersion::Any, event).await?;
+        Ok(Response::new(self.view_of(&self.owned(&r.tenant, &r.id)?)))
+    }
+
+    async fn enable_endpoint(
+        &self,
+        request: Request<pb::EndpointRequest>,
+    ) -> Result<Response<pb::EndpointView>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        self.owned(&r.tenant, &r.id)?;
+        let event = context.event(
+            0,
+            types::ENDPOINT_ENABLED,
+            pb::EndpointStateChanged::default().encode_to_vec(),
+            hcp_runtime::clock::now_micros(),
+        );
+        self.append(&endpoint_stream(&r.id), ExpectedVersion::Any, event).await?;
+        Ok(Response::new(self.view_of(&self.owned(&r.tenant, &r.id)?)))
+    }
+
+    async fn list_deliveries(
+        &self,
+        request: Request<pb::ListDeliveriesRequest>,
+    ) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
+        let r = request.into_inner();
+        self.owned(&r.tenant, &r.id)?;
+        Ok(Response::new(pb::ListDeliveriesResponse { deliveries: self.view.deliveries(&r.id) }))
+    }
+
+    async fn replay(&self, request: Request<pb::EndpointRequest>) -> Result<Response<pb::ReplayResponse>, Status> {
+        let r = request.into_inner();
+        self.owned(&r.tenant, &r.id)?;
+        let dead = self.view.dead_lettered(&r.id);
+        let now = hcp_runtime::clock::now_micros();
+        for (id, d) in &dead {
+            let n = pb::Notification {
+                id: id.clone(),
+                tenant: r.tenant.clone(),
+                r#type: d.kind.clone(),
+                body: d.body.clone(),
+                ..Default::default()
+            };
+            fanout::schedule(self.store.as_ref(), &r.id, &n, d.round + 1, now).await.map_err(|e| store_status(&e))?;
+        }
+        self.seen(self.store.head().await.map_err(|e| store_status(&e))?).await;
+        Ok(Response::new(pb::ReplayResponse { replayed: dead.len() as u32 }))
+    }
+
+    async fn send_test(&self, request: Request<pb::EndpointRequest>) -> Result<Response<pb::Notification>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        self.owned(&r.tenant, &r.id)?;
+        let now = hcp_runtime::clock::now_micros();
+        let data = serde_json::json!({"endpoint": r.id, "message": "a test from HCP"});
+        let context = context.with_tenant(r.tenant.as_str());
+        let event = notification(&context, now, &r.tenant, TEST_TYPE, &r.id, data, &r.id);
+        let raised = pb::Notification::decode(event.payload.as_ref()).map_err(|e| Status::internal(e.to_string()))?;
+        self.append(&notify_stream(&r.tenant), ExpectedVersion::Any, event).await?;
+        Ok(Response::new(raised))
+    }
+}

@@ -1,0 +1,147 @@
+//! The rules: which events people need to hear about, as notifications.
+//!
+//! - a workload failed or was preempted: its tenant;
+//! - a budget threshold crossed: its tenant;
+//! - a curtailment started: the platform's operators (tenant `platform`).
+//!
+//! Alerts are grouped by (tenant, type, subject) and one is not raised again within the
+//! repeat interval (by the events' own times), as Alertmanager's `repeat_interval`, so a
+//! flapping condition does not spam. Each notification's id derives from its cause.
+
+use crate::{notify_stream, types};
+use hcp_domain::units::Timestamp;
+use hcp_eventstore::{Direction, EventStore, NewEvent, RecordedEvent, Tails};
+use hcp_proto::v1 as pb;
+use hcp_runtime::{EventContext, Handler, HandlerError};
+use prost::Message;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// The rules' durable consumer name.
+pub const RULES: &str = "notifications-rules";
+/// The tenant of notifications for the platform's operators.
+pub const PLATFORM: &str = "platform";
+/// The event types the rules raise notifications for.
+pub const WATCHED: [&str; 4] =
+    ["workload.failed", "workload.preempted", "budget.threshold_crossed", "curtailment.started"];
+
+#[derive(Default)]
+struct State {
+    /// Workload stream → tenant.
+    tenants: HashMap<String, String>,
+    /// (tenant, type, subject) → when last raised (Unix micros, event time).
+    last: HashMap<(String, String, String), i64>,
+    tails: Tails,
+}
+
+/// The handler.
+pub struct Rules<S> {
+    store: Arc<S>,
+    repeat_micros: i64,
+    state: Mutex<State>,
+}
+
+impl<S> Rules<S> {
+    /// Rules over `store`, raising an alert again no sooner than `repeat_seconds`.
+    pub fn new(store: Arc<S>, repeat_seconds: f64) -> Self {
+        Rules { store, repeat_micros: (repeat_seconds * 1e6) as i64, state: Mutex::default() }
+    }
+}
+
+/// The notification event for `kind` about `subject` at `at` (Unix micros), with its
+/// data; `endpoint` names the only endpoint it goes to (a test), or is empty. Its id
+/// (the webhook id) is the event's, from `context`.
+pub fn notification(
+    context: &EventContext,
+    at: i64,
+    tenant: &str,
+    kind: &str,
+    subject: &str,
+    data: serde_json::Value,
+    endpoint: &str,
+) -> NewEvent {
+    let mut event = context.event(0, types::RAISED, Vec::new(), at);
+    let body =
+        serde_json::json!({"type": kind, "timestamp": Timestamp::from_unix_micros(at).to_string(), "data": data});
+    let n = pb::Notification {
+        id: format!("msg_{}", event.id.simple()),
+        tenant: tenant.to_owned(),
+        r#type: kind.to_owned(),
+        subject: subject.to_owned(),
+        body: body.to_string(),
+        raised_unix_micros: at,
+        endpoint: endpoint.to_owned(),
+    };
+    event.payload = n.encode_to_vec().into();
+    event
+}
+
+impl<S: EventStore> Rules<S> {
+    async fn tenant_of(&self, state: &mut State, event: &RecordedEvent) -> Result<Option<String>, HandlerError> {
+        if let Some(t) = state.tenants.get(&event.stream) {
+            return Ok(Some(t.clone()));
+        }
+        let first =
+            self.store.read_stream(&event.stream, 1, Direction::Forwards, 1).await.map_err(HandlerError::from)?;
+        let Some(submitted) = first.first().filter(|e| e.event_type == "workload.submitted") else { return Ok(None) };
+        let tenant = submitted.metadata.tenant.clone().or_else(|| {
+            hcp_proto::descriptors::payload_to_json(&submitted.event_type, &submitted.payload)
+                .ok()
+                .and_then(|j| j["spec"]["tenant"].as_str().map(ToOwned::to_owned))
+        });
+        if let Some(t) = &tenant {
+            state.tenants.insert(event.stream.clone(), t.clone());
+        }
+        Ok(tenant)
+    }
+}
+
+impl<S: EventStore> Handler for Rules<S> {
+    fn name(&self) -> &str {
+        RULES
+    }
+
+    fn wants(&self, event: &RecordedEvent) -> bool {
+        WATCHED.contains(&event.event_type.as_str())
+            || (event.event_type == "workload.submitted" && event.stream.starts_with("workload-"))
+    }
+
+    async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
+        let mut state = self.state.lock().await;
+        let state = &mut *state;
+        if event.event_type == "workload.submitted" {
+            if let Some(t) = &event.metadata.tenant {
+                state.tenants.insert(event.stream.clone(), t.clone());
+            }
+            return Ok(());
+        }
+        let (tenant, subject) = if let Some(workload) = event.stream.strip_prefix("workload-") {
+            let Some(tenant) = self.tenant_of(state, event).await? else { return Ok(()) };
+            (tenant, workload.to_owned())
+        } else if let Some(tenant) = event.stream.strip_prefix("budget-") {
+            (tenant.to_owned(), "budget".to_owned())
+        } else {
+            (PLATFORM.to_owned(), event.stream.clone())
+        };
+        let key = (tenant.clone(), event.event_type.clone(), subject.clone());
+        let at = event.metadata.time_unix_micros;
+        if state.last.get(&key).is_some_and(|last| at - last < self.repeat_micros) {
+            return Ok(());
+        }
+        let mut data = hcp_proto::descriptors::payload_to_json(&event.event_type, &event.payload)
+            .unwrap_or_else(|_| serde_json::json!({}));
+        if let Some(object) = data.as_object_mut() {
+            object.insert("subject".into(), serde_json::Value::from(subject.as_str()));
+        }
+        let context = EventContext::caused_by("notifications", event).with_tenant(tenant.as_str());
+        let raised = notification(&context, at, &tenant, &event.event_type, &subject, data, "");
+        state
+            .tails
+            .append_once(self.store.as_ref(), &notify_stream(&tenant), raised)
+            .await
+            .map_err(HandlerError::from)?;
+        state.last.insert(key, at);
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! Webhooks end to end on a real SQLite store, to a receiver (`receiver.py`) that checks
+//! every delivery with the Standard Webhooks reference implementation from PyPI. On a
+//! clock 36,000 times faster than real time (Svix's 28-hour schedule in under 3 s):
+//! - a workload that failed is raised and delivered, signed, to every endpoint of its
+//!   tenant; another tenant's delivery is not held up by an endpoint that hangs;
+//! - an endpoint that keeps failing gets the eight tries at the schedule's spacing, then
+//!   the dead letter; a replay delivers it;
+//! - 429 with `Retry-After: 1` waits that second (not scaled); 410 disables the endpoint;
+//! - every attempt is an event, listed with its status;
+//! - a rotated secret signs beside the old one; erasing the tenant's key leaves nothing
+//!   that can be signed, and no secret is ever in the log in clear.
+
+use hcp_domain::codec::encode_workload_event;
+use hcp_domain::ids::{TenantId, WorkloadId};
+use hcp_domain::units::Timestamp;
+use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_e2e::Proc;
+use hcp_eventstore::sqlite::SqliteStore;
+use hcp_eventstore::{EventStore, ExpectedVersion};
+use hcp_notifications::keys::Keys;
+use hcp_notify::schedule::SCHEDULE;
+use hcp_proto::v1 as pb;
+use hcp_proto::v1::notifications_client::NotificationsClient;
+use hcp_runtime::config::NotificationsConfig;
+use hcp_runtime::{EventContext, Host, Metrics};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tonic::transport::Channel;
+
+const SPEED: f64 = 36_000.0;
+
+fn venv() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let status = Command::new(root.join("scripts/ensure-standardwebhooks.sh")).status().expect("run the script");
+    assert!(status.success(), "scripts/ensure-standardwebhooks.sh failed ({status}): the reference is required");
+    std::env::var_os("STANDARDWEBHOOKS_VENV").map_or_else(|| root.join(".venv-standardwebhooks"), PathBuf::from)
+}
+
+fn received(receiver: &Proc) -> Vec<Value> {
+    receiver.output().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// A workload of `tenant` that failed.
+async fn failed(store: &SqliteStore, tenant: &str) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let spec = WorkloadSpec {
+        tenant: TenantId::new(tenant).expect("tenant"),
+        kind: WorkloadKind::Training,
+        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
+        gpu_count: 1,
+        memory_mib: 1,
+        max_latency: None,
+        priority: Priority::new(5).expect("priority"),
+        preemptible: true,
+        site: None,
+        locality: Locality::Any,
+        run: RunSpec::default(),
+    };
+    let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
+    let events = [
+        E::Submitted { id: WorkloadId::parse(&id).expect("id"), spec, at: now },
+        E::Failed { reason: "exit 137: out of memory".into(), at: now },
+    ];
+    let context = EventContext::new("test").with_tenant(tenant);
+    let batch = events
+        .iter()
+        .map(|e| {
+            let (kind, payload) = encode_workload_event(e);
+            context.event(0, kind, payload, now.unix_micros())
+        })
+        .collect();
+    store.append(&format!("workload-{id}"), ExpectedVersion::NoStream, batch).await.expect("append");
+    id
+}
+
+async fn deliveries(client: &mut NotificationsClient<Channel>, tenant: &str, id: &str) -> Vec<pb::DeliveryView> {
+    let request = pb::ListDeliveriesRequest { tenant: tenant.into(), id: id.into() };
+    client.list_deliveries(request).await.expect("deliveries").into_inner().deliveries
+}
+
+/// Waits until `tenant`'s endpoint `id` has a delivery in `state`.
+async fn until_state(
+    client: &mut NotificationsClient<Channel>,
+    tenant: &str,
+    id: &str,
+    state: &str,
+) -> pb::DeliveryView {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let all = deliveries(client, tenant, id).await;
+        if let Some(d) = all.iter().find(|d| d.state == state) {
+            return d.clone();
+        }
+        assert!(Instant::now() < deadline, "{id}: no delivery {state}: {all:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_retried_throttled_disabled_dead_lettered_and_replayed() {
+    let python = venv().join("bin/python");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secrets_file = dir.path().join("secrets.json");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/receiver.py");
+    let mut command = Command::new(python);
+    command.arg(script).arg(&secrets_file);
+    let mut receiver = Proc::spawn("receiver", command);
+    receiver.wait_for_line("port ");
+    let port: u16 = receiver.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
+
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let keys = Keys::new(dir.path().join("keys"));
+    let config = NotificationsConfig {
+        timeout_seconds: 0.5,
+        schedule_speed: SPEED,
+        repeat_seconds: 0.0,
+        ..NotificationsConfig::default()
+    };
+    let addr = hcp_notifications::start(&host, &config, keys.clone(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("notifications");
+    let channel = hcp_proto::client::connect(&format!("http://{addr}")).await.expect("connect");
+    let mut client = NotificationsClient::new(channel);
+
+    // Endpoints: acme's five behaviours, globex's one.
+    let mut ids: HashMap<(&str, &str), String> = HashMap::new();
+    let mut secrets: HashMap<String, Vec<String>> = HashMap::new();
+    for (tenant, path) in
+        [("acme", "ok"), ("acme", "flaky"), ("acme", "slow"), ("acme", "throttle"), ("acme", "gone"), ("globex", "ok")]
+    {
+        let request = pb::CreateEndpointRequest {
+            tenant: tenant.into(),
+            url: format!("http://127.0.0.1:{port}/{path}"),
+            types: vec!["workload.failed".into(), "test".into()],
+            description: format!("{tenant} {path}"),
+        };
+        let created = client.create_endpoint(request).await.expect("create").into_inner();
+        assert!(created.secret.starts_with("whsec_"));
+        ids.insert((tenant, path), created.endpoint.expect("endpoint").id);
+        secrets.entry(format!("/{path}")).or_default().push(created.secret);
+    }
+    std::fs::write(&secrets_file, serde_json::to_string(&secrets).expect("json")).expect("write secrets");
+    let refused = client
+        .create_endpoint(pb::CreateEndpointRequest {
+            tenant: "acme".into(),
+            url: "ftp://x".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("not http");
+    assert!(refused.message().starts_with("url:"), "{refused:?}");
+
+    // acme's workload fails; its slow endpoint hangs; globex's fails a moment later and is
+    // delivered at once all the same.
+    failed(&store, "acme").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let raised = Instant::now();
+    failed(&store, "globex").await;
+    let globex = until_state(&mut client, "globex", &ids[&("globex", "ok")], "delivered").await;
+    let waited = raised.elapsed();
+    assert!(waited < Duration::from_millis(400), "globex waited {waited:?} behind acme's hanging endpoint");
+    assert_eq!(globex.attempts.len(), 1);
+
+    let ok = until_state(&mut client, "acme", &ids[&("acme", "ok")], "delivered").await;
+    assert_eq!((ok.attempts.len(), ok.attempts[0].status, ok.r#type.as_str()), (1, 204, "workload.failed"));
+
+    // 429 with Retry-After: 1 waits that second, then delivered.
+    let throttle = until_state(&mut client, "acme", &ids[&("acme", "throttle")], "delivered").await;
+    assert_eq!(throttle.attempts.iter().map(|a| a.status).collect::<Vec<_>>(), [429, 200]);
+
+    // 410: gone, and the endpoint disabled.
+    until_state(&mut client, "acme", &ids[&("acme", "gone")], "gone").await;
+    let listed = client.list_endpoints(pb::ListEndpointsRequest { tenant: "acme".into() }).await.expect("list");
+    let gone = listed.into_inner().endpoints.into_iter().find(|e| e.id == ids[&("acme", "gone")]).expect("gone");
+    assert!(gone.disabled && gone.disabled_reason.contains("410"), "{gone:?}");
+
+    // Eight tries at the schedule's spacing, then the dead letter; a replay delivers it.
+    let flaky_id = ids[&("acme", "flaky")].clone();
+    let dead = until_state(&mut client, "acme", &flaky_id, "dead_lettered").await;
+    assert_eq!(dead.attempts.iter().map(|a| a.status).collect::<Vec<_>>(), [500; 8]);
+    let times: Vec<f64> =
+        received(&receiver).iter().filter(|r| r["path"] == "/flaky").filter_map(|r| r["t"].as_f64()).collect();
+    assert_eq!(times.len(), 8);
+    for (k, pair) in times.windows(2).enumerate() {
+        let (gap, scheduled) = (pair[1] - pair[0], SCHEDULE[k + 1].as_secs_f64() / SPEED);
+        assert!(gap >= 0.9 * scheduled && gap <= 1.1 * scheduled + 0.3, "gap {k}: {gap:.4} s for {scheduled:.4} s");
+    }
+    let replayed =
+        client.replay(pb::EndpointRequest { tenant: "acme".into(), id: flaky_id.clone() }).await.expect("replay");
+    assert_eq!(replayed.into_inner().replayed, 1);
+    let again = until_state(&mut client, "acme", &flaky_id, "delivered").await;
+    assert_eq!((again.attempts.len(), again.attempts[8].round, again.attempts[8].status), (9, 2, 204));
+
+    // The hanging endpoint's tries time out (no status), and are recorded as such.
+    let slow = deliveries(&mut client, "acme", &ids[&("acme", "slow")]).await;
+    assert!(slow[0].attempts.first().is_some_and(|a| a.status == 0 && !a.error.is_empty()), "{slow:?}");
+
+    // Every delivery the receiver got verified with the reference implementation.
+    let got = received(&receiver);
+    assert!(got.iter().all(|r| r["verified"] == true), "{got:?}");
+    assert!(got.iter().any(|r| r["body"].as_str().is_some_and(|b| b.contains("out of memory"))), "{got:?}");
+
+    // Rotation: both secrets sign; the receiver holding only the new one verifies.
+    let ok_id = ids[&("acme", "ok")].clone();
+    let rotated =
+        client.rotate_secret(pb::EndpointRequest { tenant: "acme".into(), id: ok_id.clone() }).await.expect("rotate");
+    let new_secret = rotated.into_inner().secret;
+    secrets.insert("/ok".into(), vec![new_secret.clone()]);
+    std::fs::write(&secrets_file, serde_json::to_string(&secrets).expect("json")).expect("write secrets");
+    let test = client.send_test(pb::EndpointRequest { tenant: "acme".into(), id: ok_id.clone() }).await.expect("test");
+    let test_id = test.into_inner().id;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        if let Some(r) = received(&receiver).into_iter().find(|r| r["id"] == test_id.as_str()) {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the test notification never came");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((seen["signatures"].as_u64(), seen["verified"].as_bool()), (Some(2), Some(true)), "{seen}");
+
+    // Crypto-shredding: no secret in the log in clear; the key erased, nothing can be sent.
+    let all = store.read_all(0, usize::MAX).await.expect("read");
+    for secret in secrets.values().flatten() {
+        assert!(
+            !all.iter().any(|e| e.payload.windows(secret.len()).any(|w| w == secret.as_bytes())),
+            "a secret in the log"
+        );
+    }
+    assert!(keys.erase("acme").expect("erase"));
+    let listed = client.list_endpoints(pb::ListEndpointsRequest { tenant: "acme".into() }).await.expect("list");
+    assert!(listed.into_inner().endpoints.iter().all(|e| !e.readable));
+    let before = received(&receiver).len();
+    let after_erase = client.send_test(pb::EndpointRequest { tenant: "acme".into(), id: ok_id }).await.expect("test");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let id = after_erase.into_inner().id;
+    assert!(received(&receiver)[before..].iter().all(|r| r["id"] != id.as_str()), "sent without a key");
+    host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+}
