@@ -46,9 +46,17 @@ fn rest(gateway: &str, path: &str, key: &str) -> Value {
 
 /// A GET's status and JSON body.
 fn rest_status(gateway: &str, path: &str, key: &str) -> (u16, Value) {
+    exchange(gateway, "GET", path, key, "")
+}
+
+/// A request's status and JSON body.
+fn exchange(gateway: &str, method: &str, path: &str, key: &str, body: &str) -> (u16, Value) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(gateway).expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).expect("write");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read");
@@ -85,7 +93,7 @@ fn outside_clients_find_the_gateway_as_documented() {
         .env("HCP_GATEWAY__TENANT_REQUESTS_PER_SECOND", "100000")
         .env("HCP_GATEWAY__TENANT_BURST", "100000")
         .env("HCP_GATEWAY__DAILY_REQUESTS", "0");
-    for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "EXECUTION", "GATEWAY"] {
+    for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "EXECUTION", "NOTIFICATIONS", "GATEWAY"] {
         up.env(format!("HCP_SERVICES__{service}__GRPC"), "127.0.0.1:0");
     }
     up.args(["up", "--sites", "1", "--miners-per-site", "10", "--first-octet", "236", "--gpu-hosts", "2"]);
@@ -196,6 +204,22 @@ fn outside_clients_find_the_gateway_as_documented() {
     assert_eq!(status, 403, "{problem}");
     let (status, problem) = rest_status(gateway, "/v1/ratecards/demo", &tenant);
     assert_eq!(status, 403, "a developer's key: {problem}");
+    // Webhooks over REST: a tenant's key subscribes an endpoint for its own tenant (the
+    // secret shown once) and lists it; the platform's margins are the operators'.
+    let (status, created) = exchange(
+        gateway,
+        "POST",
+        "/v1/webhooks",
+        &tenant,
+        r#"{"url": "http://127.0.0.1:9/hook", "types": ["workload.failed"]}"#,
+    );
+    assert_eq!(status, 200, "{created}");
+    assert!(created["secret"].as_str().is_some_and(|s| s.starts_with("whsec_")), "{created}");
+    assert_eq!(created["endpoint"]["tenant"], "demo", "{created}");
+    let listed = rest(gateway, "/v1/webhooks", &tenant);
+    assert!(listed["endpoints"].as_array().is_some_and(|e| e.len() == 1 && e[0].get("secret").is_none()), "{listed}");
+    let (status, _) = rest_status(gateway, "/v1/margins", &tenant);
+    assert_eq!(status, 403);
     let card = rest(gateway, "/v1/ratecards/demo", &admin);
     assert_eq!(card["card"]["prices"][0]["model"], "*", "the default card prices every model: {card}");
 

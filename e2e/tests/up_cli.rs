@@ -29,6 +29,7 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
         .env("HCP_SERVICES__ROUTING__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__EXECUTION__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__METERING__GRPC", "127.0.0.1:20095")
+        .env("HCP_SERVICES__NOTIFICATIONS__GRPC", "127.0.0.1:0")
         .env("HCP_SERVICES__GATEWAY__HTTP", "127.0.0.1:0")
         .env("HCP_SERVICES__GATEWAY__GRPC", "127.0.0.1:0")
         .env("HCP_UP__METRICS", "127.0.0.1:0")
@@ -176,7 +177,7 @@ fn up_finds_the_fleet_and_resources_list_shows_it() {
     let names: Vec<&str> = services.iter().filter_map(|s| s["service"].as_str()).collect();
     assert_eq!(
         names,
-        ["discovery", "pricing", "optimization", "routing", "execution", "metering", "gateway"],
+        ["discovery", "pricing", "optimization", "routing", "execution", "metering", "notifications", "gateway"],
         "{status}"
     );
     assert!(services.iter().all(|s| s["state"] == "serving"), "{status}");

@@ -21,8 +21,11 @@ impl<S: Send + Sync> FromRequest<S> for OptionalBody {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        let empty = req.headers().get(axum::http::header::CONTENT_TYPE).is_none()
-            && req.headers().get(axum::http::header::CONTENT_LENGTH).is_none_or(|l| l.as_bytes() == b"0");
+        // No body: a length of 0 (whatever its declared type), or neither a length nor a type.
+        let empty = match req.headers().get(axum::http::header::CONTENT_LENGTH) {
+            Some(length) => length.as_bytes() == b"0",
+            None => req.headers().get(axum::http::header::CONTENT_TYPE).is_none(),
+        };
         if empty {
             return Ok(OptionalBody(Value::Object(serde_json::Map::new())));
         }

@@ -145,6 +145,7 @@ pub async fn ready(g: &Gateway) -> Response {
         ("optimization", Upstream::Optimization),
         ("execution", Upstream::Execution),
         ("metering", Upstream::Metering),
+        ("notifications", Upstream::Notifications),
     ] {
         let check =
             unary(g.upstreams.channel(upstream), "/grpc.health.v1.Health/Check", tonic::Request::new(Vec::new()));

@@ -127,7 +127,28 @@ const fn tenants(
     reply: &'static str,
     id: (&'static str, &'static str),
 ) -> Route {
-    let mut route = grpc(method, path, summary, roles, Upstream::Metering, rpc, request, reply, id);
+    tenanted(grpc(method, path, summary, roles, Upstream::Metering, rpc, request, reply, id))
+}
+
+/// A tenant's webhook route (notifications), the endpoint's id in the path if `id`.
+#[allow(clippy::too_many_arguments)]
+const fn webhooks(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    roles: &'static [Role],
+    rpc: &'static str,
+    request: &'static str,
+    reply: &'static str,
+    id: bool,
+) -> Route {
+    let id = if id { ENDPOINT } else { NO_ID };
+    tenanted(grpc(method, path, summary, roles, Upstream::Notifications, rpc, request, reply, id))
+}
+
+/// `route` scoped to the caller's tenant.
+const fn tenanted(route: Route) -> Route {
+    let mut route = route;
     if let Some(forward) = &mut route.forward {
         forward.tenanted = true;
     }
@@ -152,6 +173,7 @@ const SITE: (&str, &str) = ("site", "The site's id");
 const HOST: (&str, &str) = ("host", "The host's name");
 const TENANT: (&str, &str) = ("id", "The tenant's id");
 const NO_ID: (&str, &str) = ("", "");
+const ENDPOINT: (&str, &str) = ("id", "The webhook endpoint's id");
 use Upstream::{Discovery, Execution, Optimization, Pricing, Routing};
 
 /// Every route.
@@ -602,6 +624,86 @@ pub const ROUTES: &[Route] = &[
         "hcp.v1.SiteMarginsRequest",
         "hcp.v1.SiteMarginsResponse",
         NO_ID,
+    ),
+    webhooks(
+        "get",
+        "/v1/webhooks",
+        "The tenant's webhook endpoints (never their secrets)",
+        READERS,
+        "/hcp.v1.Notifications/ListEndpoints",
+        "hcp.v1.ListEndpointsRequest",
+        "hcp.v1.ListEndpointsResponse",
+        false,
+    ),
+    webhooks(
+        "post",
+        "/v1/webhooks",
+        "Subscribe an endpoint (Standard Webhooks): the answer holds its secret, this once",
+        TENANT_WRITE,
+        "/hcp.v1.Notifications/CreateEndpoint",
+        "hcp.v1.CreateEndpointRequest",
+        "hcp.v1.CreatedEndpoint",
+        false,
+    ),
+    webhooks(
+        "post",
+        "/v1/webhooks/{id}/rotate",
+        "A new secret; deliveries carry both signatures until the old one expires",
+        TENANT_WRITE,
+        "/hcp.v1.Notifications/RotateSecret",
+        "hcp.v1.EndpointRequest",
+        "hcp.v1.CreatedEndpoint",
+        true,
+    ),
+    webhooks(
+        "post",
+        "/v1/webhooks/{id}/disable",
+        "Stop deliveries to an endpoint",
+        TENANT_WRITE,
+        "/hcp.v1.Notifications/DisableEndpoint",
+        "hcp.v1.EndpointRequest",
+        "hcp.v1.EndpointView",
+        true,
+    ),
+    webhooks(
+        "post",
+        "/v1/webhooks/{id}/enable",
+        "Restart deliveries to an endpoint",
+        TENANT_WRITE,
+        "/hcp.v1.Notifications/EnableEndpoint",
+        "hcp.v1.EndpointRequest",
+        "hcp.v1.EndpointView",
+        true,
+    ),
+    webhooks(
+        "get",
+        "/v1/webhooks/{id}/deliveries",
+        "An endpoint's deliveries, newest first, each with every attempt and its answer",
+        READERS,
+        "/hcp.v1.Notifications/ListDeliveries",
+        "hcp.v1.ListDeliveriesRequest",
+        "hcp.v1.ListDeliveriesResponse",
+        true,
+    ),
+    webhooks(
+        "post",
+        "/v1/webhooks/{id}/replay",
+        "Send every dead-lettered delivery of an endpoint again",
+        TENANT_WRITE,
+        "/hcp.v1.Notifications/Replay",
+        "hcp.v1.EndpointRequest",
+        "hcp.v1.ReplayResponse",
+        true,
+    ),
+    webhooks(
+        "post",
+        "/v1/webhooks/{id}/test",
+        "Send a test notification to an endpoint",
+        TENANT_WRITE,
+        "/hcp.v1.Notifications/SendTest",
+        "hcp.v1.EndpointRequest",
+        "hcp.v1.Notification",
+        true,
     ),
     own(
         "get",

@@ -24,6 +24,8 @@ pub enum Upstream {
     Execution,
     /// Usage, invoices, rate cards, budgets.
     Metering,
+    /// Webhook endpoints and deliveries.
+    Notifications,
 }
 
 /// A channel to each service.
@@ -35,6 +37,7 @@ pub struct Upstreams {
     optimization: Channel,
     execution: Channel,
     metering: Channel,
+    notifications: Channel,
 }
 
 impl Upstreams {
@@ -53,6 +56,7 @@ impl Upstreams {
             optimization: dial("optimization")?,
             execution: dial("execution")?,
             metering: dial("metering")?,
+            notifications: dial("notifications")?,
         })
     }
 
@@ -70,6 +74,7 @@ impl Upstreams {
             Upstream::Optimization => &self.optimization,
             Upstream::Execution => &self.execution,
             Upstream::Metering => &self.metering,
+            Upstream::Notifications => &self.notifications,
         }
         .clone()
     }

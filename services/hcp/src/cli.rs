@@ -76,6 +76,9 @@ pub enum Command {
     Budgets(crate::commands::billing::BudgetsCommand),
     /// Each site's margin: mining revenue + AI revenue - power cost (operators).
     Margins(crate::commands::billing::MarginsArgs),
+    /// Webhook endpoints: create, list, rotate, disable, enable, deliveries, replay, test.
+    #[command(subcommand)]
+    Webhooks(crate::commands::webhooks::WebhooksCommand),
     /// API keys: create (the first admin key of a deployment comes from here), list, revoke.
     #[command(subcommand)]
     Keys(crate::commands::keys::KeysCommand),

@@ -51,6 +51,7 @@ async fn command(cli: cli::Cli, config: &hcp_runtime::config::Config) -> anyhow:
         Command::Ratecards(c) => commands::billing::ratecards(c, &config).await,
         Command::Budgets(c) => commands::billing::budgets(c, &config).await,
         Command::Margins(args) => commands::billing::margins(args, &config).await,
+        Command::Webhooks(c) => commands::webhooks::run(c, &config).await,
         Command::Fleet(c) => commands::fleet::run(c, &config).await,
         Command::Config(ConfigCommand::Dump) => {
             print!("{}", config.to_toml());

@@ -17,4 +17,5 @@ pub mod status;
 pub mod tenants;
 pub mod up;
 pub mod usage;
+pub mod webhooks;
 pub mod workloads;

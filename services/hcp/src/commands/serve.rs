@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The services `hcp serve` runs today.
-pub const SERVABLE: [&str; 7] = ["discovery", "pricing", "optimization", "routing", "execution", "metering", "gateway"];
+pub const SERVABLE: [&str; 8] =
+    ["discovery", "pricing", "optimization", "routing", "execution", "metering", "notifications", "gateway"];
 
 /// Runs `service` until SIGINT or SIGTERM.
 pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
@@ -57,6 +58,10 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
         ("optimization", _) => hcp_optimization::start(&host, config, addrs.grpc, None).await?.0,
         ("routing", _) => hcp_routing::start(&host, config, addrs.grpc).await?.0,
         ("metering", _) => hcp_metering::start(&host, &config.metering, addrs.grpc).await?.0,
+        ("notifications", _) => {
+            let keys = hcp_notifications::keys::Keys::new(config.data.dir.join("keys"));
+            hcp_notifications::start(&host, &config.notifications, keys, addrs.grpc).await?
+        }
         _ => hcp_execution::start(&host, config, token.context("execution.enrolment_token")?, addrs.grpc).await?.0,
     };
     eprintln!(

@@ -3,8 +3,8 @@
 //! loopback addresses, GPU hosts with their agents), discovery, pricing (replaying the
 //! shipped ERCOT and Bitcoin series), optimization (planning each site on each
 //! recorded price), routing (the workload queue, with a `demo` tenant), execution
-//! (the simulated GPU hosts' agents attach to it and run what is placed) and metering
-//! (usage, invoices, budgets), each on its own gRPC address from the configuration, and one
+//! (the simulated GPU hosts' agents attach to it and run what is placed), metering
+//! (usage, invoices, budgets) and notifications (webhooks), each on its own gRPC address from the configuration, and one
 //! `/metrics` for the process. Runs until SIGINT or SIGTERM; prints the fleet's health
 //! every poll interval and each plan.
 
@@ -89,6 +89,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         "metering: gRPC on http://{metering} (usage, invoices, rate cards, budgets; {} periods)",
         config.metering.period
     );
+    let keys = hcp_notifications::keys::Keys::new(config.data.dir.join("keys"));
+    let notifications =
+        hcp_notifications::start(&host, &config.notifications, keys, config.services.notifications.grpc).await?;
+    eprintln!("notifications: gRPC on http://{notifications} (webhook endpoints, deliveries)");
 
     if fleet.is_some() {
         let site = config.sites.first().map_or_else(|| "tx-south-1".to_owned(), |s| s.id.clone());
@@ -142,6 +146,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         ("optimization", optimization),
         ("execution", execution),
         ("metering", metering),
+        ("notifications", notifications),
     ];
     let upstreams = hcp_gateway::Upstreams::lazy(|name| addrs.iter().find(|(n, _)| *n == name).map(|(_, a)| *a))
         .map_err(anyhow::Error::msg)?;
