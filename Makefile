@@ -74,6 +74,7 @@ bench: nats kafka
 	$(CARGO) bench -p hcp-e2e --bench miners
 	$(CARGO) bench -p hcp-gateway --bench gateway
 	$(CARGO) bench -p hcp-metering --bench metering
+	$(CARGO) bench -p hcp-notifications --bench webhooks
 	$(CARGO) bench -p hcp-e2e --bench up
 	$(CARGO) bench -p hcp --bench store
 
