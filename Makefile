@@ -49,12 +49,13 @@ kafka:
 pyasic:
 	@scripts/ensure-pyasic.sh
 
-## pytools: the pinned schemathesis, mypy and standardwebhooks, each in its own venv (the test that fuzzes
-## the gateway, type-checks and runs the Python SDK against it, and checks webhook signatures).
+## pytools: the pinned schemathesis, mypy, standardwebhooks and aiosmtpd, each in its own venv (the tests that
+## fuzz the gateway, type-check and run the Python SDK against it, check webhook signatures, and relay email).
 pytools:
 	@scripts/ensure-schemathesis.sh
 	@scripts/ensure-mypy.sh
 	@scripts/ensure-standardwebhooks.sh
+	@scripts/ensure-aiosmtpd.sh
 
 ## nats: make sure a JetStream server answers at $(NATS_URL).
 nats:

@@ -102,14 +102,14 @@ async fn paced(p: &Platform, got: &Got, a: Option<&str>, b: &str) -> Vec<f64> {
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let g = got.lock().expect("got");
-        if raised.iter().all(|(id, _)| g.contains_key(id)) {
-            let mut ms: Vec<f64> =
-                raised.iter().map(|(id, at)| g[id].duration_since(*at).as_secs_f64() * 1e3).collect();
+        let latencies: Option<Vec<f64>> = {
+            let g = got.lock().expect("got");
+            raised.iter().map(|(id, at)| g.get(id).map(|t| t.duration_since(*at).as_secs_f64() * 1e3)).collect()
+        };
+        if let Some(mut ms) = latencies {
             ms.sort_by(f64::total_cmp);
             return ms;
         }
-        drop(g);
         assert!(Instant::now() < deadline, "not every delivery arrived");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -5,13 +5,12 @@
 //! endpoint has its own bound on tries in flight, and a delivery waiting for its next
 //! try holds nothing: one slow or failing endpoint never delays another's deliveries.
 
+use crate::channels::{self, Target};
 use crate::keys::Keys;
 use crate::view::{Job, State, View};
 use crate::{deliveries_stream, endpoint_stream, types};
-use bytes::Bytes;
 use hcp_eventstore::{EventStore, ExpectedVersion};
 use hcp_notify::schedule::{self, Next, Outcome};
-use hcp_notify::webhook::{self, Secret};
 use hcp_proto::v1 as pb;
 use hcp_runtime::EventContext;
 use hcp_runtime::config::NotificationsConfig;
@@ -72,25 +71,6 @@ impl<S: EventStore> Dispatcher<S> {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// The secrets that sign for `endpoint` now (the current one, and the one before it
-    /// during the overlap); none when its tenant's key is erased.
-    fn secrets(&self, endpoint: &crate::view::Endpoint) -> Option<Vec<Secret>> {
-        let tenant = &endpoint.created.tenant;
-        let key = self.keys.get(tenant).ok().flatten()?;
-        let open = |sealed: &str| {
-            let text = key.open(tenant, sealed).ok()?;
-            Secret::parse(&String::from_utf8_lossy(&text)).ok()
-        };
-        let mut secrets = vec![open(&endpoint.secret_sealed)?];
-        if let Some((previous, until)) = &endpoint.previous
-            && *until > now_micros()
-            && let Some(s) = open(previous)
-        {
-            secrets.push(s);
-        }
-        Some(secrets)
-    }
-
     async fn record(&self, endpoint: &str, key: &str, kind: &str, payload: Vec<u8>) {
         let context = EventContext::new("notifications").with_ids_from_key(key);
         let event = context.event(0, kind, payload, now_micros());
@@ -123,35 +103,32 @@ impl<S: EventStore> Dispatcher<S> {
         loop {
             let wait = Duration::from_micros(u64::try_from(due - now_micros()).unwrap_or(0));
             tokio::time::sleep(wait).await;
-            let Some(endpoint) = self.view.endpoint(endpoint_id) else { return };
-            if let Some(reason) = &endpoint.disabled {
-                tracing::info!(endpoint = %endpoint_id, %reason, "endpoint disabled; delivery left pending");
-                return;
-            }
-            let Some(secrets) = self.secrets(&endpoint) else {
-                tracing::warn!(endpoint = %endpoint_id, "the tenant's key is erased: nothing can be signed or sent");
-                return;
+            let target = match (self.view.endpoint(endpoint_id), self.view.contact(endpoint_id)) {
+                (Some(endpoint), _) => {
+                    if let Some(reason) = &endpoint.disabled {
+                        tracing::info!(endpoint = %endpoint_id, %reason, "endpoint disabled; delivery left pending");
+                        return;
+                    }
+                    Target::Webhook(endpoint)
+                }
+                (None, Some(contact)) => Target::Contact(contact),
+                (None, None) => return,
             };
-            let sent_at = now_micros() / 1_000_000;
-            let mut headers: Vec<(&str, String)> =
-                webhook::headers(&secrets, notification, sent_at, delivery.body.as_bytes()).into_iter().collect();
-            headers.push(("content-type", "application/json".into()));
-            let timeout = Duration::from_secs_f64(self.config.timeout_seconds);
             let started = Instant::now();
-            let reply = {
+            let sent = {
                 let _permit = limit.acquire().await.expect("never closed");
-                let body = Bytes::from(delivery.body.clone());
-                hcp_runtime::fetch::post(&endpoint.created.url, &headers, body, timeout).await
+                channels::send(&target, &self.keys, &self.config, notification, &delivery.kind, &delivery.body).await
+            };
+            let sent = match sent {
+                Ok(sent) => sent,
+                Err(why) => {
+                    tracing::warn!(target = %endpoint_id, %why, "cannot send; delivery left pending");
+                    return;
+                }
             };
             let duration_ms = started.elapsed().as_secs_f64() * 1e3;
-            let (status, retry_after, response, error) = match &reply {
-                Ok(r) => {
-                    let text = String::from_utf8_lossy(&r.body[..r.body.len().min(256)]).into_owned();
-                    (Some(r.status), r.retry_after.clone(), text, String::new())
-                }
-                Err(e) => (None, None, String::new(), e.to_string()),
-            };
-            let outcome = Outcome::of(status, retry_after.as_deref(), sent_at);
+            let sent_at = now_micros() / 1_000_000;
+            let outcome = Outcome::of(sent.status, sent.retry_after.as_deref(), sent_at);
             let next = schedule::next(attempt as usize, outcome, jitter(), self.config.schedule_speed);
             let next_at = match next {
                 Next::RetryIn(d) => now_micros() + d.as_micros() as i64,
@@ -160,9 +137,9 @@ impl<S: EventStore> Dispatcher<S> {
             let attempted = pb::DeliveryAttempted {
                 notification_id: notification.clone(),
                 attempt,
-                status: status.map_or(0, u32::from),
-                error,
-                response,
+                status: sent.status.map_or(0, u32::from),
+                error: sent.error,
+                response: sent.response,
                 duration_ms,
                 outcome: outcome.as_str().to_owned(),
                 next_unix_micros: next_at,

@@ -1,5 +1,5 @@
-//! The fan-out: each notification raised is scheduled to every endpoint of its tenant
-//! that takes its type and is not disabled (or only to the endpoint it names), as
+//! The fan-out: each notification raised is scheduled to every endpoint and contact of
+//! its tenant that takes its type (endpoints: not disabled), or only to the one it names, as
 //! `delivery.scheduled` on `deliveries-<endpoint>`, with an id derived from the
 //! notification and the endpoint. A delivery the view already knows is not scheduled
 //! again.
@@ -63,16 +63,24 @@ impl<S: EventStore> Handler for Fanout<S> {
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
         let n = pb::Notification::decode(event.payload.as_ref()).map_err(|why| HandlerError::corrupt(event, why))?;
         self.watch.caught_up(event.position).await;
-        let endpoints = self.view.endpoints(&n.tenant);
-        let chosen = endpoints.iter().filter(|e| {
-            let takes = e.created.types.is_empty() || e.created.types.contains(&n.r#type);
-            if n.endpoint.is_empty() { takes && e.disabled.is_none() } else { e.created.id == n.endpoint }
+        let takes = |types: &[String]| types.is_empty() || types.contains(&n.r#type);
+        let endpoints = self.view.endpoints(&n.tenant).into_iter().filter_map(|e| {
+            let chosen = if n.endpoint.is_empty() {
+                takes(&e.created.types) && e.disabled.is_none()
+            } else {
+                e.created.id == n.endpoint
+            };
+            chosen.then_some(e.created.id)
         });
-        for e in chosen {
-            if self.view.delivery(&e.created.id, &n.id).is_some() {
+        let contacts = self.view.contacts(&n.tenant).into_iter().filter_map(|c| {
+            let chosen = if n.endpoint.is_empty() { takes(&c.types) } else { c.id == n.endpoint };
+            chosen.then_some(c.id)
+        });
+        for target in endpoints.chain(contacts).collect::<Vec<_>>() {
+            if self.view.delivery(&target, &n.id).is_some() {
                 continue;
             }
-            schedule(self.store.as_ref(), &e.created.id, &n, 1, event.metadata.time_unix_micros)
+            schedule(self.store.as_ref(), &target, &n, 1, event.metadata.time_unix_micros)
                 .await
                 .map_err(HandlerError::from)?;
         }

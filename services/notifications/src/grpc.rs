@@ -2,6 +2,7 @@
 //! and a test send. What it records it waits to see in the view, so a read after a write
 //! sees the write.
 
+use crate::channels::mask;
 use crate::keys::Keys;
 use crate::rules::{WATCHED, notification};
 use crate::view::{Endpoint, View};
@@ -81,13 +82,86 @@ impl<S: EventStore> NotificationsService<S> {
     }
 
     fn seal(&self, tenant: &str, secret: &Secret) -> Result<String, Status> {
-        let key = self.keys.get_or_make(tenant).map_err(|e| hcp_runtime::status(&e))?;
-        Ok(key.seal(tenant, secret.expose().as_bytes()))
+        self.seal_text(tenant, &secret.expose())
     }
+
+    fn seal_text(&self, tenant: &str, text: &str) -> Result<String, Status> {
+        let key = self.keys.get_or_make(tenant).map_err(|e| hcp_runtime::status(&e))?;
+        Ok(key.seal(tenant, text.as_bytes()))
+    }
+
+    /// The tenant's endpoint or contact `id` (deliveries, replays and tests take either).
+    fn target(&self, tenant: &str, id: &str) -> Result<(), Status> {
+        if self.view.contact(id).is_some_and(|c| c.tenant == tenant) {
+            return Ok(());
+        }
+        self.owned(tenant, id).map(|_| ())
+    }
+
+    fn contact_view(&self, c: &pb::ContactCreated) -> pb::ContactView {
+        let key = self.keys.get(&c.tenant).ok().flatten();
+        let address = key.and_then(|k| k.open(&c.tenant, &c.address_sealed).ok());
+        pb::ContactView {
+            id: c.id.clone(),
+            tenant: c.tenant.clone(),
+            channel: c.channel.clone(),
+            address: address.as_deref().map(|a| mask(&String::from_utf8_lossy(a))).unwrap_or_default(),
+            types: c.types.clone(),
+            readable: address.is_some(),
+        }
+    }
+}
+
+/// Whether `address` is one `channel` can reach: an email address, or an E.164 number.
+fn valid_address(channel: &str, address: &str) -> Result<(), Status> {
+    let ok = match channel {
+        "email" => address.parse::<lettre::Address>().is_ok(),
+        "sms" => {
+            let digits = address.strip_prefix('+').unwrap_or("");
+            (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+        }
+        _ => return Err(Status::invalid_argument(format!("channel: {channel:?} is not email or sms"))),
+    };
+    if ok { Ok(()) } else { Err(Status::invalid_argument(format!("address: not a valid {channel} address"))) }
 }
 
 #[tonic::async_trait]
 impl<S: EventStore> Notifications for NotificationsService<S> {
+    async fn create_contact(
+        &self,
+        request: Request<pb::CreateContactRequest>,
+    ) -> Result<Response<pb::ContactView>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        let tenant = required("tenant", &r.tenant)?;
+        valid_address(&r.channel, r.address.trim())?;
+        if let Some(bad) = r.types.iter().find(|t| !WATCHED.contains(&t.as_str()) && t.as_str() != TEST_TYPE) {
+            return Err(Status::invalid_argument(format!("types: {bad:?} is not one of {}", WATCHED.join(", "))));
+        }
+        let id = format!("ct_{}", uuid::Uuid::now_v7().simple());
+        let created = pb::ContactCreated {
+            id: id.clone(),
+            tenant: tenant.to_owned(),
+            channel: r.channel,
+            address_sealed: self.seal_text(tenant, r.address.trim())?,
+            types: r.types,
+        };
+        let now = hcp_runtime::clock::now_micros();
+        let event = context.with_tenant(tenant).event(0, types::CONTACT_CREATED, created.encode_to_vec(), now);
+        self.append(&crate::contact_stream(&id), ExpectedVersion::NoStream, event).await?;
+        Ok(Response::new(self.contact_view(&created)))
+    }
+
+    async fn list_contacts(
+        &self,
+        request: Request<pb::ListContactsRequest>,
+    ) -> Result<Response<pb::ListContactsResponse>, Status> {
+        let r = request.into_inner();
+        let contacts =
+            self.view.contacts(required("tenant", &r.tenant)?).iter().map(|c| self.contact_view(c)).collect();
+        Ok(Response::new(pb::ListContactsResponse { contacts }))
+    }
+
     async fn create_endpoint(
         &self,
         request: Request<pb::CreateEndpointRequest>,
@@ -193,13 +267,13 @@ impl<S: EventStore> Notifications for NotificationsService<S> {
         request: Request<pb::ListDeliveriesRequest>,
     ) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
         let r = request.into_inner();
-        self.owned(&r.tenant, &r.id)?;
+        self.target(&r.tenant, &r.id)?;
         Ok(Response::new(pb::ListDeliveriesResponse { deliveries: self.view.deliveries(&r.id) }))
     }
 
     async fn replay(&self, request: Request<pb::EndpointRequest>) -> Result<Response<pb::ReplayResponse>, Status> {
         let r = request.into_inner();
-        self.owned(&r.tenant, &r.id)?;
+        self.target(&r.tenant, &r.id)?;
         let dead = self.view.dead_lettered(&r.id);
         let now = hcp_runtime::clock::now_micros();
         for (id, d) in &dead {
@@ -219,7 +293,7 @@ impl<S: EventStore> Notifications for NotificationsService<S> {
     async fn send_test(&self, request: Request<pb::EndpointRequest>) -> Result<Response<pb::Notification>, Status> {
         let context = request_context("notifications", &request);
         let r = request.into_inner();
-        self.owned(&r.tenant, &r.id)?;
+        self.target(&r.tenant, &r.id)?;
         let now = hcp_runtime::clock::now_micros();
         let data = serde_json::json!({"endpoint": r.id, "message": "a test from HCP"});
         let context = context.with_tenant(r.tenant.as_str());

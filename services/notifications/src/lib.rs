@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod channels;
 pub mod dispatch;
 pub mod fanout;
 pub mod grpc;
@@ -42,7 +43,12 @@ pub fn endpoint_stream(id: &str) -> String {
     format!("endpoint-{id}")
 }
 
-/// An endpoint's deliveries.
+/// A contact's stream.
+pub fn contact_stream(id: &str) -> String {
+    format!("contact-{id}")
+}
+
+/// An endpoint's (or a contact's) deliveries.
 pub fn deliveries_stream(endpoint: &str) -> String {
     format!("deliveries-{endpoint}")
 }
@@ -65,4 +71,6 @@ pub mod types {
     pub const ATTEMPTED: &str = "delivery.attempted";
     /// The last attempt failed.
     pub const DEAD_LETTERED: &str = "delivery.dead_lettered";
+    /// An email address or phone number subscribed.
+    pub const CONTACT_CREATED: &str = "contact.created";
 }

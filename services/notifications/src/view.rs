@@ -1,5 +1,5 @@
 //! The service's view, folded in memory from the whole log at each start: every endpoint
-//! (`endpoint-<id>`) and every delivery with its attempts (`deliveries-<endpoint>`).
+//! (`endpoint-<id>`), every email or SMS contact (`contact-<id>`) and every delivery with its attempts (`deliveries-<endpoint>`).
 //! Once live, each delivery scheduled is handed to the dispatcher as it is folded.
 
 use crate::types;
@@ -79,6 +79,7 @@ pub type Job = (String, String, u32);
 #[derive(Default)]
 struct Inner {
     endpoints: BTreeMap<String, Endpoint>,
+    contacts: BTreeMap<String, pb::ContactCreated>,
     /// Endpoint → notification → delivery.
     deliveries: HashMap<String, BTreeMap<String, Delivery>>,
     live: Option<UnboundedSender<Job>>,
@@ -103,6 +104,13 @@ impl View {
     pub fn apply(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
         if let Some(id) = event.stream.strip_prefix("endpoint-") {
             return self.apply_endpoint(id, event);
+        }
+        if let Some(id) = event.stream.strip_prefix("contact-") {
+            if event.event_type == types::CONTACT_CREATED {
+                let created: pb::ContactCreated = decode(event)?;
+                self.lock().contacts.insert(id.to_owned(), created);
+            }
+            return Ok(());
         }
         let Some(endpoint) = event.stream.strip_prefix("deliveries-") else { return Ok(()) };
         let mut inner = self.lock();
@@ -215,6 +223,16 @@ impl View {
         self.lock().endpoints.values().filter(|e| e.created.tenant == tenant).cloned().collect()
     }
 
+    /// A contact.
+    pub fn contact(&self, id: &str) -> Option<pb::ContactCreated> {
+        self.lock().contacts.get(id).cloned()
+    }
+
+    /// A tenant's contacts.
+    pub fn contacts(&self, tenant: &str) -> Vec<pb::ContactCreated> {
+        self.lock().contacts.values().filter(|c| c.tenant == tenant).cloned().collect()
+    }
+
     /// A delivery.
     pub fn delivery(&self, endpoint: &str, notification: &str) -> Option<Delivery> {
         self.lock().deliveries.get(endpoint).and_then(|d| d.get(notification)).cloned()
@@ -259,7 +277,7 @@ impl Handler for Folder {
     }
 
     fn wants(&self, event: &RecordedEvent) -> bool {
-        event.stream.starts_with("endpoint-") || event.stream.starts_with("deliveries-")
+        ["endpoint-", "contact-", "deliveries-"].iter().any(|p| event.stream.starts_with(p))
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {

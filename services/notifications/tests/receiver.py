@@ -9,6 +9,8 @@ request, so the test can write it after the endpoints exist). Each path behaves:
   /slow      answers nothing for 30 s
   /throttle  429 with Retry-After: 1 the first time, then 200
   /gone      410
+  /2010-04-01/Accounts/<sid>/Messages.json  an SMS provider with Twilio's message API:
+             201 with the message (basic auth must be <sid>:tok), 401 otherwise
 Each request is printed as a JSON line: path, webhook id, verified, and the time.
 """
 import json
@@ -30,6 +32,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        if self.path.startswith("/2010-04-01/Accounts/"):
+            return self.sms(body)
         with LOCK:
             COUNTS[self.path] = COUNTS.get(self.path, 0) + 1
             n = COUNTS[self.path]
@@ -69,6 +73,23 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("content-length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
+
+
+    def sms(self, body):
+        import base64
+        from urllib.parse import parse_qs
+        sid = self.path.split("/")[3]
+        expected = "Basic " + base64.b64encode(f"{sid}:tok".encode()).decode()
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        authorized = self.headers.get("authorization") == expected
+        print(json.dumps({"sms": form, "authorized": authorized, "t": time.time()}), flush=True)
+        status = 201 if authorized else 401
+        answer = json.dumps({"sid": "SM" + str(int(time.time() * 1000)), "status": "queued", "to": form.get("To")}).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -83,6 +83,51 @@ pub struct NotificationsConfig {
     pub schedule_speed: f64,
     /// Seconds a rotated secret keeps signing beside the new one; 0 or more. Default 86400.
     pub rotation_overlap_seconds: f64,
+    /// Where email notifications are sent from (absent: no email).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
+    /// The SMS provider (absent: no SMS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsConfig>,
+}
+
+/// `[notifications.smtp]`: an SMTP relay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Its host.
+    pub host: String,
+    /// Its port. Default 25.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// The sender, `HCP Alerts <alerts@example.com>`.
+    pub from: String,
+    /// A login, if the relay wants one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Its password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<crate::config::Secret>,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+/// `[notifications.sms]`: an SMS provider with Twilio's message API
+/// (`POST {base_url}/2010-04-01/Accounts/{account_sid}/Messages.json`, form fields To,
+/// From and Body, basic auth with the account and token).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `https://api.twilio.com`, or a compatible provider's.
+    pub base_url: String,
+    /// The account.
+    pub account_sid: String,
+    /// Its token.
+    pub auth_token: crate::config::Secret,
+    /// The sending number, E.164.
+    pub from: String,
 }
 
 impl Default for NotificationsConfig {
@@ -93,6 +138,8 @@ impl Default for NotificationsConfig {
             repeat_seconds: 14_400.0,
             schedule_speed: 1.0,
             rotation_overlap_seconds: 86_400.0,
+            smtp: None,
+            sms: None,
         }
     }
 }

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::config::billing::{KafkaConfig, MeteringConfig, NotificationsConfig};
+pub use crate::config::billing::{KafkaConfig, MeteringConfig, NotificationsConfig, SmsConfig, SmtpConfig};
 pub use crate::config::error::{ConfigError, ErrorKind, Origin};
 pub use crate::config::fleet::{DiscoveryConfig, DiscoveryTarget, PricingConfig, SimulatorConfig, SiteConfig};
 pub use crate::config::origins::Origins;

@@ -210,6 +210,19 @@ fn example_file_documents_every_key() {
     });
     full.metering.kafka =
         Some(crate::config::KafkaConfig { brokers: "b:1".to_owned(), topic: "t".to_owned(), partitions: 1 });
+    full.notifications.smtp = Some(crate::config::SmtpConfig {
+        host: "h".to_owned(),
+        port: 25,
+        from: "a@b".to_owned(),
+        username: Some("u".to_owned()),
+        password: Some(crate::config::Secret::new("p".to_owned())),
+    });
+    full.notifications.sms = Some(crate::config::SmsConfig {
+        base_url: "http://x".to_owned(),
+        account_sid: "AC1".to_owned(),
+        auth_token: crate::config::Secret::new("t".to_owned()),
+        from: "+1".to_owned(),
+    });
     full.pricing.prices = Some("p".into());
     full.pricing.btc = Some("b".into());
     full.sites[0].max_wake_kw = Some(1.0);

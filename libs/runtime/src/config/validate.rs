@@ -119,6 +119,15 @@ fn workloads(config: &Config, check: &Check<'_>) -> Checked {
     check.non_negative("notifications.repeat_seconds", n.repeat_seconds)?;
     check.positive("notifications.schedule_speed", n.schedule_speed)?;
     check.non_negative("notifications.rotation_overlap_seconds", n.rotation_overlap_seconds)?;
+    if let Some(smtp) = &n.smtp {
+        check.that(!smtp.host.is_empty(), "notifications.smtp.host", "\"\"", "must name the relay")?;
+        check.that(smtp.from.contains('@'), "notifications.smtp.from", quoted(&smtp.from), "must be an address")?;
+    }
+    if let Some(sms) = &n.sms {
+        let http = sms.base_url.starts_with("http://") || sms.base_url.starts_with("https://");
+        check.that(http, "notifications.sms.base_url", quoted(&sms.base_url), "must be an http(s):// URL")?;
+        check.that(!sms.account_sid.is_empty(), "notifications.sms.account_sid", "\"\"", "must name the account")?;
+    }
     let m = &config.metering;
     let period_ok = crate::config::billing::valid_period(&m.period);
     check.that(period_ok, "metering.period", quoted(&m.period), "must be \"month\", \"day\", \"hour\" or \"<n>s\"")?;

@@ -1,6 +1,6 @@
-//! `hcp webhooks create|list|rotate|disable|enable|deliveries|replay|test`: a tenant's
-//! webhook endpoints through the notifications API. A new endpoint's secret (and a
-//! rotated one) is printed once.
+//! `hcp webhooks create|list|rotate|disable|enable|deliveries|replay|test|add-contact|contacts`:
+//! a tenant's webhook endpoints (and email and SMS contacts) through the notifications
+//! API. A new endpoint's secret (and a rotated one) is printed once.
 
 use crate::cli::Output;
 use crate::commands::api::{channel, json, refused, request};
@@ -64,6 +64,22 @@ pub enum WebhooksCommand {
     Replay(One),
     /// Send a test notification.
     Test(One),
+    /// Subscribe an email address or phone number (sealed under the tenant's key).
+    AddContact {
+        /// `email` or `sms`.
+        #[arg(long)]
+        channel: String,
+        /// The address, or an E.164 number (`+15551234567`).
+        address: String,
+        /// Only these notification types (repeat; default: all).
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// The tenant.
+        #[command(flatten)]
+        tenant: Tenant,
+    },
+    /// The tenant's email and SMS contacts, masked.
+    Contacts(Tenant),
 }
 
 fn endpoint_line(e: &pb::EndpointView) -> String {
@@ -81,7 +97,10 @@ fn endpoint_line(e: &pb::EndpointView) -> String {
 /// Runs a webhooks command.
 pub async fn run(command: WebhooksCommand, config: &Config) -> anyhow::Result<()> {
     let api = match &command {
-        WebhooksCommand::Create { tenant, .. } | WebhooksCommand::List(tenant) => tenant.api.clone(),
+        WebhooksCommand::Create { tenant, .. }
+        | WebhooksCommand::List(tenant)
+        | WebhooksCommand::AddContact { tenant, .. }
+        | WebhooksCommand::Contacts(tenant) => tenant.api.clone(),
         WebhooksCommand::Rotate(o)
         | WebhooksCommand::Disable(o)
         | WebhooksCommand::Enable(o)
@@ -139,6 +158,18 @@ pub async fn run(command: WebhooksCommand, config: &Config) -> anyhow::Result<()
             let r = c.replay(one(&o)).await.map_err(|s| refused("replay", s))?.into_inner();
             println!("{} dead-lettered deliveries sent again", r.replayed);
         }
+        WebhooksCommand::AddContact { channel, address, types, tenant } => {
+            let r = pb::CreateContactRequest { tenant: tenant.tenant, channel, address, types };
+            let c = c.create_contact(request(r, "operator")).await.map_err(|s| refused("add-contact", s))?.into_inner();
+            println!("{}", if tenant.output.json { json("hcp.v1.ContactView", &c) } else { contact_line(&c) });
+        }
+        WebhooksCommand::Contacts(t) => {
+            let r = pb::ListContactsRequest { tenant: t.tenant };
+            let list = c.list_contacts(r).await.map_err(|s| refused("contacts", s))?.into_inner();
+            for c in &list.contacts {
+                println!("{}", if t.output.json { json("hcp.v1.ContactView", c) } else { contact_line(c) });
+            }
+        }
         WebhooksCommand::Test(o) => {
             let n = c.send_test(one(&o)).await.map_err(|s| refused("test", s))?.into_inner();
             println!(
@@ -148,6 +179,12 @@ pub async fn run(command: WebhooksCommand, config: &Config) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+fn contact_line(c: &pb::ContactView) -> String {
+    let address = if c.readable { c.address.clone() } else { "(erased)".to_owned() };
+    let types = if c.types.is_empty() { "all".to_owned() } else { c.types.join(",") };
+    format!("{:<36} {:<6} {:<24} {}", c.id, c.channel, address, types)
 }
 
 fn print_created(created: &pb::CreatedEndpoint, json_out: bool) {

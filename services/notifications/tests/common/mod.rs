@@ -1,0 +1,93 @@
+//! What the notifications tests share: the reference tools' venvs, a failed workload in
+//! the log, and waiting on deliveries.
+
+#![allow(dead_code)]
+
+use hcp_domain::codec::encode_workload_event;
+use hcp_domain::ids::{TenantId, WorkloadId};
+use hcp_domain::units::Timestamp;
+use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_e2e::Proc;
+use hcp_eventstore::sqlite::SqliteStore;
+use hcp_eventstore::{EventStore, ExpectedVersion};
+use hcp_proto::v1 as pb;
+use hcp_proto::v1::notifications_client::NotificationsClient;
+use hcp_runtime::EventContext;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tonic::transport::Channel;
+
+/// Runs `scripts/<script>` (installs a pinned tool, once) and answers its venv.
+pub fn tool(script: &str, var: &str, dir: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let status = Command::new(root.join("scripts").join(script)).status().expect("run the script");
+    assert!(status.success(), "scripts/{script} failed ({status}): the tool is required");
+    std::env::var_os(var).map_or_else(|| root.join(dir), PathBuf::from)
+}
+
+/// The Standard Webhooks reference implementation's venv.
+pub fn venv() -> PathBuf {
+    tool("ensure-standardwebhooks.sh", "STANDARDWEBHOOKS_VENV", ".venv-standardwebhooks")
+}
+
+pub fn received(receiver: &Proc) -> Vec<Value> {
+    receiver.output().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// A workload of `tenant` that failed.
+pub async fn failed(store: &SqliteStore, tenant: &str) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let spec = WorkloadSpec {
+        tenant: TenantId::new(tenant).expect("tenant"),
+        kind: WorkloadKind::Training,
+        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
+        gpu_count: 1,
+        memory_mib: 1,
+        max_latency: None,
+        priority: Priority::new(5).expect("priority"),
+        preemptible: true,
+        site: None,
+        locality: Locality::Any,
+        run: RunSpec::default(),
+    };
+    let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
+    let events = [
+        E::Submitted { id: WorkloadId::parse(&id).expect("id"), spec, at: now },
+        E::Failed { reason: "exit 137: out of memory".into(), at: now },
+    ];
+    let context = EventContext::new("test").with_tenant(tenant);
+    let batch = events
+        .iter()
+        .map(|e| {
+            let (kind, payload) = encode_workload_event(e);
+            context.event(0, kind, payload, now.unix_micros())
+        })
+        .collect();
+    store.append(&format!("workload-{id}"), ExpectedVersion::NoStream, batch).await.expect("append");
+    id
+}
+
+pub async fn deliveries(client: &mut NotificationsClient<Channel>, tenant: &str, id: &str) -> Vec<pb::DeliveryView> {
+    let request = pb::ListDeliveriesRequest { tenant: tenant.into(), id: id.into() };
+    client.list_deliveries(request).await.expect("deliveries").into_inner().deliveries
+}
+
+/// Waits until `tenant`'s endpoint `id` has a delivery in `state`.
+pub async fn until_state(
+    client: &mut NotificationsClient<Channel>,
+    tenant: &str,
+    id: &str,
+    state: &str,
+) -> pb::DeliveryView {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let all = deliveries(client, tenant, id).await;
+        if let Some(d) = all.iter().find(|d| d.state == state) {
+            return d.clone();
+        }
+        assert!(Instant::now() < deadline, "{id}: no delivery {state}: {all:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
