@@ -2,7 +2,11 @@
 //!
 //! - a workload failed or was preempted: its tenant;
 //! - a budget threshold crossed: its tenant;
-//! - a curtailment started: the platform's operators (tenant `platform`).
+//! - for the platform's operators (tenant `platform`): a curtailment started, a miner
+//!   command failed (a curtailment that did not take), a device gone offline (not one
+//!   curtailed on purpose), a demand-response signal stale or its target missed, a price
+//!   above `notifications.price_alert_usd_mwh`, a plan's margin below
+//!   `notifications.margin_alert_usd_per_hour`.
 //!
 //! Alerts are grouped by (tenant, type, subject) and one is not raised again within the
 //! repeat interval (by the events' own times), as Alertmanager's `repeat_interval`, so a
@@ -23,13 +27,25 @@ pub const RULES: &str = "notifications-rules";
 /// The tenant of notifications for the platform's operators.
 pub const PLATFORM: &str = "platform";
 /// The event types the rules raise notifications for.
-pub const WATCHED: [&str; 4] =
-    ["workload.failed", "workload.preempted", "budget.threshold_crossed", "curtailment.started"];
+pub const WATCHED: [&str; 10] = [
+    "workload.failed",
+    "workload.preempted",
+    "budget.threshold_crossed",
+    "curtailment.started",
+    "miner.command_failed",
+    "resource.health_changed",
+    "demand_response.stale",
+    "demand_response.missed",
+    "price.observed",
+    "allocation.planned",
+];
 
 #[derive(Default)]
 struct State {
     /// Workload stream → tenant.
     tenants: HashMap<String, String>,
+    /// Resources curtailed on purpose (their going offline is no alert).
+    curtailed: std::collections::HashSet<String>,
     /// (tenant, type, subject) → when last raised (Unix micros, event time).
     last: HashMap<(String, String, String), i64>,
     tails: Tails,
@@ -39,13 +55,51 @@ struct State {
 pub struct Rules<S> {
     store: Arc<S>,
     repeat_micros: i64,
+    price_above: Option<f64>,
+    margin_below: Option<f64>,
     state: Mutex<State>,
 }
 
 impl<S> Rules<S> {
-    /// Rules over `store`, raising an alert again no sooner than `repeat_seconds`.
-    pub fn new(store: Arc<S>, repeat_seconds: f64) -> Self {
-        Rules { store, repeat_micros: (repeat_seconds * 1e6) as i64, state: Mutex::default() }
+    /// Rules over `store`, with `config`'s repeat interval and levels.
+    pub fn new(store: Arc<S>, config: &hcp_runtime::config::NotificationsConfig) -> Self {
+        Rules {
+            store,
+            repeat_micros: (config.repeat_seconds * 1e6) as i64,
+            price_above: config.price_alert_usd_mwh,
+            margin_below: config.margin_alert_usd_per_hour,
+            state: Mutex::default(),
+        }
+    }
+
+    /// Whether a platform event is worth an alert (and what it is about).
+    fn platform_alert(&self, state: &mut State, event: &RecordedEvent) -> Result<Option<String>, HandlerError> {
+        let bad = |why: prost::DecodeError| HandlerError::corrupt(event, why);
+        Ok(match event.event_type.as_str() {
+            "resource.mode_changed" => {
+                let changed = pb::ResourceModeChanged::decode(event.payload.as_ref()).map_err(bad)?;
+                if changed.to == pb::ResourceMode::Curtailed as i32 {
+                    state.curtailed.insert(event.stream.clone());
+                } else {
+                    state.curtailed.remove(&event.stream);
+                }
+                None
+            }
+            "resource.health_changed" => {
+                let changed = pb::ResourceHealthChanged::decode(event.payload.as_ref()).map_err(bad)?;
+                let offline = changed.to == pb::ResourceHealth::Offline as i32;
+                (offline && !state.curtailed.contains(&event.stream)).then(|| event.stream.clone())
+            }
+            "price.observed" => {
+                let p = pb::PriceObserved::decode(event.payload.as_ref()).map_err(bad)?;
+                self.price_above.filter(|level| p.real_time_usd_mwh > *level).map(|_| p.site)
+            }
+            "allocation.planned" => {
+                let plan = pb::AllocationPlanned::decode(event.payload.as_ref()).map_err(bad)?;
+                self.margin_below.filter(|level| plan.margin_usd_per_hour < *level).map(|_| plan.site)
+            }
+            _ => Some(event.stream.clone()),
+        })
     }
 }
 
@@ -104,6 +158,7 @@ impl<S: EventStore> Handler for Rules<S> {
 
     fn wants(&self, event: &RecordedEvent) -> bool {
         WATCHED.contains(&event.event_type.as_str())
+            || event.event_type == "resource.mode_changed"
             || (event.event_type == "workload.submitted" && event.stream.starts_with("workload-"))
     }
 
@@ -122,7 +177,8 @@ impl<S: EventStore> Handler for Rules<S> {
         } else if let Some(tenant) = event.stream.strip_prefix("budget-") {
             (tenant.to_owned(), "budget".to_owned())
         } else {
-            (PLATFORM.to_owned(), event.stream.clone())
+            let Some(subject) = self.platform_alert(state, event)? else { return Ok(()) };
+            (PLATFORM.to_owned(), subject)
         };
         let key = (tenant.clone(), event.event_type.clone(), subject.clone());
         let at = event.metadata.time_unix_micros;

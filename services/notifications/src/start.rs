@@ -36,11 +36,7 @@ pub async fn start<S: EventStore>(
     let dispatcher =
         Arc::new(Dispatcher::new(Arc::clone(&host.store), Arc::clone(&view), keys.clone(), config.clone()));
     host.spawn("notifications-dispatch", dispatcher.run(pending, queue));
-    host.reactor(
-        "notifications",
-        Arc::new(Rules::new(Arc::clone(&host.store), config.repeat_seconds)),
-        Durability::Checkpointed,
-    );
+    host.reactor("notifications", Arc::new(Rules::new(Arc::clone(&host.store), config)), Durability::Checkpointed);
     let fanout = Fanout::new(Arc::clone(&host.store), Arc::clone(&view), watch.clone());
     host.reactor("notifications", Arc::new(fanout), Durability::Checkpointed);
     let service = NotificationsService { store: Arc::clone(&host.store), view, watch, keys, config: config.clone() };

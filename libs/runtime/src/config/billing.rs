@@ -83,6 +83,12 @@ pub struct NotificationsConfig {
     pub schedule_speed: f64,
     /// Seconds a rotated secret keeps signing beside the new one; 0 or more. Default 86400.
     pub rotation_overlap_seconds: f64,
+    /// Alert the operators when a site's real-time price is above this, $/MWh (absent: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_alert_usd_mwh: Option<f64>,
+    /// Alert the operators when a site's plan expects a margin below this, $/h (absent: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin_alert_usd_per_hour: Option<f64>,
     /// Where email notifications are sent from (absent: no email).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpConfig>,
@@ -138,6 +144,8 @@ impl Default for NotificationsConfig {
             repeat_seconds: 14_400.0,
             schedule_speed: 1.0,
             rotation_overlap_seconds: 86_400.0,
+            price_alert_usd_mwh: None,
+            margin_alert_usd_per_hour: None,
             smtp: None,
             sms: None,
         }

@@ -210,6 +210,8 @@ fn example_file_documents_every_key() {
     });
     full.metering.kafka =
         Some(crate::config::KafkaConfig { brokers: "b:1".to_owned(), topic: "t".to_owned(), partitions: 1 });
+    full.notifications.price_alert_usd_mwh = Some(1.0);
+    full.notifications.margin_alert_usd_per_hour = Some(1.0);
     full.notifications.smtp = Some(crate::config::SmtpConfig {
         host: "h".to_owned(),
         port: 25,

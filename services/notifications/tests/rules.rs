@@ -1,0 +1,102 @@
+//! The rules on a real SQLite store: a flapping workload (preempted three times, twice
+//! within the repeat interval) raises two notifications, not three; a device offline
+//! raises one unless it was curtailed on purpose; a price above the level and a budget
+//! threshold raise theirs, each for the right tenant, the event's data in the body.
+
+use hcp_domain::codec::encode_workload_event;
+use hcp_domain::ids::{TenantId, WorkloadId};
+use hcp_domain::units::Timestamp;
+use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_eventstore::sqlite::SqliteStore;
+use hcp_eventstore::{Direction, EventStore, ExpectedVersion};
+use hcp_notifications::rules::Rules;
+use hcp_proto::v1 as pb;
+use hcp_runtime::config::NotificationsConfig;
+use hcp_runtime::{Durability, EventContext, Host, Metrics};
+use prost::Message;
+use std::sync::Arc;
+use std::time::Duration;
+
+const T0: i64 = 1_793_577_600_000_000;
+
+async fn put(store: &SqliteStore, stream: &str, kind: &str, payload: Vec<u8>, seconds: i64) {
+    let event = EventContext::new("test").with_tenant("acme").event(0, kind, payload, T0 + seconds * 1_000_000);
+    store.append(stream, ExpectedVersion::Any, vec![event]).await.expect("append");
+}
+
+async fn raised(store: &SqliteStore, tenant: &str) -> Vec<pb::Notification> {
+    let events =
+        store.read_stream(&format!("notify-{tenant}"), 1, Direction::Forwards, usize::MAX).await.expect("read");
+    events.iter().map(|e| pb::Notification::decode(e.payload.as_ref()).expect("notification")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_group_repeat_and_spare_what_was_curtailed_on_purpose() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let id = uuid::Uuid::now_v7().to_string();
+    let workload = format!("workload-{id}");
+    let spec = WorkloadSpec {
+        tenant: TenantId::new("acme").expect("tenant"),
+        kind: WorkloadKind::Training,
+        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
+        gpu_count: 1,
+        memory_mib: 1,
+        max_latency: None,
+        priority: Priority::new(5).expect("priority"),
+        preemptible: true,
+        site: None,
+        locality: Locality::Any,
+        run: RunSpec::default(),
+    };
+    let at = |s: i64| Timestamp::from_unix_micros(T0 + s * 1_000_000);
+    let lifecycle = [
+        (E::Submitted { id: WorkloadId::parse(&id).expect("id"), spec, at: at(0) }, 0),
+        (E::Preempted { reason: "realtime".into(), at: at(1) }, 1),
+        (E::Preempted { reason: "realtime".into(), at: at(11) }, 11),
+        (E::Preempted { reason: "realtime".into(), at: at(75) }, 75),
+    ];
+    for (e, s) in lifecycle {
+        let (kind, payload) = encode_workload_event(&e);
+        put(&store, &workload, kind, payload, s).await;
+    }
+    let mode =
+        pb::ResourceModeChanged { from: pb::ResourceMode::Mining as i32, to: pb::ResourceMode::Curtailed as i32 };
+    put(&store, "resource-m1", "resource.mode_changed", mode.encode_to_vec(), 2).await;
+    let offline = pb::ResourceHealthChanged {
+        from: pb::ResourceHealth::Healthy as i32,
+        to: pb::ResourceHealth::Offline as i32,
+        reason: "no answer".into(),
+    };
+    put(&store, "resource-m1", "resource.health_changed", offline.encode_to_vec(), 3).await;
+    put(&store, "resource-m2", "resource.health_changed", offline.encode_to_vec(), 3).await;
+    for (usd, s) in [(100.0, 4), (900.0, 5)] {
+        let p = pb::PriceObserved { site: "tx-1".into(), real_time_usd_mwh: usd, ..Default::default() };
+        put(&store, "prices-tx-1", "price.observed", p.encode_to_vec(), s).await;
+    }
+    let crossed = pb::BudgetThresholdCrossed { percent: 80, ..Default::default() };
+    put(&store, "budget-acme", "budget.threshold_crossed", crossed.encode_to_vec(), 6).await;
+
+    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
+    let config = NotificationsConfig { repeat_seconds: 60.0, price_alert_usd_mwh: Some(500.0), ..Default::default() };
+    let watch =
+        host.reactor("notifications", Arc::new(Rules::new(Arc::clone(&store), &config)), Durability::Checkpointed);
+    loop {
+        let head = store.head().await.expect("head");
+        tokio::time::timeout(Duration::from_secs(10), watch.caught_up(head)).await.expect("caught up");
+        if store.head().await.expect("head") == head {
+            break;
+        }
+    }
+
+    let acme = raised(&store, "acme").await;
+    let kinds: Vec<(&str, i64)> =
+        acme.iter().map(|n| (n.r#type.as_str(), (n.raised_unix_micros - T0) / 1_000_000)).collect();
+    assert_eq!(kinds, [("workload.preempted", 1), ("workload.preempted", 75), ("budget.threshold_crossed", 6)]);
+    assert!(acme[0].body.contains("realtime") && acme[0].subject == id, "{:?}", acme[0]);
+    let platform = raised(&store, "platform").await;
+    let about: Vec<(&str, &str)> = platform.iter().map(|n| (n.r#type.as_str(), n.subject.as_str())).collect();
+    assert_eq!(about, [("resource.health_changed", "resource-m2"), ("price.observed", "tx-1")]);
+    assert!(platform[1].body.contains("900"), "{:?}", platform[1]);
+    host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+}
