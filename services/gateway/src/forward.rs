@@ -98,7 +98,12 @@ fn request_json(
 /// it, and naming another is refused. A platform key names the tenant.
 fn scope_to_tenant(caller: &Caller, json: &mut Value) -> Result<(), Problem> {
     let (Some(own), Value::Object(fields)) = (&caller.0.tenant, json) else { return Ok(()) };
-    match fields.get("tenant").and_then(Value::as_str) {
+    let named = match fields.get("tenant") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(named)) => Some(named.as_str()),
+        Some(other) => return Err(Problem::new(StatusCode::BAD_REQUEST, format!("tenant: {other} is not a string"))),
+    };
+    match named {
         Some(named) if !named.is_empty() && named != own.as_str() => {
             Err(Problem::forbidden(format!("tenant: {} acts for tenant {own} only, not {named}", caller.0.id)))
         }
