@@ -18,7 +18,7 @@ use hcp_billing::usage::{Meter, Span};
 use hcp_domain::codec::{decode_workload_event, encode_workload_event};
 use hcp_domain::ids::{TenantId, WorkloadId};
 use hcp_domain::units::{Money, Timestamp};
-use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_domain::workload::{WorkloadEvent as E, WorkloadSpec};
 use hcp_e2e::kafka::Broker;
 use hcp_e2e::platform::{Platform, jetstream_url};
 use hcp_e2e::{Proc, eventually};
@@ -36,19 +36,7 @@ const TENANTS: [&str; 3] = ["acme", "globex", "initech"];
 const TOPIC: &str = "hcp.usage";
 
 fn spec(tenant: &str, gpus: u32) -> WorkloadSpec {
-    WorkloadSpec {
-        tenant: TenantId::new(tenant).expect("tenant"),
-        kind: WorkloadKind::Training,
-        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
-        gpu_count: gpus,
-        memory_mib: 1,
-        max_latency: None,
-        priority: Priority::new(5).expect("priority"),
-        preemptible: true,
-        site: None,
-        locality: Locality::Any,
-        run: RunSpec::default(),
-    }
+    WorkloadSpec::example(TenantId::new(tenant).expect("tenant"), gpus)
 }
 
 /// Workload `n`'s lifecycle, its times in the seconds before `now`: some paused (billed),

@@ -8,7 +8,7 @@ use hcp_billing::ratecard::{Price, RateCard, RateCardError, Tier};
 use hcp_billing::usage::{MICROS_PER_HOUR, Meter, Span};
 use hcp_domain::ids::{TenantId, WorkloadId};
 use hcp_domain::units::{Money, Timestamp};
-use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_domain::workload::{WorkloadEvent as E, WorkloadSpec};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -17,19 +17,7 @@ fn t(micros: i64) -> Timestamp {
 }
 
 fn submitted(gpus: u32) -> E {
-    let spec = WorkloadSpec {
-        tenant: TenantId::new("acme").expect("tenant"),
-        kind: WorkloadKind::Training,
-        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
-        gpu_count: gpus,
-        memory_mib: 1,
-        max_latency: None,
-        priority: Priority::new(5).expect("priority"),
-        preemptible: true,
-        site: None,
-        locality: Locality::Any,
-        run: RunSpec::default(),
-    };
+    let spec = WorkloadSpec::example(TenantId::new("acme").expect("tenant"), gpus);
     E::Submitted { id: WorkloadId::parse("0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a5b").expect("id"), spec, at: t(0) }
 }
 

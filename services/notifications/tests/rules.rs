@@ -6,7 +6,7 @@
 use hcp_domain::codec::encode_workload_event;
 use hcp_domain::ids::{TenantId, WorkloadId};
 use hcp_domain::units::Timestamp;
-use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_domain::workload::{WorkloadEvent as E, WorkloadSpec};
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{Direction, EventStore, ExpectedVersion};
 use hcp_notifications::rules::Rules;
@@ -36,19 +36,7 @@ async fn alerts_group_repeat_and_spare_what_was_curtailed_on_purpose() {
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let id = uuid::Uuid::now_v7().to_string();
     let workload = format!("workload-{id}");
-    let spec = WorkloadSpec {
-        tenant: TenantId::new("acme").expect("tenant"),
-        kind: WorkloadKind::Training,
-        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
-        gpu_count: 1,
-        memory_mib: 1,
-        max_latency: None,
-        priority: Priority::new(5).expect("priority"),
-        preemptible: true,
-        site: None,
-        locality: Locality::Any,
-        run: RunSpec::default(),
-    };
+    let spec = WorkloadSpec::example(TenantId::new("acme").expect("tenant"), 1);
     let at = |s: i64| Timestamp::from_unix_micros(T0 + s * 1_000_000);
     let lifecycle = [
         (E::Submitted { id: WorkloadId::parse(&id).expect("id"), spec, at: at(0) }, 0),

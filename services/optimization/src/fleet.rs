@@ -289,20 +289,8 @@ mod tests {
 
     fn spec_for_reserve() -> hcp_domain::workload::WorkloadSpec {
         use hcp_domain::ids::TenantId;
-        use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadKind, WorkloadSpec};
-        WorkloadSpec {
-            tenant: TenantId::new("acme").expect("tenant"),
-            kind: WorkloadKind::Training,
-            gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
-            gpu_count: 1,
-            memory_mib: 1,
-            max_latency: None,
-            priority: Priority::new(5).expect("priority"),
-            preemptible: true,
-            site: None,
-            locality: Locality::Any,
-            run: RunSpec::default(),
-        }
+        use hcp_domain::workload::WorkloadSpec;
+        WorkloadSpec::example(TenantId::new("acme").expect("tenant"), 1)
     }
 
     #[test]

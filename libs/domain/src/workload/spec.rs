@@ -162,6 +162,25 @@ pub struct WorkloadSpec {
 pub const MAX_GPU_COUNT: u32 = 1024;
 
 impl WorkloadSpec {
+    /// The plainest valid spec: `tenant`'s preemptible training on `gpus` H100 SXM 80 GB,
+    /// priority 5, 1 MiB a GPU, at any site, running nothing in particular. What examples,
+    /// tests and benchmarks start from.
+    pub fn example(tenant: TenantId, gpus: u32) -> WorkloadSpec {
+        WorkloadSpec {
+            tenant,
+            kind: WorkloadKind::Training,
+            gpu_model: GpuModel("h100-sxm-80gb".to_owned()),
+            gpu_count: gpus,
+            memory_mib: 1,
+            max_latency: None,
+            priority: Priority(5),
+            preemptible: true,
+            site: None,
+            locality: Locality::Any,
+            run: RunSpec::default(),
+        }
+    }
+
     /// Checks the rules no single field can check alone.
     pub fn validate(&self) -> Result<(), WorkloadError> {
         let invalid = |field, reason: &str| Err(WorkloadError::InvalidSpec { field, reason: reason.to_owned() });

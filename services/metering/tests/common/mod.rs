@@ -2,25 +2,13 @@
 
 use hcp_domain::codec::encode_workload_event;
 use hcp_domain::ids::TenantId;
-use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent, WorkloadKind, WorkloadSpec};
+use hcp_domain::workload::{WorkloadEvent, WorkloadSpec};
 use hcp_eventstore::{EventStore, ExpectedVersion};
 use hcp_runtime::EventContext;
 
 /// A preemptible training spec of `tenant` on `gpus` H100s.
 pub fn spec(tenant: &str, gpus: u32) -> WorkloadSpec {
-    WorkloadSpec {
-        tenant: TenantId::new(tenant).expect("tenant"),
-        kind: WorkloadKind::Training,
-        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
-        gpu_count: gpus,
-        memory_mib: 1,
-        max_latency: None,
-        priority: Priority::new(5).expect("priority"),
-        preemptible: true,
-        site: None,
-        locality: Locality::Any,
-        run: RunSpec::default(),
-    }
+    WorkloadSpec::example(TenantId::new(tenant).expect("tenant"), gpus)
 }
 
 /// Appends `events` to workload `id`'s stream, after the `before` already there.

@@ -6,7 +6,7 @@
 use hcp_domain::codec::encode_workload_event;
 use hcp_domain::ids::{TenantId, WorkloadId};
 use hcp_domain::units::Timestamp;
-use hcp_domain::workload::{GpuModel, Locality, Priority, RunSpec, WorkloadEvent as E, WorkloadKind, WorkloadSpec};
+use hcp_domain::workload::{WorkloadEvent as E, WorkloadSpec};
 use hcp_e2e::Proc;
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{EventStore, ExpectedVersion};
@@ -39,19 +39,7 @@ pub fn received(receiver: &Proc) -> Vec<Value> {
 /// A workload of `tenant` that failed.
 pub async fn failed(store: &SqliteStore, tenant: &str) -> String {
     let id = uuid::Uuid::now_v7().to_string();
-    let spec = WorkloadSpec {
-        tenant: TenantId::new(tenant).expect("tenant"),
-        kind: WorkloadKind::Training,
-        gpu_model: GpuModel::new("h100-sxm-80gb").expect("model"),
-        gpu_count: 1,
-        memory_mib: 1,
-        max_latency: None,
-        priority: Priority::new(5).expect("priority"),
-        preemptible: true,
-        site: None,
-        locality: Locality::Any,
-        run: RunSpec::default(),
-    };
+    let spec = WorkloadSpec::example(TenantId::new(tenant).expect("tenant"), 1);
     let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
     let events = [
         E::Submitted { id: WorkloadId::parse(&id).expect("id"), spec, at: now },
