@@ -90,6 +90,23 @@ impl<S: EventStore> NotificationsService<S> {
         Ok(key.seal(tenant, text.as_bytes()))
     }
 
+    /// Disables (`endpoint.disabled`, naming who) or enables an endpoint of the tenant's.
+    async fn set_state(
+        &self,
+        request: Request<pb::EndpointRequest>,
+        kind: &str,
+    ) -> Result<Response<pb::EndpointView>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        self.owned(&r.tenant, &r.id)?;
+        let reason =
+            if kind == types::ENDPOINT_DISABLED { format!("disabled by {}", context.actor) } else { String::new() };
+        let changed = pb::EndpointStateChanged { reason };
+        let event = context.event(0, kind, changed.encode_to_vec(), hcp_runtime::clock::now_micros());
+        self.append(&endpoint_stream(&r.id), ExpectedVersion::Any, event).await?;
+        Ok(Response::new(self.view_of(&self.owned(&r.tenant, &r.id)?)))
+    }
+
     /// The tenant's endpoint or contact `id` (deliveries, replays and tests take either).
     fn target(&self, tenant: &str, id: &str) -> Result<(), Status> {
         if self.view.contact(id).is_some_and(|c| c.tenant == tenant) {
@@ -109,6 +126,14 @@ impl<S: EventStore> NotificationsService<S> {
             types: c.types.clone(),
             readable: address.is_some(),
         }
+    }
+}
+
+/// Whether every type named is one the rules raise (or a test's).
+fn valid_types(types: &[String]) -> Result<(), Status> {
+    match types.iter().find(|t| !WATCHED.contains(&t.as_str()) && t.as_str() != TEST_TYPE) {
+        Some(bad) => Err(Status::invalid_argument(format!("types: {bad:?} is not one of {}", WATCHED.join(", ")))),
+        None => Ok(()),
     }
 }
 
@@ -135,9 +160,7 @@ impl<S: EventStore> Notifications for NotificationsService<S> {
         let r = request.into_inner();
         let tenant = required("tenant", &r.tenant)?;
         valid_address(&r.channel, r.address.trim())?;
-        if let Some(bad) = r.types.iter().find(|t| !WATCHED.contains(&t.as_str()) && t.as_str() != TEST_TYPE) {
-            return Err(Status::invalid_argument(format!("types: {bad:?} is not one of {}", WATCHED.join(", "))));
-        }
+        valid_types(&r.types)?;
         let id = format!("ct_{}", uuid::Uuid::now_v7().simple());
         let created = pb::ContactCreated {
             id: id.clone(),
@@ -175,9 +198,7 @@ impl<S: EventStore> Notifications for NotificationsService<S> {
         {
             return Err(Status::invalid_argument(format!("url: {url:?} is not an http(s):// URL")));
         }
-        if let Some(bad) = r.types.iter().find(|t| !WATCHED.contains(&t.as_str()) && t.as_str() != TEST_TYPE) {
-            return Err(Status::invalid_argument(format!("types: {bad:?} is not one of {}", WATCHED.join(", "))));
-        }
+        valid_types(&r.types)?;
         let id = format!("ep_{}", uuid::Uuid::now_v7().simple());
         let secret = Secret::generate();
         let created = pb::EndpointCreated {
@@ -234,32 +255,14 @@ impl<S: EventStore> Notifications for NotificationsService<S> {
         &self,
         request: Request<pb::EndpointRequest>,
     ) -> Result<Response<pb::EndpointView>, Status> {
-        let context = request_context("notifications", &request);
-        let r = request.into_inner();
-        self.owned(&r.tenant, &r.id)?;
-        let reason = format!("disabled by {}", context.actor);
-        let changed = pb::EndpointStateChanged { reason };
-        let event =
-            context.event(0, types::ENDPOINT_DISABLED, changed.encode_to_vec(), hcp_runtime::clock::now_micros());
-        self.append(&endpoint_stream(&r.id), ExpectedVersion::Any, event).await?;
-        Ok(Response::new(self.view_of(&self.owned(&r.tenant, &r.id)?)))
+        self.set_state(request, types::ENDPOINT_DISABLED).await
     }
 
     async fn enable_endpoint(
         &self,
         request: Request<pb::EndpointRequest>,
     ) -> Result<Response<pb::EndpointView>, Status> {
-        let context = request_context("notifications", &request);
-        let r = request.into_inner();
-        self.owned(&r.tenant, &r.id)?;
-        let event = context.event(
-            0,
-            types::ENDPOINT_ENABLED,
-            pb::EndpointStateChanged::default().encode_to_vec(),
-            hcp_runtime::clock::now_micros(),
-        );
-        self.append(&endpoint_stream(&r.id), ExpectedVersion::Any, event).await?;
-        Ok(Response::new(self.view_of(&self.owned(&r.tenant, &r.id)?)))
+        self.set_state(request, types::ENDPOINT_ENABLED).await
     }
 
     async fn list_deliveries(

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{failed, received, tool, until_state, venv};
+use common::{failed, received, tool, until_state};
 use hcp_e2e::Proc;
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
@@ -15,7 +15,6 @@ use hcp_proto::v1 as pb;
 use hcp_proto::v1::notifications_client::NotificationsClient;
 use hcp_runtime::config::{NotificationsConfig, Secret, SmsConfig, SmtpConfig};
 use hcp_runtime::{Host, Metrics};
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,12 +39,7 @@ async fn email_and_sms_reach_their_servers_and_addresses_stay_sealed() {
         std::thread::sleep(Duration::from_millis(50));
     }
     // The SMS provider.
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/receiver.py");
-    let mut command = Command::new(venv().join("bin/python"));
-    command.arg(script).arg(dir.path().join("none.json"));
-    let mut provider = Proc::spawn("sms provider", command);
-    provider.wait_for_line("port ");
-    let port: u16 = provider.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
+    let (provider, port) = common::receiver("sms provider", &dir.path().join("none.json"));
 
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
@@ -92,6 +86,13 @@ async fn email_and_sms_reach_their_servers_and_addresses_stay_sealed() {
     let workload = failed(&store, "acme").await;
     until_state(&mut client, "acme", &email.id, "delivered").await;
     until_state(&mut client, "acme", &sms.id, "delivered").await;
+    // What the servers print comes through pipes: a moment behind their answers.
+    let texts =
+        || -> Vec<serde_json::Value> { received(&provider).into_iter().filter(|r| r.get("sms").is_some()).collect() };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (!smtp.output().contains("X-Peer") || texts().is_empty()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mail = smtp.output();
     assert!(
         mail.contains("To: ops@acme.example") && mail.contains("From: \"HCP Alerts\" <alerts@hcp.example>"),
@@ -99,7 +100,7 @@ async fn email_and_sms_reach_their_servers_and_addresses_stay_sealed() {
     );
     assert!(mail.contains(&format!("Subject: [HCP] workload.failed: {workload}")), "{mail}");
     assert!(mail.contains("out of memory"), "{mail}");
-    let texts: Vec<_> = received(&provider).into_iter().filter(|r| r.get("sms").is_some()).collect();
+    let texts = texts();
     assert_eq!(texts.len(), 1, "{texts:?}");
     let text = &texts[0];
     assert_eq!((text["authorized"].as_bool(), text["sms"]["To"].as_str()), (Some(true), Some("+15557654321")));

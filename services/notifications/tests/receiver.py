@@ -26,6 +26,15 @@ COUNTS = {}
 LOCK = threading.Lock()
 
 
+def say(record):
+    """One JSON line, whole: print() from several threads can interleave a line's text
+    with another's."""
+    line = json.dumps(record) + "\n"
+    with LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -51,10 +60,10 @@ class Handler(BaseHTTPRequestHandler):
                 break
             except WebhookVerificationError as e:
                 errors.append(str(e))
-        print(json.dumps({"path": self.path, "id": self.headers.get("webhook-id"), "n": n,
-                          "verified": verified, "errors": errors, "t": time.time(),
-                          "signatures": len(self.headers.get("webhook-signature", "").split(" ")),
-                          "body": body.decode()}), flush=True)
+        say({"path": self.path, "id": self.headers.get("webhook-id"), "n": n,
+             "verified": verified, "errors": errors, "t": time.time(),
+             "signatures": len(self.headers.get("webhook-signature", "").split(" ")),
+             "body": body.decode()})
         if self.path == "/slow":
             time.sleep(30)
             return
@@ -82,7 +91,7 @@ class Handler(BaseHTTPRequestHandler):
         expected = "Basic " + base64.b64encode(f"{sid}:tok".encode()).decode()
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         authorized = self.headers.get("authorization") == expected
-        print(json.dumps({"sms": form, "authorized": authorized, "t": time.time()}), flush=True)
+        say({"sms": form, "authorized": authorized, "t": time.time()})
         status = 201 if authorized else 401
         answer = json.dumps({"sid": "SM" + str(int(time.time() * 1000)), "status": "queued", "to": form.get("To")}).encode()
         self.send_response(status)

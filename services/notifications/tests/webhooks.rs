@@ -12,8 +12,7 @@
 
 mod common;
 
-use common::{deliveries, failed, received, until_state, venv};
-use hcp_e2e::Proc;
+use common::{deliveries, failed, received, until_state};
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_notifications::keys::Keys;
@@ -23,8 +22,6 @@ use hcp_proto::v1::notifications_client::NotificationsClient;
 use hcp_runtime::config::NotificationsConfig;
 use hcp_runtime::{Host, Metrics};
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,15 +29,9 @@ const SPEED: f64 = 36_000.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_signed_retried_throttled_disabled_dead_lettered_and_replayed() {
-    let python = venv().join("bin/python");
     let dir = tempfile::tempdir().expect("tempdir");
     let secrets_file = dir.path().join("secrets.json");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/receiver.py");
-    let mut command = Command::new(python);
-    command.arg(script).arg(&secrets_file);
-    let mut receiver = Proc::spawn("receiver", command);
-    receiver.wait_for_line("port ");
-    let port: u16 = receiver.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
+    let (receiver, port) = common::receiver("receiver", &secrets_file);
 
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
@@ -113,8 +104,15 @@ async fn webhooks_are_signed_retried_throttled_disabled_dead_lettered_and_replay
     let flaky_id = ids[&("acme", "flaky")].clone();
     let dead = until_state(&mut client, "acme", &flaky_id, "dead_lettered").await;
     assert_eq!(dead.attempts.iter().map(|a| a.status).collect::<Vec<_>>(), [500; 8]);
-    let times: Vec<f64> =
-        received(&receiver).iter().filter(|r| r["path"] == "/flaky").filter_map(|r| r["t"].as_f64()).collect();
+    // The receiver's log lines come through a pipe: a moment behind its answers.
+    let flaky_times = || -> Vec<f64> {
+        received(&receiver).iter().filter(|r| r["path"] == "/flaky").filter_map(|r| r["t"].as_f64()).collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while flaky_times().len() < 8 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let times = flaky_times();
     assert_eq!(times.len(), 8);
     for (k, pair) in times.windows(2).enumerate() {
         let (gap, scheduled) = (pair[1] - pair[0], SCHEDULE[k + 1].as_secs_f64() / SPEED);

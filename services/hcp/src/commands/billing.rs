@@ -12,13 +12,13 @@ use hcp_proto::v1::metering_client::MeteringClient;
 use hcp_runtime::config::Config;
 use tonic::transport::Channel;
 
-/// A tenant and where metering answers.
+/// A tenant and where its service answers.
 #[derive(Debug, Args)]
 pub struct TenantArgs {
-    /// The tenant.
+    /// The tenant (`platform` for the operators' alerts).
     #[arg(long)]
     pub tenant: String,
-    /// Metering's gRPC address (default: the configuration's).
+    /// The service's gRPC address (default: the configuration's).
     #[arg(long)]
     pub api: Option<String>,
     /// Output format.

@@ -2,26 +2,12 @@
 //! a tenant's webhook endpoints (and email and SMS contacts) through the notifications
 //! API. A new endpoint's secret (and a rotated one) is printed once.
 
-use crate::cli::Output;
 use crate::commands::api::{channel, json, refused, request};
+use crate::commands::billing::TenantArgs as Tenant;
 use clap::{Args, Subcommand};
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::notifications_client::NotificationsClient;
 use hcp_runtime::config::Config;
-
-/// A tenant and where notifications answers.
-#[derive(Debug, Args)]
-pub struct Tenant {
-    /// The tenant (`platform` for the operators' alerts).
-    #[arg(long)]
-    pub tenant: String,
-    /// The notifications gRPC address (default: the configuration's).
-    #[arg(long)]
-    pub api: Option<String>,
-    /// Output format.
-    #[command(flatten)]
-    pub output: Output,
-}
 
 /// One endpoint of a tenant's.
 #[derive(Debug, Args)]

@@ -32,6 +32,18 @@ pub fn venv() -> PathBuf {
     tool("ensure-standardwebhooks.sh", "STANDARDWEBHOOKS_VENV", ".venv-standardwebhooks")
 }
 
+/// Starts `receiver.py` (secrets for the paths it verifies in `secrets`); answers it and
+/// its port.
+pub fn receiver(name: &str, secrets: &std::path::Path) -> (Proc, u16) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/receiver.py");
+    let mut command = Command::new(venv().join("bin/python"));
+    command.arg(script).arg(secrets);
+    let mut receiver = Proc::spawn(name, command);
+    receiver.wait_for_line("port ");
+    let port = receiver.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
+    (receiver, port)
+}
+
 pub fn received(receiver: &Proc) -> Vec<Value> {
     receiver.output().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
