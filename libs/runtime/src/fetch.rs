@@ -1,11 +1,14 @@
 //! One HTTP exchange, over `http://` or `https://` (rustls with the system's roots), with
 //! a deadline: what services fetch from the outside (a price feed, an issuer's JWKS) and
-//! what they post to it (a webhook).
+//! what they post to it (a webhook). Connections are kept alive and reused per host and
+//! port (at most [`IDLE_PER_HOST`] idle ones each), so a busy endpoint is not paid a
+//! handshake a request.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -70,18 +73,13 @@ async fn send(
     let authority = uri.authority().map(ToString::to_string).unwrap_or_else(|| host.clone());
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let failed = |reason: String| FetchError::Failed { url: url.to_owned(), reason };
+    let key = (tls, host.clone(), port);
     let exchange = async {
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| failed(e.to_string()))?;
-        if tls {
-            let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| failed(e.to_string()))?;
-            let stream = tokio_rustls::TlsConnector::from(tls_config()?)
-                .connect(name, tcp)
-                .await
-                .map_err(|e| failed(format!("TLS: {e}")))?;
-            request(stream, method, &authority, &path, headers, body).await.map_err(failed)
-        } else {
-            request(tcp, method, &authority, &path, headers, body).await.map_err(failed)
-        }
+        let sender = match idle(&key).await {
+            Some(sender) => sender,
+            None => connect(tls, &host, port).await.map_err(failed)?,
+        };
+        request(sender, &key, method, &authority, &path, headers, body).await.map_err(failed)
     };
     tokio::time::timeout(timeout, exchange).await.map_err(|_| failed(format!("no answer within {timeout:?}")))?
 }
@@ -101,20 +99,63 @@ fn tls_config() -> Result<Arc<rustls::ClientConfig>, FetchError> {
     Ok(Arc::new(config))
 }
 
-async fn request<T>(
-    io: T,
+/// Idle connections kept per host and port.
+pub const IDLE_PER_HOST: usize = 32;
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+type PoolKey = (bool, String, u16);
+
+fn pool() -> std::sync::MutexGuard<'static, HashMap<PoolKey, Vec<Sender>>> {
+    static POOL: OnceLock<Mutex<HashMap<PoolKey, Vec<Sender>>>> = OnceLock::new();
+    POOL.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An idle connection to `key` that is still open, if there is one.
+async fn idle(key: &PoolKey) -> Option<Sender> {
+    loop {
+        let mut sender = pool().get_mut(key)?.pop()?;
+        if !sender.is_closed() && sender.ready().await.is_ok() {
+            return Some(sender);
+        }
+    }
+}
+
+/// A new connection (TLS for `https`); its driver runs until it closes.
+async fn connect(tls: bool, host: &str, port: u16) -> Result<Sender, String> {
+    let tcp = tokio::net::TcpStream::connect((host, port)).await.map_err(|e| e.to_string())?;
+    let _ = tcp.set_nodelay(true);
+    if tls {
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
+        let config = tls_config().map_err(|e| e.to_string())?;
+        let stream =
+            tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| format!("TLS: {e}"))?;
+        handshake(stream).await
+    } else {
+        handshake(tcp).await
+    }
+}
+
+async fn handshake<T>(io: T) -> Result<Sender, String>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+async fn request(
+    mut sender: Sender,
+    key: &PoolKey,
     method: &'static str,
     authority: &str,
     path: &str,
     headers: &[(&str, String)],
     body: Bytes,
-) -> Result<Reply, String>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| e.to_string())?;
-    let driver = tokio::spawn(connection);
+) -> Result<Reply, String> {
     let mut request = hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, authority);
     for (name, value) in headers {
         request = request.header(*name, value.as_str());
@@ -124,7 +165,15 @@ where
     let status = response.status().as_u16();
     let retry_after =
         response.headers().get(hyper::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(ToOwned::to_owned);
+    let closing =
+        response.headers().get(hyper::header::CONNECTION).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
     let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-    driver.abort();
+    if !closing {
+        let mut pool = pool();
+        let idle = pool.entry(key.clone()).or_default();
+        if idle.len() < IDLE_PER_HOST {
+            idle.push(sender);
+        }
+    }
     Ok(Reply { status, retry_after, body })
 }
