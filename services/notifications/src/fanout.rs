@@ -76,13 +76,14 @@ impl<S: EventStore> Handler for Fanout<S> {
             let chosen = if n.endpoint.is_empty() { takes(&c.types) } else { c.id == n.endpoint };
             chosen.then_some(c.id)
         });
-        for target in endpoints.chain(contacts).collect::<Vec<_>>() {
-            if self.view.delivery(&target, &n.id).is_some() {
-                continue;
-            }
-            schedule(self.store.as_ref(), &target, &n, 1, event.metadata.time_unix_micros)
-                .await
-                .map_err(HandlerError::from)?;
+        // One stream each: appended together.
+        let at = event.metadata.time_unix_micros;
+        let n = &n;
+        let targets: Vec<String> =
+            endpoints.chain(contacts).filter(|target| self.view.delivery(target, &n.id).is_none()).collect();
+        let sends = targets.iter().map(|target| schedule(self.store.as_ref(), target, n, 1, at));
+        for done in futures_util::future::join_all(sends.collect::<Vec<_>>()).await {
+            done.map_err(HandlerError::from)?;
         }
         Ok(())
     }
