@@ -99,7 +99,7 @@ fn request_json(
 fn scope_to_tenant(caller: &Caller, json: &mut Value) -> Result<(), Problem> {
     let (Some(own), Value::Object(fields)) = (&caller.0.tenant, json) else { return Ok(()) };
     let named = match fields.get("tenant") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(Value::String(named)) => Some(named.as_str()),
         Some(other) => return Err(Problem::new(StatusCode::BAD_REQUEST, format!("tenant: {other} is not a string"))),
     };
