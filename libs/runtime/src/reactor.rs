@@ -48,6 +48,11 @@ impl HandlerError {
     }
 }
 
+/// `event`'s payload as message `M`, or why it cannot be read.
+pub fn decoded<M: prost::Message + Default>(event: &RecordedEvent) -> Result<M, HandlerError> {
+    M::decode(event.payload.as_ref()).map_err(|why| HandlerError::corrupt(event, why))
+}
+
 impl<E: crate::error::HasErrorCode> From<E> for HandlerError {
     fn from(e: E) -> Self {
         HandlerError::new(e.code(), &e)

@@ -58,9 +58,7 @@ impl<S> EnergyRecorder<S> {
     }
 }
 
-fn decode<M: Message + Default>(e: &RecordedEvent) -> Result<M, HandlerError> {
-    M::decode(e.payload.as_ref()).map_err(|why| HandlerError::corrupt(e, why))
-}
+use hcp_runtime::reactor::decoded as decode;
 
 fn device(registered: &pb::ResourceRegistered) -> (String, &'static str) {
     let spec = registered.spec.as_ref();

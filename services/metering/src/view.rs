@@ -16,7 +16,6 @@ use hcp_domain::workload::WorkloadEvent;
 use hcp_eventstore::RecordedEvent;
 use hcp_proto::v1 as pb;
 use hcp_runtime::{Handler, HandlerError};
-use prost::Message;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -75,9 +74,7 @@ pub struct View {
     inner: Mutex<Inner>,
 }
 
-fn decode<M: Message + Default>(e: &RecordedEvent) -> Result<M, HandlerError> {
-    M::decode(e.payload.as_ref()).map_err(|why| HandlerError::corrupt(e, why))
-}
+use hcp_runtime::reactor::decoded as decode;
 
 impl View {
     fn lock(&self) -> MutexGuard<'_, Inner> {
