@@ -13,6 +13,7 @@
 use hcp_eventstore::{Direction, EventStore, Position, RecordedEvent, Tails};
 use hcp_market::streams::{BITCOIN_DAY_OBSERVED, BITCOIN_STREAM, PRICE_OBSERVED, prices_stream};
 use hcp_proto::v1 as pb;
+use hcp_runtime::reactor::decoded as decode;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;
 use std::collections::HashMap;
@@ -57,8 +58,6 @@ impl<S> EnergyRecorder<S> {
         EnergyRecorder { store, state: Mutex::default() }
     }
 }
-
-use hcp_runtime::reactor::decoded as decode;
 
 fn device(registered: &pb::ResourceRegistered) -> (String, &'static str) {
     let spec = registered.spec.as_ref();

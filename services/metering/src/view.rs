@@ -15,6 +15,7 @@ use hcp_domain::units::Timestamp;
 use hcp_domain::workload::WorkloadEvent;
 use hcp_eventstore::RecordedEvent;
 use hcp_proto::v1 as pb;
+use hcp_runtime::reactor::decoded as decode;
 use hcp_runtime::{Handler, HandlerError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -73,8 +74,6 @@ struct Inner {
 pub struct View {
     inner: Mutex<Inner>,
 }
-
-use hcp_runtime::reactor::decoded as decode;
 
 impl View {
     fn lock(&self) -> MutexGuard<'_, Inner> {

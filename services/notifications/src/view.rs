@@ -5,6 +5,7 @@
 use crate::types;
 use hcp_eventstore::RecordedEvent;
 use hcp_proto::v1 as pb;
+use hcp_runtime::reactor::decoded as decode;
 use hcp_runtime::{Handler, HandlerError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -89,8 +90,6 @@ struct Inner {
 pub struct View {
     inner: Mutex<Inner>,
 }
-
-use hcp_runtime::reactor::decoded as decode;
 
 impl View {
     fn lock(&self) -> MutexGuard<'_, Inner> {
