@@ -187,6 +187,13 @@ impl View {
                 if let Some(e) = inner.endpoints.get_mut(id) {
                     e.disabled = None;
                 }
+                // What waited while it was disabled goes on.
+                if let Some(live) = inner.live.as_ref() {
+                    let pending = inner.deliveries.get(id).into_iter().flatten();
+                    for (notification, d) in pending.filter(|(_, d)| matches!(d.state, State::Pending { .. })) {
+                        let _ = live.send((id.to_owned(), notification.clone(), d.round));
+                    }
+                }
             }
             _ => {}
         }

@@ -1,6 +1,7 @@
 //! A delivery in the middle of its retries survives the service stopping: started again
 //! over the same log, notifications resumes it from its recorded attempts, at the try
-//! and time they say, and it ends dead-lettered after exactly eight tries, none twice.
+//! and time they say, and it ends dead-lettered after exactly eight tries, none twice. An
+//! endpoint disabled while a delivery waits holds it; enabled again, the delivery goes on.
 
 mod common;
 
@@ -71,5 +72,28 @@ async fn pending_deliveries_resume_after_a_stop() {
     let got = received(&receiver);
     assert_eq!(got.len(), 8, "each try reached the endpoint once: {got:?}");
     assert!(got.iter().all(|r| r["verified"] == true));
+
+    // Disabled while a delivery waits for its next try, it waits; enabled, it goes on.
+    let request = pb::CreateEndpointRequest {
+        tenant: "globex".into(),
+        url: format!("http://127.0.0.1:{port}/throttle"),
+        ..Default::default()
+    };
+    let created = client.create_endpoint(request).await.expect("create").into_inner();
+    let id = created.endpoint.expect("endpoint").id;
+    let one = pb::EndpointRequest { tenant: "globex".into(), id: id.clone() };
+    failed(&store, "globex").await;
+    // The first try is throttled with Retry-After: 1; disabled meanwhile, then enabled.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::deliveries(&mut client, "globex", &id).await.first().is_none_or(|d| d.attempts.is_empty()) {
+        assert!(Instant::now() < deadline, "no first try");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    client.disable_endpoint(one.clone()).await.expect("disable");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(common::deliveries(&mut client, "globex", &id).await[0].state, "pending", "held while disabled");
+    client.enable_endpoint(one).await.expect("enable");
+    let delivered = until_state(&mut client, "globex", &id, "delivered").await;
+    assert_eq!(delivered.attempts.iter().map(|a| a.status).collect::<Vec<_>>(), [429, 200]);
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }
