@@ -73,6 +73,7 @@ fn key(dir: &Path, var: &str) -> String {
 #[test]
 fn outside_clients_find_the_gateway_as_documented() {
     let schemathesis = tool("ensure-schemathesis.sh", "SCHEMATHESIS_VENV", ".venv-schemathesis");
+    let webhooks = tool("ensure-standardwebhooks.sh", "STANDARDWEBHOOKS_VENV", ".venv-standardwebhooks");
     let mypy = tool("ensure-mypy.sh", "MYPY_VENV", ".venv-mypy");
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -92,7 +93,9 @@ fn outside_clients_find_the_gateway_as_documented() {
         .env("HCP_GATEWAY__BURST", "100000")
         .env("HCP_GATEWAY__TENANT_REQUESTS_PER_SECOND", "100000")
         .env("HCP_GATEWAY__TENANT_BURST", "100000")
-        .env("HCP_GATEWAY__DAILY_REQUESTS", "0");
+        .env("HCP_GATEWAY__DAILY_REQUESTS", "0")
+        // Budgets looked at every half second (a minute by default).
+        .env("HCP_METERING__ISSUE_EVERY_SECONDS", "0.5");
     for service in ["DISCOVERY", "PRICING", "OPTIMIZATION", "EXECUTION", "NOTIFICATIONS", "GATEWAY"] {
         up.env(format!("HCP_SERVICES__{service}__GRPC"), "127.0.0.1:0");
     }
@@ -222,6 +225,59 @@ fn outside_clients_find_the_gateway_as_documented() {
     assert_eq!(status, 403);
     let card = rest(gateway, "/v1/ratecards/demo", &admin);
     assert_eq!(card["card"]["prices"][0]["model"], "*", "the default card prices every model: {card}");
+
+    // A budget alert end to end: the tenant subscribes a webhook to its budget alerts, an
+    // admin prices its GPU time steeply and gives it a $1 budget; metering sees the spend
+    // cross 50, 80 and 100%, notifications delivers each, signed (checked by the reference
+    // implementation).
+    let secrets = dir.path().join("secrets.json");
+    let mut command = Command::new(webhooks.join("bin/python"));
+    command.arg(root().join("services/notifications/tests/receiver.py")).arg(&secrets);
+    let mut receiver = hcp_e2e::Proc::spawn("receiver", command);
+    receiver.wait_for_line("port ");
+    let port: u16 = receiver.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
+    let subscribe = format!(r#"{{"url": "http://127.0.0.1:{port}/ok", "types": ["budget.threshold_crossed"]}}"#);
+    let (status, hook) = exchange(gateway, "POST", "/v1/webhooks", &tenant, &subscribe);
+    assert_eq!(status, 200, "{hook}");
+    std::fs::write(&secrets, serde_json::json!({"/ok": [hook["secret"]]}).to_string()).expect("secrets");
+    let steep = r#"{"card": {"prices": [{"model": "*", "tiers": [{"usdMicrosPerGpuHour": "1000000000000000"}]}]}}"#;
+    let (status, card) = exchange(gateway, "POST", "/v1/ratecards/demo", &admin, steep);
+    assert_eq!(status, 200, "{card}");
+    let (status, budget) =
+        exchange(gateway, "POST", "/v1/budgets", &admin, r#"{"tenant": "demo", "usdMicrosPerPeriod": "1000000"}"#);
+    assert_eq!(status, 200, "{budget}");
+    let alerts = || -> Vec<Value> {
+        receiver
+            .output()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|r| r["path"] == "/ok")
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while alerts().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let alerts = alerts();
+    // Each its own delivery, concurrently: in any order.
+    let mut percents: Vec<u64> = alerts
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Value>(r["body"].as_str()?).ok()?["data"]["percent"].as_u64())
+        .collect();
+    percents.sort_unstable();
+    if percents != [50, 80, 100] {
+        let read = |stream: &str| {
+            let out = Command::new(hcp_bin()).env("HCP_STORE", &store).args(["events", "read", stream]).output();
+            out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+        };
+        panic!(
+            "alerts at {percents:?}, not 50, 80 and 100: {alerts:?}\nbudget-demo:\n{}\nnotify-demo:\n{}\nhcp up:\n{}",
+            read("budget-demo"),
+            read("notify-demo"),
+            up.output()
+        );
+    }
+    assert!(alerts.iter().all(|r| r["verified"] == true), "{alerts:?}");
 
     // A workload's history over REST is the CLI's, entry for entry.
     let listed = rest(gateway, "/v1/workloads?page_size=1", &tenant);

@@ -39,6 +39,17 @@ pub fn pool() -> &'static DescriptorPool {
 
 /// The full message name for an event type: `workload.submitted` -> `hcp.v1.WorkloadSubmitted`.
 pub fn message_name(event_type: &str) -> String {
+    // Events whose payload is a message the API also answers with, under its own name.
+    const NAMED: [(&str, &str); 5] = [
+        ("invoice.issued", "hcp.v1.Invoice"),
+        ("ratecard.set", "hcp.v1.RateCard"),
+        ("notification.raised", "hcp.v1.Notification"),
+        ("endpoint.disabled", "hcp.v1.EndpointStateChanged"),
+        ("endpoint.enabled", "hcp.v1.EndpointStateChanged"),
+    ];
+    if let Some((_, name)) = NAMED.iter().find(|(t, _)| *t == event_type) {
+        return (*name).to_owned();
+    }
     let mut name = String::from("hcp.v1.");
     for part in event_type.split(['.', '_']) {
         let mut chars = part.chars();

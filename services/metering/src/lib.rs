@@ -27,3 +27,23 @@ pub use start::start;
 
 /// The recorder's durable consumer name.
 pub const CONSUMER: &str = "metering-usage";
+
+#[cfg(test)]
+mod tests {
+    /// `hcp events read` renders every event this service writes.
+    #[test]
+    fn every_event_type_names_its_message() {
+        use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
+        let types = [
+            crate::USAGE_RECORDED,
+            crate::energy::ENERGY_RECORDED,
+            INVOICE_ISSUED,
+            BUDGET_SET,
+            BUDGET_THRESHOLD_CROSSED,
+            crate::ratecards::RATECARD_SET,
+        ];
+        for t in types {
+            assert!(hcp_proto::descriptors::descriptor_for(t).is_some(), "{t}");
+        }
+    }
+}

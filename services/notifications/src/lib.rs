@@ -74,3 +74,25 @@ pub mod types {
     /// An email address or phone number subscribed.
     pub const CONTACT_CREATED: &str = "contact.created";
 }
+
+#[cfg(test)]
+mod tests {
+    /// `hcp events read` renders every event this service writes.
+    #[test]
+    fn every_event_type_names_its_message() {
+        use crate::types::*;
+        for t in [
+            RAISED,
+            ENDPOINT_CREATED,
+            SECRET_ROTATED,
+            ENDPOINT_DISABLED,
+            ENDPOINT_ENABLED,
+            SCHEDULED,
+            ATTEMPTED,
+            DEAD_LETTERED,
+            CONTACT_CREATED,
+        ] {
+            assert!(hcp_proto::descriptors::descriptor_for(t).is_some(), "{t}");
+        }
+    }
+}

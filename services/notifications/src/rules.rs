@@ -175,7 +175,10 @@ impl<S: EventStore> Handler for Rules<S> {
             let Some(tenant) = self.tenant_of(state, event).await? else { return Ok(()) };
             (tenant, workload.to_owned())
         } else if let Some(tenant) = event.stream.strip_prefix("budget-") {
-            (tenant.to_owned(), "budget".to_owned())
+            // Each threshold is its own alert (grouping would keep 80% and 100% back behind 50%).
+            let crossed: pb::BudgetThresholdCrossed = pb::BudgetThresholdCrossed::decode(event.payload.as_ref())
+                .map_err(|why| HandlerError::corrupt(event, why))?;
+            (tenant.to_owned(), format!("budget {}%", crossed.percent))
         } else {
             let Some(subject) = self.platform_alert(state, event)? else { return Ok(()) };
             (PLATFORM.to_owned(), subject)
