@@ -6,6 +6,7 @@
 pub mod kafka;
 pub mod platform;
 mod proc;
+pub mod tools;
 
 pub use platform::Platform;
 pub use proc::{Proc, eventually};

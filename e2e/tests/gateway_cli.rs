@@ -8,6 +8,7 @@
 //! - the Python SDK (`sdk/python`): its own tests against this `hcp up`, and `mypy --strict`;
 //! - a workload's history over REST is the CLI's.
 
+use hcp_e2e::tools::tool;
 use hcp_e2e::{Proc, hcp_bin};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -15,13 +16,6 @@ use std::process::Command;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Runs `scripts/<script>` (installs a pinned tool, once) and answers its venv.
-fn tool(script: &str, var: &str, venv: &str) -> PathBuf {
-    let status = Command::new(root().join("scripts").join(script)).status().expect("run the install script");
-    assert!(status.success(), "scripts/{script} failed ({status}): the tool is required");
-    std::env::var_os(var).map_or_else(|| root().join(venv), PathBuf::from)
 }
 
 fn run(what: &str, command: &mut Command, up: &Proc) -> String {
@@ -73,7 +67,6 @@ fn key(dir: &Path, var: &str) -> String {
 #[test]
 fn outside_clients_find_the_gateway_as_documented() {
     let schemathesis = tool("ensure-schemathesis.sh", "SCHEMATHESIS_VENV", ".venv-schemathesis");
-    let webhooks = tool("ensure-standardwebhooks.sh", "STANDARDWEBHOOKS_VENV", ".venv-standardwebhooks");
     let mypy = tool("ensure-mypy.sh", "MYPY_VENV", ".venv-mypy");
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -231,11 +224,7 @@ fn outside_clients_find_the_gateway_as_documented() {
     // cross 50, 80 and 100%, notifications delivers each, signed (checked by the reference
     // implementation).
     let secrets = dir.path().join("secrets.json");
-    let mut command = Command::new(webhooks.join("bin/python"));
-    command.arg(root().join("services/notifications/tests/receiver.py")).arg(&secrets);
-    let mut receiver = hcp_e2e::Proc::spawn("receiver", command);
-    receiver.wait_for_line("port ");
-    let port: u16 = receiver.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
+    let (receiver, port) = hcp_e2e::tools::webhook_receiver("receiver", &secrets);
     let subscribe = format!(r#"{{"url": "http://127.0.0.1:{port}/ok", "types": ["budget.threshold_crossed"]}}"#);
     let (status, hook) = exchange(gateway, "POST", "/v1/webhooks", &tenant, &subscribe);
     assert_eq!(status, 200, "{hook}");

@@ -14,13 +14,9 @@ use hcp_e2e::{Proc, hcp_bin};
 use hcp_eventstore::{AnyStore, EventStore, ExpectedVersion};
 use hcp_runtime::EventContext;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn serve(platform: &Platform, data: &Path, speed: &str) -> Proc {
     let mut command = Command::new(hcp_bin());
@@ -47,17 +43,9 @@ fn deliveries(platform: &Platform, id: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_notifications_resumes_its_retries_from_the_log() {
-    let status = Command::new(root().join("scripts/ensure-standardwebhooks.sh")).status().expect("script");
-    assert!(status.success(), "the reference implementation is required");
-    let python =
-        std::env::var_os("STANDARDWEBHOOKS_VENV").map_or_else(|| root().join(".venv-standardwebhooks"), PathBuf::from);
     let data = tempfile::tempdir().expect("tempdir");
     let secrets = data.path().join("secrets.json");
-    let mut command = Command::new(python.join("bin/python"));
-    command.arg(root().join("services/notifications/tests/receiver.py")).arg(&secrets);
-    let mut receiver = Proc::spawn("receiver", command);
-    receiver.wait_for_line("port ");
-    let port: u16 = receiver.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
+    let (receiver, port) = hcp_e2e::tools::webhook_receiver("receiver", &secrets);
 
     let (url, server) = jetstream_url("e2enotify");
     let store = AnyStore::open(&url)

@@ -5,7 +5,7 @@
 //! [`crate::routes`] (a test calls every one of them on the router; a forwarded GET's
 //! query parameters are its request's fields); `/docs` renders it.
 
-use crate::routes::{ROUTES, Route};
+use crate::routes::{self, Route};
 use hcp_proto::descriptors::pool;
 use prost_reflect::{Cardinality, FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
@@ -110,8 +110,8 @@ fn body_schema(r: &Route, body: &str, components: &BTreeMap<String, Value>) -> V
 
 /// The document.
 pub fn document() -> Value {
-    let mut roots: Vec<&str> = ROUTES.iter().filter_map(|r| r.body).collect();
-    roots.extend(ROUTES.iter().map(|r| r.ok.1).filter(|m| !m.is_empty()));
+    let mut roots: Vec<&str> = routes::all().filter_map(|r| r.body).collect();
+    roots.extend(routes::all().map(|r| r.ok.1).filter(|m| !m.is_empty()));
     let mut components = schemas(&roots);
     components.insert(
         "Problem".into(),
@@ -123,7 +123,7 @@ pub fn document() -> Value {
     );
     let problem = json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
     let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
-    for r in ROUTES {
+    for r in routes::all() {
         let mut parameters = query_parameters(r);
         if r.path.contains("{id}") {
             let format = if r.path.starts_with("/v1/workloads/") {
@@ -195,7 +195,7 @@ pub fn docs_page() -> String {
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=utf-8><title>HCP API</title></head><body><h1>HCP API</h1><p>The OpenAPI 3.1 document: <a href=\"/v1/openapi.json\">/v1/openapi.json</a>. Send <code>Authorization: Bearer hcp_...</code>.</p><table><tr><th>Method</th><th>Path</th><th>What</th><th>Body</th><th>Answer</th></tr>",
     );
-    for r in ROUTES {
+    for r in routes::all() {
         html.push_str(&format!(
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
             r.method.to_uppercase(),
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn every_route_and_message_is_in_the_document() {
         let doc = document();
-        for r in ROUTES {
+        for r in routes::all() {
             assert!(doc["paths"][r.path][r.method].is_object(), "{} {}", r.method, r.path);
         }
         let spec = &doc["components"]["schemas"]["WorkloadSpec"]["properties"];

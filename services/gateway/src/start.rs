@@ -4,7 +4,7 @@ use crate::auth::Caller;
 use crate::body::OptionalBody;
 use crate::folded::Feed;
 use crate::keys::Keys;
-use crate::routes::{ROUTES, Route};
+use crate::routes::{self, Route};
 use crate::state::Gateway;
 use crate::upstream::Upstreams;
 use crate::{forward, keys_api, live, workloads};
@@ -48,7 +48,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/keys", get(keys_api::list).post(keys_api::create))
         .route("/v1/keys/{id}/revoke", post(keys_api::revoke))
         .route("/v1/keys/{id}/rotate", post(keys_api::rotate));
-    for route in ROUTES.iter().filter(|r| r.forward.is_some()) {
+    for route in routes::all().filter(|r| r.forward.is_some()) {
         keyed = keyed.route(route.path, forwarded(route));
     }
     let keyed =

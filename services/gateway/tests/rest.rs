@@ -13,7 +13,7 @@ use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{Direction, EventStore};
 use hcp_gateway::Upstreams;
 use hcp_gateway::keys;
-use hcp_gateway::routes::ROUTES;
+use hcp_gateway::routes;
 use hcp_runtime::{EventContext, Host, Metrics, Repository};
 use serde_json::json;
 use std::sync::Arc;
@@ -144,7 +144,7 @@ async fn keys_roles_tenants_and_problems() {
     assert!(status == 200 && doc["openapi"] == "3.1.0", "{doc}");
     let id = first["workloadId"].as_str().expect("id");
     // (The event stream never ends: tests/live.rs reads it.)
-    for r in ROUTES.iter().filter(|r| r.path != "/v1/events") {
+    for r in routes::all().filter(|r| r.path != "/v1/events") {
         let route = r.path.replace("{id}", id);
         let body = r.body.map(|_| &spec);
         let (status, _, answer) = http(gw, &r.method.to_uppercase(), &route, Some(&acme), &[], body).await;
@@ -152,7 +152,7 @@ async fn keys_roles_tenants_and_problems() {
     }
     // Every route, with another tenant's key and this tenant's workload: refused, not
     // found, or answered without it.
-    for r in ROUTES.iter().filter(|r| r.keyed() && r.path != "/v1/events") {
+    for r in routes::all().filter(|r| r.keyed() && r.path != "/v1/events") {
         let route = r.path.replace("{id}", id);
         let body = r.body.map(|_| &spec);
         let (status, _, answer) = http(gw, &r.method.to_uppercase(), &route, Some(&globex), &[], body).await;

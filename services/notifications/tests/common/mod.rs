@@ -1,7 +1,7 @@
 //! What the notifications tests share: the reference tools' venvs, a failed workload in
 //! the log, and waiting on deliveries.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use hcp_domain::codec::encode_workload_event;
 use hcp_domain::ids::{TenantId, WorkloadId};
@@ -14,35 +14,10 @@ use hcp_proto::v1 as pb;
 use hcp_proto::v1::notifications_client::NotificationsClient;
 use hcp_runtime::EventContext;
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
-/// Runs `scripts/<script>` (installs a pinned tool, once) and answers its venv.
-pub fn tool(script: &str, var: &str, dir: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let status = Command::new(root.join("scripts").join(script)).status().expect("run the script");
-    assert!(status.success(), "scripts/{script} failed ({status}): the tool is required");
-    std::env::var_os(var).map_or_else(|| root.join(dir), PathBuf::from)
-}
-
-/// The Standard Webhooks reference implementation's venv.
-pub fn venv() -> PathBuf {
-    tool("ensure-standardwebhooks.sh", "STANDARDWEBHOOKS_VENV", ".venv-standardwebhooks")
-}
-
-/// Starts `receiver.py` (secrets for the paths it verifies in `secrets`); answers it and
-/// its port.
-pub fn receiver(name: &str, secrets: &std::path::Path) -> (Proc, u16) {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/receiver.py");
-    let mut command = Command::new(venv().join("bin/python"));
-    command.arg(script).arg(secrets);
-    let mut receiver = Proc::spawn(name, command);
-    receiver.wait_for_line("port ");
-    let port = receiver.output().lines().find_map(|l| l.strip_prefix("port ")?.parse().ok()).expect("port");
-    (receiver, port)
-}
+pub use hcp_e2e::tools::{tool, webhook_receiver as receiver};
 
 pub fn received(receiver: &Proc) -> Vec<Value> {
     receiver.output().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
