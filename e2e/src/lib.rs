@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod console;
 pub mod kafka;
 pub mod platform;
 mod proc;

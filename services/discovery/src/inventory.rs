@@ -12,14 +12,8 @@ use hcp_domain::units::Timestamp;
 use hcp_eventstore::{Position, RecordedEvent};
 use hcp_proto::v1 as pb;
 use std::collections::BTreeMap;
-use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::{broadcast, watch};
-
-/// The largest page served.
-pub const MAX_PAGE: usize = 1000;
-/// The page served when none is asked for.
-pub const DEFAULT_PAGE: usize = 100;
 
 /// One resource in the inventory.
 #[derive(Debug, Clone, Default)]
@@ -41,6 +35,9 @@ pub struct Filter {
     pub mode: Option<Mode>,
     /// Only this health.
     pub health: Option<Health>,
+    /// Only devices whose id, model, address, rack, firmware or workload contains it
+    /// (lowercase; matched without case).
+    pub query: Option<String>,
 }
 
 impl Filter {
@@ -52,14 +49,16 @@ impl Filter {
             health: (req.health != 0)
                 .then(|| health_from_pb("ListResourcesRequest", "health", req.health))
                 .transpose()?,
+            query: (!req.query.trim().is_empty()).then(|| req.query.trim().to_lowercase()),
         })
     }
 
-    fn admits(&self, e: &Entry) -> bool {
+    pub(crate) fn admits(&self, id: &str, e: &Entry) -> bool {
         let r = &e.resource;
         self.site.as_deref().is_none_or(|s| r.spec.as_ref().is_some_and(|spec| spec.site.as_str() == s))
             && self.mode.is_none_or(|m| r.mode == m)
             && self.health.is_none_or(|h| r.health == h)
+            && self.query.as_deref().is_none_or(|q| crate::listing::matches(q, id, e))
     }
 }
 
@@ -171,24 +170,14 @@ impl Inventory {
         }
     }
 
-    /// A page of resources in id order, after `after`, with the token of the next page.
-    pub fn list(&self, filter: &Filter, page_size: usize, after: Option<&str>) -> (Vec<pb::Resource>, Option<String>) {
-        let size = if page_size == 0 { DEFAULT_PAGE } else { page_size.min(MAX_PAGE) };
+    /// A page of the resources `req` asks for (filtered, searched, ordered), with the
+    /// count and summed power of all that match.
+    pub fn list(&self, req: &pb::ListResourcesRequest) -> Result<pb::ListResourcesResponse, crate::listing::ListError> {
+        let filter = Filter::of_request(req).map_err(|e| crate::listing::ListError(e.to_string()))?;
         let entries = self.read();
-        let start = after.map_or(Bound::Unbounded, |a| Bound::Excluded(a.to_owned()));
-        let mut page: Vec<pb::Resource> = Vec::with_capacity(size);
-        let mut more = false;
-        for (id, e) in
-            entries.range((start, Bound::Unbounded)).filter(|(_, e)| e.resource.id.is_some() && filter.admits(e))
-        {
-            if page.len() == size {
-                more = true;
-                break;
-            }
-            page.push(to_pb(id, e));
-        }
-        let next = if more { page.last().map(|r| r.id.clone()) } else { None };
-        (page, next)
+        let matching: Vec<(&String, &Entry)> =
+            entries.iter().filter(|(id, e)| e.resource.id.is_some() && filter.admits(id, e)).collect();
+        crate::listing::page(matching, req, to_pb)
     }
 
     /// One resource.
@@ -238,7 +227,7 @@ impl Inventory {
     }
 }
 
-fn to_pb(id: &str, e: &Entry) -> pb::Resource {
+pub(crate) fn to_pb(id: &str, e: &Entry) -> pb::Resource {
     let r = &e.resource;
     pb::Resource {
         id: id.to_owned(),

@@ -8,7 +8,8 @@
 //! - [`recorder`]: commands decided by the domain, appended with expected versions.
 //! - [`inventory`]: the projection of resource events plus telemetry; [`summary`]: each
 //!   device's readings folded into one `telemetry.summarized` per market interval;
-//!   [`samples`]: the raw readings of the last 24 hours, for charts.
+//!   [`samples`]: the raw readings of the last 24 hours, for charts; [`listing`]: pages of
+//!   it, searched and ordered.
 //! - [`grpc`]: the Inventory and Agents APIs.
 //! - [`service`]: all of it running.
 
@@ -21,6 +22,7 @@ pub mod grpc;
 pub mod health;
 pub mod identify;
 pub mod inventory;
+pub mod listing;
 pub mod poller;
 pub mod recorder;
 pub mod samples;

@@ -14,6 +14,8 @@
 //! - [`workloads`]: `/v1/workloads`, scoped to the caller's tenant.
 //! - [`live`]: `/v1/stream` (WebSocket) and `/v1/events` (SSE), resumable by position.
 //! - [`users`]: the people tokens are taken for, recorded as they are first seen.
+//! - [`fleet`]: `/v1/me` (who a key is) and `/v1/resources/{id}/history` (a device's events).
+//! - [`console`]: the web console's built files, served at `/`.
 //! - [`keys_api`]: `/v1/keys` (admins): create, list, revoke, rotate.
 //! - [`credentials`]: `hcp up`'s demo keys, in a file only its user reads.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/v1/openapi.json`, `/docs`), generated from
@@ -24,7 +26,9 @@
 
 pub mod auth;
 pub mod body;
+pub mod console;
 pub mod credentials;
+pub mod fleet;
 pub mod folded;
 pub mod forward;
 pub mod jwt;

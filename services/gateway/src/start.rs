@@ -44,6 +44,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/workloads/{id}/logs", get(workloads::logs))
         .route("/v1/stream", get(live::websocket))
         .route("/v1/events", get(live::server_sent))
+        .route("/v1/me", get(crate::fleet::me))
+        .route("/v1/resources/{id}/history", get(crate::fleet::history))
         .route("/v1/users", get(crate::users::list))
         .route("/v1/keys", get(keys_api::list).post(keys_api::create))
         .route("/v1/keys/{id}/revoke", post(keys_api::revoke))
@@ -60,10 +62,33 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/docs", get(|| async { axum::response::Html(crate::openapi::docs_page()) }))
         .merge(keyed)
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&gateway), crate::request_id::observe))
-        .fallback(|| async { crate::problem::Problem::not_found("no such route") })
+        .route("/v1", get(no_route))
+        .route("/v1/{*rest}", axum::routing::any(no_route))
+        .fallback(|State(g): State<Arc<Gateway>>, uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
+            g.console.answer(&uri, &headers)
+        })
         .layer(axum::middleware::from_fn(crate::request_id::request_id))
         .layer(axum::extract::DefaultBodyLimit::max(crate::body::MAX_BODY))
         .with_state(gateway)
+}
+
+/// The console's files in `dir` (none, with a warning, when they cannot be read).
+fn load_console(dir: &str) -> crate::console::Console {
+    match crate::console::Console::load(std::path::Path::new(dir)) {
+        Ok(console) if console.is_built() => console,
+        Ok(console) => {
+            tracing::warn!(dir, "the web console is not built (make console): / says how to build it");
+            console
+        }
+        Err(e) => {
+            tracing::warn!(dir, error = %e, "the web console's files could not be read");
+            crate::console::Console::default()
+        }
+    }
+}
+
+async fn no_route() -> crate::problem::Problem {
+    crate::problem::Problem::not_found("no such route")
 }
 
 /// Starts the gateway in `host` on `http`, calling the services over `upstreams` (lazily
@@ -102,6 +127,7 @@ pub async fn start<S: EventStore>(
         log: Arc::new(crate::state::StoreLog(Arc::clone(&host.store))),
         tenancy: crate::live::Tenancy::default(),
         metrics: Some(host.metrics.clone()),
+        console: load_console(&config.console_dir),
     }));
     let listener = tokio::net::TcpListener::bind(http).await.map_err(|source| StartError::Bind {
         service: "gateway".into(),

@@ -34,6 +34,8 @@ pub struct Gateway {
     pub metrics: Option<hcp_runtime::Metrics>,
     /// Which tenant each workload is for, as the stream has met them.
     pub tenancy: crate::live::Tenancy,
+    /// The web console's files, served at `/`.
+    pub console: crate::console::Console,
 }
 
 /// A boxed future, for the store's type erased.
@@ -48,6 +50,12 @@ pub trait Log: Send + Sync {
     /// A stream's first event.
     fn first<'a>(&'a self, stream: &'a str)
     -> Boxed<'a, hcp_eventstore::Result<Option<hcp_eventstore::RecordedEvent>>>;
+    /// A stream's latest `max` events, oldest first.
+    fn last<'a>(
+        &'a self,
+        stream: &'a str,
+        max: usize,
+    ) -> Boxed<'a, hcp_eventstore::Result<Vec<hcp_eventstore::RecordedEvent>>>;
 }
 
 /// A store as a [`Log`].
@@ -69,6 +77,18 @@ impl<S: EventStore> Log for StoreLog<S> {
         Box::pin(async move {
             let events = self.0.read_stream(stream, 1, hcp_eventstore::Direction::Forwards, 1).await?;
             Ok(events.into_iter().next())
+        })
+    }
+
+    fn last<'a>(
+        &'a self,
+        stream: &'a str,
+        max: usize,
+    ) -> Boxed<'a, hcp_eventstore::Result<Vec<hcp_eventstore::RecordedEvent>>> {
+        Box::pin(async move {
+            let mut events = self.0.read_stream(stream, u64::MAX, hcp_eventstore::Direction::Backwards, max).await?;
+            events.reverse();
+            Ok(events)
         })
     }
 }

@@ -383,6 +383,13 @@ pub struct ListArgs {
     /// Only this mode: idle, mining, serving-ai, curtailed.
     #[arg(long)]
     pub mode: Option<String>,
+    /// Only devices whose id, model, address, rack, host, firmware or workload contains it.
+    #[arg(long)]
+    pub query: Option<String>,
+    /// Order by id (default), model, site, mode, health, hashrate, power or temperature;
+    /// `-power` for descending.
+    #[arg(long, allow_hyphen_values = true)]
+    pub order_by: Option<String>,
     /// At most this many (all when omitted).
     #[arg(long)]
     pub limit: Option<usize>,

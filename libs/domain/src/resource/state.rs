@@ -40,6 +40,13 @@ impl ResourceKind {
         matches!(self, ResourceKind::Gpu { .. })
     }
 
+    /// Its model name.
+    pub fn model(&self) -> &str {
+        match self {
+            ResourceKind::AsicMiner { model, .. } | ResourceKind::Gpu { model, .. } => model,
+        }
+    }
+
     /// The power it draws when working.
     pub fn working_power(&self) -> Power {
         match self {

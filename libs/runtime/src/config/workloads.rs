@@ -127,6 +127,9 @@ pub struct GatewayConfig {
     /// JWT bearer tokens from an OpenID Connect issuer, beside API keys (none: keys only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt: Option<JwtConfig>,
+    /// The web console's built files (`npm run build` in console/), served at `/`; a
+    /// relative path is from the working directory. Default "console/dist".
+    pub console_dir: String,
 }
 
 impl Default for GatewayConfig {
@@ -139,6 +142,7 @@ impl Default for GatewayConfig {
             daily_requests: 100_000,
             request_timeout_seconds: 30.0,
             jwt: None,
+            console_dir: "console/dist".to_owned(),
         }
     }
 }

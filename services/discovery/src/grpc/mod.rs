@@ -2,7 +2,7 @@
 //! registration and heartbeats.
 
 use crate::agents::{AgentError, Agents};
-use crate::inventory::{Filter, Inventory};
+use crate::inventory::Inventory;
 use futures_util::{Stream, StreamExt};
 use hcp_eventstore::EventStore;
 use hcp_proto::v1 as pb;
@@ -22,10 +22,6 @@ pub struct AgentsService<S>(pub Arc<Agents<S>>);
 
 type Changes = Pin<Box<dyn Stream<Item = Result<pb::ResourceChange, Status>> + Send>>;
 
-fn filter_of(req: &pb::ListResourcesRequest) -> Result<Filter, Status> {
-    Filter::of_request(req).map_err(|e| Status::invalid_argument(e.to_string()))
-}
-
 #[tonic::async_trait]
 impl InventoryApi for InventoryService {
     async fn list_resources(
@@ -33,10 +29,7 @@ impl InventoryApi for InventoryService {
         request: Request<pb::ListResourcesRequest>,
     ) -> Result<Response<pb::ListResourcesResponse>, Status> {
         let req = request.into_inner();
-        let filter = filter_of(&req)?;
-        let after = (!req.page_token.is_empty()).then_some(req.page_token.as_str());
-        let (resources, next) = self.0.list(&filter, req.page_size as usize, after);
-        Ok(Response::new(pb::ListResourcesResponse { resources, next_page_token: next.unwrap_or_default() }))
+        self.0.list(&req).map(Response::new).map_err(|e| Status::invalid_argument(e.to_string()))
     }
 
     async fn get_resource(&self, request: Request<pb::GetResourceRequest>) -> Result<Response<pb::Resource>, Status> {

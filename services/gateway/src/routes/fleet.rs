@@ -1,10 +1,19 @@
 //! The fleet and its economics: devices, sites, prices, plans and GPU hosts (the platform's people).
 
-use super::{HOST, NO_ID, PLATFORM, READERS, Route, SITE, grpc};
+use super::{HOST, NO_ID, PLATFORM, READERS, Route, SITE, grpc, own};
 use crate::upstream::Upstream::{Discovery, Execution, Optimization, Pricing, Routing};
 
 /// The routes of this part of the API.
 pub const FLEET: &[Route] = &[
+    own(
+        "get",
+        "/v1/me",
+        "Who the presented key or token is: its id, its tenant and its roles",
+        READERS,
+        None,
+        (200, ""),
+        "",
+    ),
     grpc(
         "get",
         "/v1/resources",
@@ -37,6 +46,15 @@ pub const FLEET: &[Route] = &[
         "hcp.v1.SamplesRequest",
         "hcp.v1.SamplesResponse",
         ("resource_id", "The resource's id"),
+    ),
+    own(
+        "get",
+        "/v1/resources/{id}/history",
+        "A device's events, oldest first (the latest 500), each with its payload as JSON",
+        PLATFORM,
+        None,
+        (200, "hcp.v1.WorkloadHistory"),
+        "The resource's id",
     ),
     grpc(
         "get",

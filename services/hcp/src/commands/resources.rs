@@ -6,7 +6,7 @@ use crate::cli::{DiscoveryAddr, GetArgs, ListArgs, ResourcesCommand, SamplesArgs
 use crate::commands::events::emit;
 use crate::settings;
 use anyhow::Context;
-use hcp_discovery::inventory::{Filter, Inventory};
+use hcp_discovery::inventory::Inventory;
 use hcp_eventstore::EventStore;
 use hcp_proto::v1 as pb;
 use hcp_proto::v1::inventory_client::InventoryClient;
@@ -89,12 +89,7 @@ impl Source {
     async fn list(&mut self, request: pb::ListResourcesRequest) -> anyhow::Result<pb::ListResourcesResponse> {
         match self {
             Source::Live(c) => Ok(c.list_resources(request).await.context("listing resources")?.into_inner()),
-            Source::Log(inventory) => {
-                let filter = Filter::of_request(&request)?;
-                let after = (!request.page_token.is_empty()).then_some(request.page_token.as_str());
-                let (resources, next) = inventory.list(&filter, request.page_size as usize, after);
-                Ok(pb::ListResourcesResponse { resources, next_page_token: next.unwrap_or_default() })
-            }
+            Source::Log(inventory) => Ok(inventory.list(&request)?),
         }
     }
 
@@ -136,6 +131,8 @@ async fn list(args: ListArgs, config: &Config) -> anyhow::Result<()> {
             health: health.map_or(0, |h| h as i32),
             page_size: 1000,
             page_token: token,
+            query: args.query.clone().unwrap_or_default(),
+            order_by: args.order_by.clone().unwrap_or_default(),
         };
         let page = source.list(request).await?;
         for r in &page.resources {
