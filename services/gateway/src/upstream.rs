@@ -4,7 +4,6 @@
 //! forwards a body it built from JSON without a typed client per service.
 
 use bytes::{Buf, BufMut};
-use std::net::SocketAddr;
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::Channel;
@@ -42,7 +41,7 @@ pub struct Upstreams {
 
 impl Upstreams {
     /// Lazy channels to each service's gRPC address, `addr(name)`.
-    pub fn lazy(addr: impl Fn(&str) -> Option<SocketAddr>) -> Result<Self, String> {
+    pub fn lazy<A: std::fmt::Display>(addr: impl Fn(&str) -> Option<A>) -> Result<Self, String> {
         let dial = |name: &str| {
             let addr = addr(name).ok_or_else(|| format!("no gRPC address for {name}"))?;
             Channel::from_shared(format!("http://{addr}"))
@@ -62,7 +61,7 @@ impl Upstreams {
 
     /// The channels of the configuration's service table.
     pub fn from_config(config: &hcp_runtime::config::Config) -> Result<Self, String> {
-        Self::lazy(|name| config.service(name).map(|a| a.grpc))
+        Self::lazy(|name| config.service(name).map(|a| a.dial_addr()))
     }
 
     /// The channel to `upstream`.

@@ -87,21 +87,31 @@ impl Default for ShutdownConfig {
     }
 }
 
-/// The two listening addresses of one service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The two listening addresses of one service, and where the others reach it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceAddrs {
-    /// gRPC listen (and dial) address, `IP:PORT`.
+    /// gRPC listen address, `IP:PORT` (also where the others dial, unless `dial` says).
     pub grpc: SocketAddr,
     /// HTTP listen address (health, admin), `IP:PORT`.
     pub http: SocketAddr,
+    /// Where the other services dial its gRPC, `HOST:PORT`, when that is not `grpc`: a
+    /// container's or a Kubernetes Service's name (`discovery:50051`), for a service that
+    /// listens on 0.0.0.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial: Option<String>,
 }
 
 impl ServiceAddrs {
     /// The default addresses of the service at `index` in [`SERVICE_NAMES`].
     pub fn default_for_index(index: u16) -> Self {
         let local = |port: u16| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-        ServiceAddrs { grpc: local(FIRST_GRPC_PORT + index), http: local(FIRST_HTTP_PORT + index) }
+        ServiceAddrs { grpc: local(FIRST_GRPC_PORT + index), http: local(FIRST_HTTP_PORT + index), dial: None }
+    }
+
+    /// Where the others dial its gRPC: `dial`, else `grpc`.
+    pub fn dial_addr(&self) -> String {
+        self.dial.clone().unwrap_or_else(|| self.grpc.to_string())
     }
 }
 

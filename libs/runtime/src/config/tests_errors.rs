@@ -94,6 +94,15 @@ const CASES: &[Case] = &[
         kind: ErrorKind::UnknownKey,
     },
     Case {
+        name: "dial without a port",
+        file: None,
+        env: &[("HCP_SERVICES__DISCOVERY__DIAL", "discovery")],
+        flags: &[],
+        key: "services.discovery.dial",
+        from: From::Env("HCP_SERVICES__DISCOVERY__DIAL"),
+        kind: ErrorKind::Invalid,
+    },
+    Case {
         name: "bad env value",
         file: None,
         env: &[("HCP_PRICING__SPEED", "fast")],

@@ -172,6 +172,12 @@ fn addresses(config: &Config, check: &Check<'_>) -> Checked {
     for (name, addrs) in config.services.iter() {
         all.push((format!("services.{name}.grpc"), addrs.grpc));
         all.push((format!("services.{name}.http"), addrs.http));
+        if let Some(dial) = &addrs.dial {
+            let port = dial.rsplit_once(':').filter(|(host, _)| !host.is_empty()).map(|(_, p)| p.parse::<u16>());
+            if !matches!(port, Some(Ok(p)) if p > 0) {
+                return Err(check.fail(&format!("services.{name}.dial"), dial, "must be HOST:PORT (discovery:50051)"));
+            }
+        }
     }
     all.push(("up.metrics".to_owned(), config.up.metrics));
     for (index, (key, addr)) in all.iter().enumerate() {

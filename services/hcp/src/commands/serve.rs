@@ -24,7 +24,7 @@ pub async fn run(config: &Config, service: &str) -> anyhow::Result<()> {
             SERVABLE.join(", ")
         );
     }
-    let addrs = *config.service(service).with_context(|| format!("no addresses for {service}"))?;
+    let addrs = config.service(service).cloned().with_context(|| format!("no addresses for {service}"))?;
     // Everything that can be wrong with the inputs is found before anything is opened.
     let market =
         if service == "pricing" { Some(hcp_pricing::market_data(config).map_err(anyhow::Error::msg)?) } else { None };
