@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: run test lint unit nats mqtt kafka pyasic pytools console chromium bench build release fmt clean
+.PHONY: run test lint unit nats mqtt kafka pyasic pytools console chromium monitoring bench build release fmt clean
 
 ## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery,
 ## pricing, optimization, routing, execution, the gateway), built in release. The store is in the data
@@ -20,12 +20,17 @@ build:
 	$(CARGO) build -p hcp -p hcp-simulator -p hcp-agent
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
-test: nats mqtt kafka pyasic pytools console chromium lint unit
+test: nats mqtt kafka pyasic pytools console chromium monitoring lint unit
 
 ## console: the web console (React + TypeScript, Vite) built from its lock file into
 ## console/dist, which the gateway serves at `/` (needs Node.js and npm).
 console:
 	@scripts/ensure-console.sh
+
+## monitoring: the Prometheus alert rules and configuration checked by promtool, and the
+## rules' unit tests (infra/prometheus/tests).
+monitoring:
+	@scripts/check-monitoring.sh
 
 ## chromium: Debian's Chromium, for the console's browser tests (playwright-core drives it).
 chromium:

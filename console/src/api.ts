@@ -74,6 +74,7 @@ export const post = <T>(path: string, body?: unknown, query?: Query) => call<T>(
 export interface LiveEvent {
   position: number;
   stream: string;
+  version?: number;
   type: string;
   data?: Record<string, unknown>;
   [field: string]: unknown;

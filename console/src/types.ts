@@ -130,6 +130,7 @@ export interface Workload {
   spec?: WorkloadSpec;
   status?: string;
   resources?: string[];
+  version?: string;
   attempts?: number;
   reason?: string;
   endpoint?: string;

@@ -72,14 +72,16 @@ async function api(method, path, key, body) {
   return { status: r.status, json: await r.json().catch(() => null) };
 }
 
+const errors = [];
+const logs = [];
 const browser = await chromium.launch(LAUNCH);
 try {
   // The operator.
   const operator = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await operator.newPage();
   current = page;
-  const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
 
   step = "sign in (operator)";
   await signIn(page, adminKey);
@@ -176,6 +178,7 @@ try {
   const cpage = await customer.newPage();
   current = cpage;
   cpage.on("pageerror", (e) => errors.push(String(e)));
+  cpage.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
 
   step = "sign in (customer)";
   await cpage.goto(base);
@@ -254,6 +257,8 @@ try {
   console.error(`browser check failed at "${step}": ${e.message ?? e}`);
   const text = await current?.evaluate(() => document.body.innerText).catch(() => "");
   console.error(`the page (${current?.url()}) showed:\n${(text ?? "").slice(0, 3000)}`);
+  console.error(`script errors: ${errors.join("; ") || "none"}; console: ${logs.slice(-20).join(" | ") || "nothing"}`);
+  await current?.screenshot({ path: `${out}/failure.png`, fullPage: true }).catch(() => {});
   process.exitCode = 1;
 } finally {
   await browser.close();

@@ -31,6 +31,8 @@ pub struct Up {
     pub key: String,
     /// The platform admin's key.
     pub admin: String,
+    /// Where every service's metrics are, `127.0.0.1:<port>`.
+    pub metrics: String,
     _data: tempfile::TempDir,
 }
 
@@ -69,8 +71,8 @@ impl Up {
                 .to_owned()
         };
         let url = format!("http://{}", after("gateway: REST on http://"));
-        let (key, admin) = (after("api key: "), after("admin key: "));
-        Up { proc, url, key, admin, _data: data }
+        let (key, admin, metrics) = (after("api key: "), after("admin key: "), after("metrics: http://"));
+        Up { proc, url, key, admin, metrics, _data: data }
     }
 
     /// Runs `node console/tests/<script> <url> <admin key> <developer key> <extra...>`;

@@ -3,7 +3,7 @@
 // waits, and pause / resume / cancel.
 
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { ApiError, follow, get, micros, post } from "../api";
+import { ApiError, follow, get, micros, post, type LiveEvent } from "../api";
 import { Link, navigate, setQuery, usePath } from "../router";
 import { can, isPlatform, useMe } from "../session";
 import type { HistoryEntry, Pending, Workload } from "../types";
@@ -11,14 +11,40 @@ import { Badge, Card, Problem, fmt, plain, useLoad } from "../ui";
 
 const STATUSES = ["", "queued", "scheduled", "starting", "running", "paused", "succeeded", "failed", "cancelled", "preempted"];
 
-/** Reloads `reload` after each live event that `matches` (at most one reload in flight). */
-function useLive(query: Record<string, string>, reload: () => void): boolean {
+/** Calls `onEvent` with each live event `query` selects; answers whether the stream is up. */
+function useLive(query: Record<string, string>, onEvent: (e: LiveEvent) => void): boolean {
   const [live, setLive] = useState(false);
-  const latest = useRef(reload);
-  latest.current = reload;
+  const latest = useRef(onEvent);
+  latest.current = onEvent;
   const key = JSON.stringify(query);
-  useEffect(() => follow(JSON.parse(key), () => latest.current(), setLive), [key]);
+  useEffect(() => follow(JSON.parse(key), (e) => latest.current(e), setLive), [key]);
   return live;
+}
+
+/**
+ * Each workload's latest version the stream has announced. The API answers from routing's
+ * view, which may not have applied an event the log already sent: a page whose answer is
+ * older than what it was told loads again, shortly, until it has caught up (or 40 tries).
+ */
+function useCaughtUp(behind: (seen: Map<string, number>) => boolean, reload: () => void, at: number) {
+  const seen = useRef(new Map<string, number>());
+  const tries = useRef(0);
+  const [tick, setTick] = useState(0);
+  const told = (e: LiveEvent) => {
+    const id = e.stream.replace(/^workload-/, "");
+    seen.current.set(id, Math.max(seen.current.get(id) ?? 0, Number(e.version ?? 0)));
+    tries.current = 0;
+    setTick((t) => t + 1);
+    reload();
+  };
+  useEffect(() => {
+    if (!behind(seen.current) || tries.current >= 40) return;
+    tries.current += 1;
+    const timer = setTimeout(reload, 150);
+    return () => clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [at, tick]);
+  return told;
 }
 
 function LiveBadge({ live }: { live: boolean }) {
@@ -35,7 +61,12 @@ export function Workloads() {
   const status = query.get("status") ?? "";
   const q = (query.get("q") ?? "").toLowerCase();
   const list = useLoad(() => get<{ workloads?: Workload[] }>("/v1/workloads", { status, page_size: 200 }), [status]);
-  const live = useLive({ kinds: "workload" }, list.reload);
+  const told = useCaughtUp(
+    (seen) => (list.data?.workloads ?? []).some((w) => Number(w.version ?? 0) < (seen.get(w.workloadId) ?? 0)),
+    list.reload,
+    list.at,
+  );
+  const live = useLive({ kinds: "workload" }, told);
   const rows = (list.data?.workloads ?? []).filter(
     (w) => !q || w.workloadId.toLowerCase().includes(q) || (w.spec?.gpuModel ?? "").toLowerCase().includes(q) || (w.spec?.tenant ?? "").includes(q),
   );
@@ -223,11 +254,13 @@ export function WorkloadDetail({ id }: { id: string }) {
   const workload = useLoad(() => get<Workload>(path), [id]);
   const history = useLoad(() => get<{ events?: HistoryEntry[] }>(`${path}/history`), [id]);
   const why = useLoad(() => get<Pending>(`${path}/why`), [id]);
-  const live = useLive({ kinds: "workload", workload: id }, () => {
+  const reloadAll = () => {
     workload.reload();
     history.reload();
     why.reload();
-  });
+  };
+  const told = useCaughtUp((seen) => Number(workload.data?.version ?? 0) < (seen.get(id) ?? 0), reloadAll, workload.at);
+  const live = useLive({ kinds: "workload", workload: id }, told);
   const [error, setError] = useState<ApiError | null>(null);
   const act = async (action: string) => {
     try {

@@ -146,6 +146,19 @@ impl<S: EventStore> Host<S> {
         }));
     }
 
+    /// Runs `tick` now and every `period` until shutdown (a service's gauges refreshed
+    /// from its state).
+    pub fn every(&self, what: &str, period: std::time::Duration, tick: impl Fn() + Send + 'static) {
+        self.spawn(what, async move {
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                tick();
+            }
+        });
+    }
+
     /// Binds `grpc` and serves `services` there; announces the service. Returns where
     /// it listens.
     pub async fn serve(

@@ -6,9 +6,9 @@
 //! gRPC method is its path, the projection its consumer name).
 
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+pub use prometheus_client::metrics::counter::Counter;
+pub use prometheus_client::metrics::family::Family;
+pub use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::{Arc, Mutex};
@@ -180,5 +180,67 @@ impl Metrics {
     /// Labels of a projection.
     pub fn projection(name: &str) -> ProjectionLabels {
         ProjectionLabels { projection: name.to_owned() }
+    }
+}
+
+/// A service's own labels, as (name, value) pairs.
+pub type Labels = Vec<(String, String)>;
+
+/// `pairs` as [`Labels`].
+pub fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// Gauge values by label set: a snapshot's worth.
+pub type Series = Vec<(Labels, f64)>;
+
+/// A gauge that holds a float (watts, dollars).
+pub type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+
+/// A family of gauges set whole from a snapshot of a service's state (devices by mode,
+/// workloads by status): a label set missing from the latest snapshot goes to 0 rather than
+/// keeping its last value, and no scrape ever sees the family half-cleared.
+#[derive(Clone)]
+pub struct SnapshotGauges {
+    family: Family<Labels, FloatGauge>,
+    seen: Arc<Mutex<std::collections::HashSet<Labels>>>,
+}
+
+impl SnapshotGauges {
+    /// Registers the family `hcp_<name>` in `metrics`.
+    pub fn register(metrics: &Metrics, name: &str, help: &str) -> Self {
+        let gauges = SnapshotGauges { family: Family::default(), seen: Arc::default() };
+        metrics.register(name, help, gauges.family.clone());
+        gauges
+    }
+
+    /// Sets every gauge from `values`; those not in it go to 0.
+    pub fn set(&self, values: impl IntoIterator<Item = (Labels, f64)>) {
+        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = std::collections::HashSet::with_capacity(seen.len());
+        for (labels, value) in values {
+            self.family.get_or_create(&labels).set(value);
+            now.insert(labels);
+        }
+        for gone in seen.difference(&now) {
+            self.family.get_or_create(gone).set(0.0);
+        }
+        seen.extend(now);
+    }
+}
+
+impl Metrics {
+    /// Registers a service's own counter family `hcp_<name>_total`.
+    pub fn counters(&self, name: &str, help: &str) -> Family<Labels, Counter> {
+        let family = Family::default();
+        self.register(name, help, family.clone());
+        family
+    }
+
+    /// Registers a service's own float gauge family `hcp_<name>` (set value by value).
+    pub fn gauges(&self, name: &str, help: &str) -> Family<Labels, FloatGauge> {
+        let family = Family::default();
+        self.register(name, help, family.clone());
+        family
     }
 }

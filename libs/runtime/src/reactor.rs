@@ -162,6 +162,9 @@ async fn run<S: EventStore, H: Handler>(
     position: watch::Sender<Position>,
 ) {
     let labels = Metrics::projection(handler.name());
+    // Its failure counters start at 0, so `increase()` sees the first failure.
+    metrics.projection_restarts.get_or_create(&labels).inc_by(0);
+    metrics.events_failed.get_or_create(&labels).inc_by(0);
     let mut backoff = FIRST_BACKOFF;
     let mut last: Option<Position> = None;
     let mut committed: Option<Position> = None;

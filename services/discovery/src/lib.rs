@@ -10,7 +10,7 @@
 //!   device's readings folded into one `telemetry.summarized` per market interval;
 //!   [`samples`]: the raw readings of the last 24 hours, for charts; [`listing`]: pages of
 //!   it, searched and ordered.
-//! - [`grpc`]: the Inventory and Agents APIs.
+//! - [`grpc`]: the Inventory and Agents APIs; [`metrics`]: the fleet's gauges.
 //! - [`service`]: all of it running.
 
 #![forbid(unsafe_code)]
@@ -23,6 +23,7 @@ pub mod health;
 pub mod identify;
 pub mod inventory;
 pub mod listing;
+pub mod metrics;
 pub mod poller;
 pub mod recorder;
 pub mod samples;

@@ -83,6 +83,7 @@ impl<S: EventStore> Discovery<S> {
             () = inventory.caught_up(head) => {},
             () = host.shutdown.cancelled() => {},
         }
+        crate::metrics::export(host, Arc::clone(&inventory));
 
         let recorder = Arc::new(Recorder::new(Arc::clone(&store), "discovery"));
         let polled = Arc::new(PollSet::default());

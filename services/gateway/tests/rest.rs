@@ -225,7 +225,7 @@ async fn a_key_over_its_rate_gets_429_and_others_are_unaffected() {
         .await
         .expect("key");
     // No routing behind it: a request that passes the limit answers 503, one over it 429.
-    let channel = Upstreams::lazy(|_| "127.0.0.1:9".parse().ok()).expect("upstreams");
+    let channel = Upstreams::lazy(|_| Some("127.0.0.1:9")).expect("upstreams");
     let limits = hcp_runtime::config::GatewayConfig {
         requests_per_second: 0.5,
         burst: 3,
@@ -255,7 +255,7 @@ async fn a_key_over_its_rate_gets_429_and_others_are_unaffected() {
     assert_eq!(http(gw, "GET", "/v1/workloads", Some(&elsewhere), &[], None).await.0, 503);
     // A daily quota is apart from the rate: two a day, then 429 until the next UTC day.
     let daily = hcp_runtime::config::GatewayConfig { daily_requests: 2, ..Default::default() };
-    let none = Upstreams::lazy(|_| "127.0.0.1:9".parse().ok()).expect("upstreams");
+    let none = Upstreams::lazy(|_| Some("127.0.0.1:9")).expect("upstreams");
     let (quota, _) = hcp_gateway::start(&host, "127.0.0.1:0".parse().expect("addr"), none, &daily).await.expect("gw");
     for _ in 0..2 {
         assert_eq!(http(quota, "GET", "/v1/workloads", Some(&elsewhere), &[], None).await.0, 503);

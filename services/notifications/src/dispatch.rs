@@ -14,6 +14,7 @@ use hcp_notify::schedule::{self, Next, Outcome};
 use hcp_proto::v1 as pb;
 use hcp_runtime::EventContext;
 use hcp_runtime::config::NotificationsConfig;
+use hcp_runtime::metrics::{Counter, Family, Labels, labels};
 use prost::Message;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,6 +31,9 @@ pub struct Dispatcher<S> {
     config: NotificationsConfig,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     active: Mutex<HashSet<Job>>,
+    /// Tries by channel and outcome, and dead letters by channel, for /metrics.
+    tries: Family<Labels, Counter>,
+    dead: Family<Labels, Counter>,
 }
 
 fn now_micros() -> i64 {
@@ -44,7 +48,33 @@ fn jitter() -> f64 {
 impl<S: EventStore> Dispatcher<S> {
     /// A dispatcher over `store` and `view`, signing with the secrets `keys` open.
     pub fn new(store: Arc<S>, view: Arc<View>, keys: Keys, config: NotificationsConfig) -> Self {
-        Dispatcher { store, view, keys, config, limits: Mutex::default(), active: Mutex::default() }
+        Dispatcher {
+            store,
+            view,
+            keys,
+            config,
+            limits: Mutex::default(),
+            active: Mutex::default(),
+            tries: Family::default(),
+            dead: Family::default(),
+        }
+    }
+
+    /// The same, counting its tries (`hcp_deliveries_total`: channel, outcome) and dead
+    /// letters (`hcp_deliveries_dead_lettered_total`: channel) in `metrics`.
+    pub fn with_metrics(self, metrics: &hcp_runtime::Metrics) -> Self {
+        let tries = metrics
+            .counters("deliveries", "delivery tries by channel and outcome (delivered, failed, throttled, gone)");
+        let dead =
+            metrics.counters("deliveries_dead_lettered", "deliveries given up on after their last try, by channel");
+        // Every series starts at 0, so `increase()` sees the first dead letter.
+        for channel in ["webhook", "contact"] {
+            dead.get_or_create(&labels(&[("channel", channel)])).inc_by(0);
+            for outcome in ["delivered", "failed", "throttled", "gone"] {
+                tries.get_or_create(&labels(&[("channel", channel), ("outcome", outcome)])).inc_by(0);
+            }
+        }
+        Dispatcher { tries, dead, ..self }
     }
 
     fn limit(&self, endpoint: &str) -> Arc<Semaphore> {
@@ -129,6 +159,11 @@ impl<S: EventStore> Dispatcher<S> {
             let duration_ms = started.elapsed().as_secs_f64() * 1e3;
             let sent_at = now_micros() / 1_000_000;
             let outcome = Outcome::of(sent.status, sent.retry_after.as_deref(), sent_at);
+            let channel = match &target {
+                Target::Webhook(_) => "webhook",
+                Target::Contact(_) => "contact",
+            };
+            self.tries.get_or_create(&labels(&[("channel", channel), ("outcome", outcome.as_str())])).inc();
             let next = schedule::next(attempt as usize, outcome, jitter(), self.config.schedule_speed);
             let next_at = match next {
                 Next::RetryIn(d) => now_micros() + d.as_micros() as i64,
@@ -157,6 +192,7 @@ impl<S: EventStore> Dispatcher<S> {
                     return;
                 }
                 Next::DeadLetter => {
+                    self.dead.get_or_create(&labels(&[("channel", channel)])).inc();
                     let dead = pb::DeliveryDeadLettered {
                         notification_id: notification.clone(),
                         attempts: attempt,

@@ -33,8 +33,10 @@ pub async fn start<S: EventStore>(
     }
     let (jobs, queue) = tokio::sync::mpsc::unbounded_channel();
     let pending = view.go_live(jobs);
-    let dispatcher =
-        Arc::new(Dispatcher::new(Arc::clone(&host.store), Arc::clone(&view), keys.clone(), config.clone()));
+    let dispatcher = Arc::new(
+        Dispatcher::new(Arc::clone(&host.store), Arc::clone(&view), keys.clone(), config.clone())
+            .with_metrics(&host.metrics),
+    );
     host.spawn("notifications-dispatch", dispatcher.run(pending, queue));
     host.reactor("notifications", Arc::new(Rules::new(Arc::clone(&host.store), config)), Durability::Checkpointed);
     let fanout = Fanout::new(Arc::clone(&host.store), Arc::clone(&view), watch.clone());

@@ -69,6 +69,8 @@ pub struct Planner<S> {
     pub view: ReactorWatch,
     /// Called with each plan recorded.
     pub on_plan: Option<OnPlan>,
+    /// Plans and their figures, for /metrics.
+    pub metrics: crate::metrics::PlanMetrics,
 }
 
 impl<S: EventStore> Handler for Planner<S> {
@@ -91,15 +93,19 @@ impl<S: EventStore> Handler for Planner<S> {
         match self.optimizer.plan_at(&quote.site, &quote, &context).await {
             Ok(plan) => {
                 tracing::info!(site = %plan.site, plan = %plan.plan_id, summary = %plan.summary, "planned");
+                self.metrics.planned(&plan);
                 if let Some(f) = &self.on_plan {
                     f(&plan);
                 }
                 Ok(())
             }
-            Err(PlanError::Store(e)) => Err(e.into()),
-            // Nothing to plan for this interval (no devices or hashprice yet, or no
-            // feasible plan): recorded as nothing, the next interval tries again.
             Err(e) => {
+                self.metrics.missed(&quote.site, &e);
+                if let PlanError::Store(e) = e {
+                    return Err(e.into());
+                }
+                // Nothing to plan for this interval (no devices or hashprice yet, or no
+                // feasible plan): recorded as nothing, the next interval tries again.
                 tracing::debug!(site = %quote.site, error = %e, "no plan for this interval");
                 Ok(())
             }

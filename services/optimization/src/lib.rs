@@ -20,6 +20,7 @@
 pub mod fleet;
 pub mod grpc;
 pub mod handlers;
+pub mod metrics;
 pub mod service;
 pub mod sites;
 mod start;

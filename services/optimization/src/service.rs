@@ -20,7 +20,7 @@ use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-mod views;
+pub mod views;
 
 pub use hcp_domain::plan::{ALLOCATION_PLANNED, plans_stream};
 

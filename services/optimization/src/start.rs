@@ -65,7 +65,8 @@ pub async fn start<S: EventStore>(
         Optimizer::new(Arc::clone(&host.store), fleet, book, policies(config)).with_sites(sites, config.pricing.speed),
     );
     seed_sites(&optimizer, config).await?;
-    let planner = Planner { optimizer: Arc::clone(&optimizer), view, on_plan };
+    let metrics = crate::metrics::PlanMetrics::register(&host.metrics, config.sites.iter().map(|s| s.id.as_str()));
+    let planner = Planner { optimizer: Arc::clone(&optimizer), view, on_plan, metrics };
     host.reactor("optimization", Arc::new(planner), Durability::Checkpointed);
     let mut services = GrpcServices::default();
     services.add(OptimizationServer::new(OptimizationService(Arc::clone(&optimizer))));

@@ -8,7 +8,7 @@
 //!   (`workload.scheduled`, `workload.preempted`), the preempted re-queued within their
 //!   retry budget, draining hosts emptied of preemptible work.
 //! - [`routing`]: the operations, through the runtime's repository.
-//! - [`grpc`]: the Workloads, Tenants and Hosts APIs.
+//! - [`grpc`]: the Workloads, Tenants and Hosts APIs; [`metrics`]: workloads by status and pending reason.
 //!
 //! A workload's state is the fold of its stream; routing writes the intake and placement
 //! events, execution (services/execution) the start, progress and end of each run.
@@ -18,6 +18,7 @@
 pub mod admission;
 pub mod board;
 pub mod grpc;
+pub mod metrics;
 pub mod routing;
 pub mod scheduler;
 mod start;

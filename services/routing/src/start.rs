@@ -31,6 +31,7 @@ pub async fn start<S: EventStore>(
         _ = view.caught_up(head) => {},
         () = host.shutdown.cancelled() => {},
     }
+    crate::metrics::export(host, Arc::clone(&board));
     let routing = Arc::new(Routing {
         store: Arc::clone(&host.store),
         board,

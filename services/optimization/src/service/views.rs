@@ -24,14 +24,7 @@ impl<S: EventStore> Optimizer<S> {
                 status.planned_kw = plan.planned_kw;
                 status.price_usd_mwh = plan.price_usd_mwh;
                 status.margin_usd_per_hour = plan.margin_usd_per_hour;
-                for g in &plan.groups {
-                    if g.kind == "gpu" {
-                        status.ai += g.committed + g.held;
-                    } else {
-                        status.mining += g.running;
-                    }
-                    status.curtailed += g.curtailed;
-                }
+                (status.mining, status.ai, status.curtailed) = mix(plan);
             }
             out.push(status);
         }
@@ -92,4 +85,19 @@ impl<S: EventStore> Optimizer<S> {
         }
         Ok((plans, oldest))
     }
+}
+
+/// A plan's devices (mining, serving AI — running a customer's workload or held for one —,
+/// curtailed).
+pub fn mix(plan: &pb::AllocationPlanned) -> (u32, u32, u32) {
+    let (mut mining, mut ai, mut curtailed) = (0, 0, 0);
+    for g in &plan.groups {
+        if g.kind == "gpu" {
+            ai += g.committed + g.held;
+        } else {
+            mining += g.running;
+        }
+        curtailed += g.curtailed;
+    }
+    (mining, ai, curtailed)
 }
