@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export NATS_URL ?= nats://127.0.0.1:4222
 
-.PHONY: run test lint unit nats mqtt kafka pyasic pytools console chromium monitoring bench build release fmt clean
+.PHONY: run test lint unit nats mqtt kafka pyasic pytools console chromium monitoring deploy-check bench build release fmt clean
 
 ## run: the platform on its embedded defaults: `hcp up` (event store, simulated fleet, agents, discovery,
 ## pricing, optimization, routing, execution, the gateway), built in release. The store is in the data
@@ -20,7 +20,7 @@ build:
 	$(CARGO) build -p hcp -p hcp-simulator -p hcp-agent
 
 ## test: formatting, lints and every test, the JetStream suite against $(NATS_URL).
-test: nats mqtt kafka pyasic pytools console chromium monitoring lint unit
+test: nats mqtt kafka pyasic pytools console chromium monitoring deploy-check lint unit
 
 ## console: the web console (React + TypeScript, Vite) built from its lock file into
 ## console/dist, which the gateway serves at `/` (needs Node.js and npm).
@@ -31,6 +31,12 @@ console:
 ## rules' unit tests (infra/prometheus/tests).
 monitoring:
 	@scripts/check-monitoring.sh
+
+## deploy-check: docker-compose.yml and infra/k8s validated without an engine or a cluster
+## (Debian's docker-compose; kubernetes-validate, strict, against Kubernetes 1.30).
+deploy-check:
+	@scripts/check-compose.sh
+	@scripts/check-k8s.sh
 
 ## chromium: Debian's Chromium, for the console's browser tests (playwright-core drives it).
 chromium:
@@ -78,7 +84,7 @@ nats:
 ## bench: every benchmark, one `bench: <name> = <value> <unit>` line per figure.
 # The store bench runs last: right after it, the fleet bench's list latency was 2-3x its
 # figure alone (likely nats-server still deleting the store bench's large streams).
-bench: nats kafka
+bench: nats kafka console chromium
 	@scripts/ensure-wrk.sh
 	$(CARGO) bench -p hcp-optimizer --bench economics
 	$(CARGO) bench -p hcp-placement --bench placement
@@ -91,6 +97,7 @@ bench: nats kafka
 	$(CARGO) bench -p hcp-metering --bench metering
 	$(CARGO) bench -p hcp-notifications --bench webhooks
 	$(CARGO) bench -p hcp-e2e --bench up
+	$(CARGO) bench -p hcp-e2e --bench console
 	$(CARGO) bench -p hcp --bench store
 
 fmt:
