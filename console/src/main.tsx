@@ -51,7 +51,7 @@ function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         <input
           id="key"
           type="password"
-          autoComplete="current-password"
+          autoComplete="off"
           placeholder="hcp_..."
           value={key}
           onChange={(e) => setKey(e.target.value)}
@@ -77,7 +77,14 @@ function Content({ me }: { me: Me }) {
   const { path } = usePath();
   const platform = isPlatform(me);
   const guard = (page: ReactElement) => (platform ? page : <Forbidden />);
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  const parts = path.split("/").filter(Boolean).map(decode);
   switch (parts[0]) {
     case undefined:
       return platform ? <Overview /> : <Workloads />;

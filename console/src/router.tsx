@@ -9,6 +9,12 @@ export function navigate(to: string): void {
   if (to === location.pathname + location.search) return;
   history.pushState(null, "", to);
   listeners.forEach((l) => l());
+  // A screen reader hears the new page: the title names it, focus goes to its content.
+  requestAnimationFrame(() => {
+    const heading = document.querySelector("main h1")?.textContent?.trim();
+    document.title = heading ? `${heading} · HCP` : "HCP console";
+    document.getElementById("main")?.focus({ preventScroll: true });
+  });
 }
 
 export function usePath(): { path: string; query: URLSearchParams } {

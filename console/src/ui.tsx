@@ -12,22 +12,29 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** Calls `load` now, whenever `deps` change and every `everyMs` (if given). */
+/**
+ * Calls `load` now, whenever `deps` change and every `everyMs` (if given). A reply is kept
+ * unless a later request's reply has already been (so a burst of reloads still lands), and
+ * what was loaded for other `deps` is dropped when they change.
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: number): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: ApiError | null; at: number }>({
-    data: null,
-    error: null,
-    at: 0,
-  });
-  const generation = useRef(0);
+  const empty = { data: null, error: null, at: 0 };
+  const [state, setState] = useState<{ data: T | null; error: ApiError | null; at: number }>(empty);
+  const sent = useRef(0);
+  const applied = useRef(0);
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const run = useCallback(load, deps);
   const reload = useCallback(() => {
-    const mine = ++generation.current;
+    const mine = ++sent.current;
+    const fresh = () => {
+      if (mine < applied.current) return false;
+      applied.current = mine;
+      return true;
+    };
     run().then(
-      (data) => mine === generation.current && setState({ data, error: null, at: Date.now() }),
+      (data) => fresh() && setState({ data, error: null, at: Date.now() }),
       (error: unknown) =>
-        mine === generation.current &&
+        fresh() &&
         setState((s) => ({
           ...s,
           error: error instanceof ApiError ? error : new ApiError(0, "error", String(error)),
@@ -35,10 +42,13 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: nu
     );
   }, [run]);
   useEffect(() => {
+    setState(empty);
+    applied.current = sent.current;
     reload();
     if (!everyMs) return;
     const timer = setInterval(reload, everyMs);
     return () => clearInterval(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [reload, everyMs]);
   return { ...state, reload };
 }

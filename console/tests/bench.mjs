@@ -93,18 +93,18 @@ try {
   await page.getByText("● live").waitFor();
   const delays = [];
   for (let i = 0; i < RUNS; i++) {
-    for (const [action, status, type] of [["pause", "paused", "workload.paused"], ["resume", "running", "workload.started"]]) {
-      const shown = page.evaluate(
-        (want) =>
-          new Promise((resolve) => {
-            const el = document.querySelector('[data-testid="status"]');
-            const check = () => el?.querySelector("strong")?.textContent === want && resolve(Date.now());
-            new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
-          }),
-        status,
-      );
+    for (const [action, status, type] of [["pause", "paused", "workload.paused"], ["resume", "running", "workload.resumed"]]) {
+      // The watch is in place before the change is asked for.
+      await page.evaluate((want) => {
+        window.__shown = new Promise((resolve) => {
+          const check = () => {
+            if (document.querySelector('[data-testid="status"] strong')?.textContent === want) resolve(Date.now());
+          };
+          new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
+        });
+      }, status);
       await api("POST", `/v1/workloads/${id}/${action}`, devKey);
-      const at = await shown;
+      const at = await page.evaluate(() => window.__shown);
       const history = await api("GET", `/v1/workloads/${id}/history`, devKey);
       const event = history.events.filter((e) => e.eventType === type).at(-1);
       delays.push(at - Number(event.timeUnixMicros) / 1000);

@@ -28,17 +28,18 @@ function miningShare(plan: Plan): number {
 function Control({ site }: { site: string }) {
   const [kw, setKw] = useState("100");
   const [reason, setReason] = useState("");
-  const [preview, setPreview] = useState<{ action: string; result: Preview } | null>(null);
+  // What was previewed, and the very request "now" sends (never the form as it is later).
+  const [preview, setPreview] = useState<{ action: string; body: Record<string, unknown>; result: Preview } | null>(null);
   const [done, setDone] = useState<Preview | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const body = (action: string, dryRun: boolean) =>
     action === "curtail" ? { kw: Number(kw), reason, dry_run: dryRun } : { reason, dry_run: dryRun };
-  const run = async (action: string, dryRun: boolean) => {
+  const run = async (action: string, request: Record<string, unknown>) => {
     setError(null);
     try {
-      const result = await post<Preview>(`/v1/sites/${site}/${action}`, body(action, dryRun));
-      if (dryRun) {
-        setPreview({ action, result });
+      const result = await post<Preview>(`/v1/sites/${site}/${action}`, request);
+      if (request.dry_run) {
+        setPreview({ action, body: { ...request, dry_run: false }, result });
         setDone(null);
       } else {
         setPreview(null);
@@ -48,19 +49,23 @@ function Control({ site }: { site: string }) {
       setError(e as ApiError);
     }
   };
+  const edit = (set: (v: string) => void) => (e: { target: { value: string } }) => {
+    set(e.target.value);
+    setPreview(null);
+  };
   return (
     <Card title="Curtail or wake">
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Curtailment">
         <label>
           Load to shed (kW)
-          <input type="number" min={0} value={kw} onChange={(e) => setKw(e.target.value)} />
+          <input type="number" min={0} value={kw} onChange={edit(setKw)} />
         </label>
         <label>
           Reason
-          <input value={reason} placeholder="demand response, maintenance…" onChange={(e) => setReason(e.target.value)} />
+          <input value={reason} placeholder="demand response, maintenance…" onChange={edit(setReason)} />
         </label>
-        <button onClick={() => run("curtail", true)}>Preview curtail</button>
-        <button onClick={() => run("wake", true)}>Preview wake</button>
+        <button onClick={() => run("curtail", body("curtail", true))}>Preview curtail</button>
+        <button onClick={() => run("wake", body("wake", true))}>Preview wake</button>
       </form>
       <Problem error={error} />
       {preview ? (
@@ -76,7 +81,7 @@ function Control({ site }: { site: string }) {
               </li>
             ))}
           </ul>
-          <button className="danger" onClick={() => run(preview.action, false)}>
+          <button className="danger" onClick={() => run(preview.action, preview.body)}>
             {preview.action === "curtail" ? "Curtail now" : "Wake now"}
           </button>
           <button onClick={() => setPreview(null)}>Discard</button>
@@ -178,7 +183,7 @@ export function Energy() {
           <p className="unavailable">no plan yet</p>
         )}
       </Card>
-      {site ? <Control site={site} /> : null}
+      {site ? <Control key={site} site={site} /> : null}
     </>
   );
 }

@@ -96,8 +96,10 @@ export function Resources() {
         </label>
       </form>
       <Problem error={page.error} />
-      <p aria-live="polite" className="count">
-        {page.data ? `${page.data.total ?? 0} devices${page.data.total ? `, ${first + 1}–${first + rows.length} shown` : ""}` : "…"}{" "}
+      <p className="count">
+        <span aria-live="polite">
+          {page.data ? `${page.data.total ?? 0} devices${page.data.total ? `, ${first + 1}–${first + rows.length} shown` : ""}` : "…"}
+        </span>{" "}
         <Age at={page.at} staleMs={60_000} label="read" />
       </p>
       <div className="table-wrap">
@@ -162,9 +164,11 @@ function series(samples: Telemetry[], pick: (t: Telemetry) => number | undefined
 
 export function ResourceDetail({ id }: { id: string }) {
   const resource = useLoad(() => get<Resource>(`/v1/resources/${encodeURIComponent(id)}`), [id], 10_000);
-  const since = Date.now() * 1000 - 6 * 3600 * 1e6;
   const samples = useLoad(
-    () => get<{ samples?: Telemetry[] }>(`/v1/resources/${encodeURIComponent(id)}/samples`, { since_unix_micros: Math.round(since), limit: 2000 }),
+    () =>
+      get<{ samples?: Telemetry[] }>(`/v1/resources/${encodeURIComponent(id)}/samples`, {
+        since_unix_micros: Math.round(Date.now() * 1000 - 6 * 3600e6),
+      }),
     [id],
     30_000,
   );

@@ -26,7 +26,7 @@ function useLive(query: Record<string, string>, onEvent: (e: LiveEvent) => void)
  * view, which may not have applied an event the log already sent: a page whose answer is
  * older than what it was told loads again, shortly, until it has caught up (or 40 tries).
  */
-function useCaughtUp(behind: (seen: Map<string, number>) => boolean, reload: () => void, at: number) {
+function useCaughtUp(behind: (seen: Map<string, number>) => boolean, reload: () => void, at: number, failed: unknown) {
   const seen = useRef(new Map<string, number>());
   const tries = useRef(0);
   const [tick, setTick] = useState(0);
@@ -43,7 +43,7 @@ function useCaughtUp(behind: (seen: Map<string, number>) => boolean, reload: () 
     const timer = setTimeout(reload, 150);
     return () => clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [at, tick]);
+  }, [at, tick, failed]);
   return told;
 }
 
@@ -59,16 +59,23 @@ export function Workloads() {
   const { query } = usePath();
   const me = useMe();
   const status = query.get("status") ?? "";
-  const q = (query.get("q") ?? "").toLowerCase();
+  const search = query.get("q") ?? "";
+  const q = search.toLowerCase();
   const list = useLoad(() => get<{ workloads?: Workload[] }>("/v1/workloads", { status, page_size: 200 }), [status]);
+  // Behind: a listed workload older than its last event, or one told of but not listed yet
+  // while the filter admits it (any status, or the status it has reached).
   const told = useCaughtUp(
-    (seen) => (list.data?.workloads ?? []).some((w) => Number(w.version ?? 0) < (seen.get(w.workloadId) ?? 0)),
+    (seen) => {
+      const rows = new Map((list.data?.workloads ?? []).map((w) => [w.workloadId, Number(w.version ?? 0)]));
+      return [...seen].some(([id, version]) => (rows.has(id) ? rows.get(id)! < version : !status));
+    },
     list.reload,
     list.at,
+    list.error,
   );
   const live = useLive({ kinds: "workload" }, told);
   const rows = (list.data?.workloads ?? []).filter(
-    (w) => !q || w.workloadId.toLowerCase().includes(q) || (w.spec?.gpuModel ?? "").toLowerCase().includes(q) || (w.spec?.tenant ?? "").includes(q),
+    (w) => !q || w.workloadId.toLowerCase().includes(q) || (w.spec?.gpuModel ?? "").toLowerCase().includes(q) || (w.spec?.tenant ?? "").toLowerCase().includes(q),
   );
   return (
     <>
@@ -82,7 +89,7 @@ export function Workloads() {
         </label>
         <label>
           Status
-          <select value={status} onChange={(e) => setQuery({ status: e.target.value, q })}>
+          <select value={status} onChange={(e) => setQuery({ status: e.target.value, q: search })}>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
                 {s || "any"}
@@ -259,7 +266,12 @@ export function WorkloadDetail({ id }: { id: string }) {
     history.reload();
     why.reload();
   };
-  const told = useCaughtUp((seen) => Number(workload.data?.version ?? 0) < (seen.get(id) ?? 0), reloadAll, workload.at);
+  const told = useCaughtUp(
+    (seen) => Number(workload.data?.version ?? 0) < (seen.get(id) ?? 0),
+    reloadAll,
+    workload.at,
+    workload.error,
+  );
   const live = useLive({ kinds: "workload", workload: id }, told);
   const [error, setError] = useState<ApiError | null>(null);
   const act = async (action: string) => {

@@ -19,6 +19,18 @@ pub fn payload(e: &RecordedEvent) -> Value {
     }
 }
 
+/// The event as an entry of a stream's history (`/v1/workloads/{id}/history`, a device's
+/// history): its payload as JSON text.
+pub fn history_entry(e: &RecordedEvent) -> hcp_proto::v1::WorkloadHistoryEntry {
+    hcp_proto::v1::WorkloadHistoryEntry {
+        version: e.version,
+        event_type: e.event_type.clone(),
+        time_unix_micros: e.metadata.time_unix_micros,
+        actor: e.metadata.actor.clone().unwrap_or_default(),
+        detail: payload(e).to_string(),
+    }
+}
+
 /// The event as one JSON object.
 pub fn event_json(e: &RecordedEvent) -> Value {
     let m = &e.metadata;

@@ -35,6 +35,15 @@ pub fn matches(query: &str, id: &str, e: &Entry) -> bool {
         || r.assignment.is_some_and(|w| has(&w.to_string()))
 }
 
+/// What a device draws now, watts: its latest reading, unless it is offline (a powered-off
+/// or unreachable device's last reading is not a draw).
+pub fn drawing(e: &Entry) -> f64 {
+    if e.resource.health == hcp_domain::resource::Health::Offline {
+        return 0.0;
+    }
+    e.telemetry.as_ref().map_or(0.0, |t| t.power_w)
+}
+
 /// A column to order by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -104,7 +113,7 @@ pub fn page(
     };
     let col = column(name)?;
     let total = matching.len();
-    let power_w = matching.iter().filter_map(|(_, e)| e.telemetry.as_ref()).map(|t| t.power_w).sum();
+    let power_w = matching.iter().map(|(_, e)| drawing(e)).sum();
     let keyset = col == Column::Id && !descending;
     if !keyset {
         matching.sort_by(|a, b| compare(col, descending, *a, *b));
@@ -185,7 +194,8 @@ mod tests {
         let mut req = pb::ListResourcesRequest { page_size: 12, ..Default::default() };
         let first = list(&fleet, &req);
         assert_eq!((first.total, first.resources.len(), first.next_page_token.as_str()), (30, 12, "m11"));
-        assert!((first.power_w - (30.0 * 3000.0 + 10.0 * 435.0)).abs() < 1e-6, "{}", first.power_w);
+        // The offline third (m00, m03, .. m27) draws nothing, whatever they last read.
+        assert!((first.power_w - (20.0 * 3000.0 + 10.0 * 300.0)).abs() < 1e-6, "{}", first.power_w);
         req.page_token = first.next_page_token;
         let second = list(&fleet, &req);
         assert_eq!(ids(&second)[0], "m12");

@@ -1,7 +1,7 @@
 //! Discovery's own metrics, refreshed from the inventory every few seconds: devices by site,
 //! kind, mode and health (`hcp_fleet_devices`: the device-offline alert leaves out those
-//! curtailed on purpose by their mode), and each site's power now, the latest readings summed
-//! (`hcp_site_power_watts`: the over-cap alert).
+//! curtailed on purpose by their mode), and each site's power now, the latest readings of the
+//! devices not offline summed (`hcp_site_power_watts`: the over-cap alert).
 
 use crate::inventory::Inventory;
 use hcp_domain::codec::{health_to_pb, mode_to_pb};
@@ -32,8 +32,7 @@ pub fn tally(inventory: &Inventory) -> (Series, Series) {
         let health = short(health_to_pb(r.health).as_str_name(), "RESOURCE_HEALTH_");
         let key = labels(&[("site", spec.site.as_str()), ("kind", kind), ("mode", &mode), ("health", &health)]);
         *devices.entry(key).or_default() += 1.0;
-        let watts = entry.telemetry.as_ref().map_or(0.0, |t| t.power_w);
-        *power.entry(spec.site.as_str().to_owned()).or_default() += watts;
+        *power.entry(spec.site.as_str().to_owned()).or_default() += crate::listing::drawing(&entry);
     }
     let power = power.into_iter().map(|(site, w)| (labels(&[("site", &site)]), w)).collect();
     (devices.into_iter().collect(), power)

@@ -1,13 +1,13 @@
 //! The web console's files (built by `npm run build` in `console/`), served at `/`: the
-//! hashed assets under `/assets/` cached for good, every other path outside `/v1` answered
-//! with `index.html` (the console routes in the browser), each sent pre-compressed (brotli,
+//! hashed assets under `/assets/` cached for good, every other path outside `/v1` that names
+//! no file answered with `index.html` (the console routes in the browser), each sent pre-compressed (brotli,
 //! then gzip) when the browser takes it, under a strict Content-Security-Policy. The files
 //! are read once at start; a missing build answers a page that says how to build it.
 
 use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, VARY,
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, VARY,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -84,10 +84,16 @@ impl Console {
         self.files.contains_key("/index.html")
     }
 
-    /// The answer to `GET uri` (any path the API does not own).
-    pub fn answer(&self, uri: &Uri, headers: &HeaderMap) -> Response {
+    /// The answer to `method uri` (any path the API does not own): a file for GET and HEAD;
+    /// index.html for a path that names no file (the console's own routes).
+    pub fn answer(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+        if method != Method::GET && method != Method::HEAD {
+            return (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, HEAD")], "the console's pages are read with GET")
+                .into_response();
+        }
         let path = uri.path();
-        let asset = path.starts_with("/assets/");
+        // A file the build does not have is missing, not a page of the console.
+        let asset = path.starts_with("/assets/") || path.rsplit('/').next().is_some_and(|last| last.contains('.'));
         let (file, immutable) = match self.files.get(path) {
             Some(file) if path != "/index.html" => (file, asset),
             _ if asset => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
@@ -97,7 +103,7 @@ impl Console {
             },
         };
         let accepts = headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let takes = |coding: &str| accepts.split(',').any(|c| c.split(';').next().is_some_and(|c| c.trim() == coding));
+        let takes = |coding: &str| accepts.split(',').any(|c| accepted(c, coding));
         let (body, coding) = match (&file.brotli, &file.gzip) {
             (Some(br), _) if takes("br") => (br.clone(), Some("br")),
             (_, Some(gz)) if takes("gzip") => (gz.clone(), Some("gzip")),
@@ -132,6 +138,15 @@ impl Console {
         response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         response
     }
+}
+
+/// Whether one `Accept-Encoding` item takes `coding` (`br`, `br;q=0.5`; not `br;q=0`).
+fn accepted(item: &str, coding: &str) -> bool {
+    let mut parts = item.split(';').map(str::trim);
+    if parts.next() != Some(coding) {
+        return false;
+    }
+    parts.filter_map(|p| p.strip_prefix("q=")).all(|q| q.parse::<f32>().map_or(true, |q| q > 0.0))
 }
 
 fn html_escape(s: &str) -> String {

@@ -1,6 +1,7 @@
 //! The gateway's own fleet and identity routes: `GET /v1/me` (who the presented key or
-//! token is, so a console can show what its roles may see) and
-//! `GET /v1/resources/{id}/history` (a device's events, from its stream).
+//! token is, so a console can show what its roles may see),
+//! `GET /v1/resources/{id}/history` (a device's events, from its stream), and the
+//! process's `GET /metrics`.
 
 use crate::auth::Caller;
 use crate::forward::json_of;
@@ -9,12 +10,24 @@ use crate::state::Gateway;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use hcp_proto::v1 as pb;
 use std::sync::Arc;
 
 /// The most events a history answers with (the latest).
 pub const HISTORY_MAX: usize = 500;
+
+/// `GET /metrics`: the process's metrics (Prometheus text), beside the REST API, where
+/// `hcp serve gateway` has no other HTTP address for them.
+pub async fn metrics(State(g): State<Arc<Gateway>>) -> Response {
+    let text = g.metrics.as_ref().map(hcp_runtime::Metrics::encode).unwrap_or_default();
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}
 
 /// `GET /v1/me`: the caller's id, tenant (null for the platform's) and roles.
 pub async fn me(caller: Caller) -> Json<serde_json::Value> {
@@ -40,17 +53,6 @@ pub async fn history(State(g): State<Arc<Gateway>>, Path(id): Path<String>) -> R
     if events.is_empty() {
         return Err(Problem::not_found(format!("no resource {id}")));
     }
-    let events = events
-        .into_iter()
-        .map(|e| pb::WorkloadHistoryEntry {
-            version: e.version,
-            detail: hcp_proto::descriptors::payload_to_json(&e.event_type, &e.payload)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            event_type: e.event_type,
-            time_unix_micros: e.metadata.time_unix_micros,
-            actor: e.metadata.actor.unwrap_or_default(),
-        })
-        .collect();
+    let events = events.iter().map(hcp_runtime::render::history_entry).collect();
     Ok(json_of(StatusCode::OK, "hcp.v1.WorkloadHistory", &pb::WorkloadHistory { events }))
 }

@@ -60,13 +60,17 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/ready", get(|State(g): State<Arc<Gateway>>| async move { forward::ready(&g).await }))
         .route("/v1/openapi.json", get(|| async { axum::Json(crate::openapi::document()) }))
         .route("/docs", get(|| async { axum::response::Html(crate::openapi::docs_page()) }))
+        .route("/metrics", get(crate::fleet::metrics))
         .merge(keyed)
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&gateway), crate::request_id::observe))
         .route("/v1", get(no_route))
         .route("/v1/{*rest}", axum::routing::any(no_route))
-        .fallback(|State(g): State<Arc<Gateway>>, uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
-            g.console.answer(&uri, &headers)
-        })
+        .fallback(
+            |State(g): State<Arc<Gateway>>,
+             method: axum::http::Method,
+             uri: axum::http::Uri,
+             headers: axum::http::HeaderMap| async move { g.console.answer(&method, &uri, &headers) },
+        )
         .layer(axum::middleware::from_fn(crate::request_id::request_id))
         .layer(axum::extract::DefaultBodyLimit::max(crate::body::MAX_BODY))
         .with_state(gateway)

@@ -63,6 +63,15 @@ async fn the_console_and_its_routes() {
     assert_eq!(header(&head, "content-length"), Some("18"), "{head}");
     let (status, _, _, head) = exchange(gw, "GET", "/assets/gone.js", None, &[], None).await;
     assert_eq!(status, 404, "a missing asset is not index.html: {head}");
+    let (status, _, _, head) = exchange(gw, "GET", "/favicon.ico", None, &[], None).await;
+    assert_eq!(status, 404, "nor is any file the build lacks: {head}");
+    let (status, _, _, head) = exchange(gw, "POST", "/workloads", None, &[], None).await;
+    assert!(status == 405 && header(&head, "allow") == Some("get, head"), "{head}");
+    let refused = [("Accept-Encoding", "br;q=0, gzip")];
+    let (_, _, _, head) = exchange(gw, "GET", "/assets/index-abc.js", None, &refused, None).await;
+    assert_eq!(header(&head, "content-encoding"), None, "br;q=0 refuses brotli: {head}");
+    let (status, content_type, _, _) = exchange(gw, "GET", "/metrics", None, &[], None).await;
+    assert!(status == 200 && content_type.starts_with("application/openmetrics-text"), "{content_type}");
     let (status, content_type, problem) = http(gw, "GET", "/v1/nothing-here", None, &[], None).await;
     assert_eq!((status, content_type.as_str()), (404, "application/problem+json"), "{problem}");
     let (status, _, problem) = http(gw, "DELETE", "/v1/workloads/x/y", None, &[], None).await;

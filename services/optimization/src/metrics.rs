@@ -34,9 +34,16 @@ impl PlanMetrics {
             margin: metrics.gauges("site_margin_usd_per_hour", "a site's latest plan's expected margin, $/h"),
             devices: metrics
                 .gauges("site_devices", "a site's devices by allocation (mining, ai, curtailed) in its latest plan"),
-            last: metrics.gauges("site_last_plan_timestamp_seconds", "when a site was last planned, Unix seconds"),
+            last: metrics.gauges(
+                "site_last_plan_timestamp_seconds",
+                "when a site was last planned (at first, when the planner started), Unix seconds",
+            ),
         };
+        // "Last planned" starts at the start, so a planner that never plans one alerts too.
+        #[allow(clippy::cast_precision_loss)]
+        let started = hcp_runtime::clock::now_micros() as f64 / 1e6;
         for site in sites {
+            m.last.get_or_create(&labels(&[("site", site)])).set(started);
             for outcome in ["planned", "nothing", "infeasible", "failed"] {
                 m.plans.get_or_create(&labels(&[("site", site), ("outcome", outcome)])).inc_by(0);
             }

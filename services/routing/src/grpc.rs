@@ -149,17 +149,7 @@ impl<S: EventStore> pb::workloads_server::Workloads for RoutingService<S> {
         let stream = w.id.map(|i| i.stream()).unwrap_or_default();
         let stored =
             self.0.store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await.map_err(|e| status(&e))?;
-        let events = stored
-            .iter()
-            .map(|e| pb::WorkloadHistoryEntry {
-                version: e.version,
-                event_type: e.event_type.clone(),
-                time_unix_micros: e.metadata.time_unix_micros,
-                actor: e.metadata.actor.clone().unwrap_or_default(),
-                detail: hcp_proto::descriptors::payload_to_json(&e.event_type, &e.payload)
-                    .map_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()), |j| j.to_string()),
-            })
-            .collect();
+        let events = stored.iter().map(hcp_runtime::render::history_entry).collect();
         Ok(Response::new(pb::WorkloadHistory { events }))
     }
 

@@ -25,7 +25,7 @@ pub fn kind_name(kind: i32) -> String {
 /// A channel to `service`'s gRPC API (`--api` overrides the configuration's address).
 pub async fn channel(config: &Config, service: &str, api: Option<&str>) -> anyhow::Result<tonic::transport::Channel> {
     let addrs = config.service(service).with_context(|| format!("no addresses for {service}"))?;
-    let url = api.map_or_else(|| format!("http://{}", addrs.grpc), ToOwned::to_owned);
+    let url = api.map_or_else(|| format!("http://{}", addrs.dial_addr()), ToOwned::to_owned);
     hcp_proto::client::connect(&url)
         .await
         .with_context(|| format!("{service} answers this (is `hcp up` or `hcp serve {service}` running?)"))

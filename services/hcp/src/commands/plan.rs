@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tonic::transport::Channel;
 
 async fn client(at: &ApiAddr, config: &Config) -> anyhow::Result<OptimizationClient<Channel>> {
-    let url = at.api.clone().unwrap_or_else(|| format!("http://{}", config.services.optimization.grpc));
+    let url = at.api.clone().unwrap_or_else(|| format!("http://{}", config.services.optimization.dial_addr()));
     let channel = hcp_proto::client::connect(&url)
         .await
         .context("the optimization API (is `hcp up` or `hcp serve optimization` running?)")?;

@@ -49,7 +49,7 @@ async fn samples(args: SamplesArgs, config: &Config) -> anyhow::Result<()> {
 }
 
 async fn client(at: &DiscoveryAddr, config: &Config) -> anyhow::Result<InventoryClient<Channel>> {
-    let url = at.discovery.clone().unwrap_or_else(|| format!("http://{}", config.services.discovery.grpc));
+    let url = at.discovery.clone().unwrap_or_else(|| format!("http://{}", config.services.discovery.dial_addr()));
     let channel = hcp_proto::client::connect(&url)
         .await
         .context("discovery serves the inventory (is `hcp up` or `hcp serve discovery` running?)")?;

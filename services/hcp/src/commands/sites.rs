@@ -50,7 +50,7 @@ async fn list(config: &Config, json: bool) -> anyhow::Result<()> {
 }
 
 async fn set_cap(args: SetCapArgs, config: &Config) -> anyhow::Result<()> {
-    let url = args.api.clone().unwrap_or_else(|| format!("http://{}", config.services.optimization.grpc));
+    let url = args.api.clone().unwrap_or_else(|| format!("http://{}", config.services.optimization.dial_addr()));
     let channel = hcp_proto::client::connect(&url)
         .await
         .context("optimization records cap changes (is `hcp up` or `hcp serve optimization` running?)")?;
