@@ -134,3 +134,18 @@ export function plain(value: unknown, prefix: string): string {
   const s = String(value ?? "");
   return (s.startsWith(prefix) ? s.slice(prefix.length) : s).toLowerCase().replace(/_/g, " ") || "—";
 }
+
+/** A table's header row: one column header per title (none for a falsy one). */
+export function Head({ columns }: { columns: (string | false)[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.filter(Boolean).map((c) => (
+          <th key={c as string} scope="col">
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

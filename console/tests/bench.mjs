@@ -103,9 +103,11 @@ try {
           new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
         });
       }, status);
-      await api("POST", `/v1/workloads/${id}/${action}`, devKey);
+      // The bench acts with the admin's key: the page's own requests use the tenant's rate.
+      await api("POST", `/v1/workloads/${id}/${action}`, adminKey);
       const at = await page.evaluate(() => window.__shown);
-      const history = await api("GET", `/v1/workloads/${id}/history`, devKey);
+      const history = await api("GET", `/v1/workloads/${id}/history`, adminKey);
+      if (!history.events) throw new Error(`history: ${JSON.stringify(history)}`);
       const event = history.events.filter((e) => e.eventType === type).at(-1);
       delays.push(at - Number(event.timeUnixMicros) / 1000);
     }

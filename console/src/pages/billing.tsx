@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { get, micros, usd } from "../api";
 import { useMe } from "../session";
-import { Card, Problem, fmt, useLoad } from "../ui";
+import { Head, Card, Problem, fmt, useLoad } from "../ui";
 
 interface Line {
   kind?: string;
@@ -53,14 +53,7 @@ export function Billing() {
             </p>
             <div className="table-wrap">
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Usage</th>
-                    <th scope="col">Quantity</th>
-                    <th scope="col">Unit price</th>
-                    <th scope="col">Amount</th>
-                  </tr>
-                </thead>
+                <Head columns={["Usage", "Quantity", "Unit price", "Amount"]} />
                 <tbody>
                   {(inv.lines ?? []).map((l, i) => (
                     <tr key={i}>

@@ -7,7 +7,7 @@ import { ApiError, get, micros, post } from "../api";
 import { Chart } from "../chart";
 import { setQuery, usePath } from "../router";
 import type { Plan, Quote, SiteStatus } from "../types";
-import { Age, Card, Problem, fmt, useLoad } from "../ui";
+import { Head, Age, Card, Problem, fmt, useLoad } from "../ui";
 
 interface Preview {
   miners?: { resourceId: string; model?: string; kw?: number }[];
@@ -156,15 +156,7 @@ export function Energy() {
             </p>
             <div className="table-wrap">
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Model</th>
-                    <th scope="col">Running</th>
-                    <th scope="col">Curtailed</th>
-                    <th scope="col">Margin</th>
-                    <th scope="col">Why</th>
-                  </tr>
-                </thead>
+                <Head columns={["Model", "Running", "Curtailed", "Margin", "Why"]} />
                 <tbody>
                   {(latest.groups ?? []).map((g) => (
                     <tr key={g.model}>

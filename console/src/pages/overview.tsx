@@ -5,7 +5,7 @@
 import { get, micros, usd } from "../api";
 import { Link } from "../router";
 import type { Curtailment, Plan, Quote, ResourcePage, SiteMargin, SiteStatus } from "../types";
-import { Age, Badge, Card, Problem, Value, fmt, useLoad } from "../ui";
+import { Head, Age, Badge, Card, Problem, Value, fmt, useLoad } from "../ui";
 
 /** A plan or a price older than this is stale (plans come every interval, 15 min at most). */
 const STALE_MS = 20 * 60_000;
@@ -148,13 +148,7 @@ function SiteCard({ status }: { status: SiteStatus }) {
           <Value loaded={plan}>
             {plan.data?.groups?.length ? (
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Model</th>
-                    <th scope="col">Running</th>
-                    <th scope="col">Breakeven</th>
-                  </tr>
-                </thead>
+                <Head columns={["Model", "Running", "Breakeven"]} />
                 <tbody>
                   {plan.data.groups.map((g) => (
                     <tr key={g.model}>

@@ -7,7 +7,7 @@ import { ApiError, follow, get, micros, post, type LiveEvent } from "../api";
 import { Link, navigate, setQuery, usePath } from "../router";
 import { can, isPlatform, useMe } from "../session";
 import type { HistoryEntry, Pending, Workload } from "../types";
-import { Badge, Card, Problem, fmt, plain, useLoad } from "../ui";
+import { Head, Badge, Card, Problem, fmt, plain, useLoad } from "../ui";
 
 const STATUSES = ["", "queued", "scheduled", "starting", "running", "paused", "succeeded", "failed", "cancelled", "preempted"];
 
@@ -30,12 +30,18 @@ function useCaughtUp(behind: (seen: Map<string, number>) => boolean, reload: () 
   const seen = useRef(new Map<string, number>());
   const tries = useRef(0);
   const [tick, setTick] = useState(0);
+  // Events in a burst (a scheduling cycle) share one reload, a few milliseconds on.
+  const soon = useRef<ReturnType<typeof setTimeout> | null>(null);
   const told = (e: LiveEvent) => {
     const id = e.stream.replace(/^workload-/, "");
     seen.current.set(id, Math.max(seen.current.get(id) ?? 0, Number(e.version ?? 0)));
     tries.current = 0;
-    setTick((t) => t + 1);
-    reload();
+    if (soon.current) return;
+    soon.current = setTimeout(() => {
+      soon.current = null;
+      setTick((t) => t + 1);
+      reload();
+    }, 20);
   };
   useEffect(() => {
     if (!behind(seen.current) || tries.current >= 40) return;
@@ -106,16 +112,7 @@ export function Workloads() {
       <Problem error={list.error} />
       <div className="table-wrap">
         <table className="rows">
-          <thead>
-            <tr>
-              <th scope="col">Workload</th>
-              {isPlatform(me) ? <th scope="col">Tenant</th> : null}
-              <th scope="col">Kind</th>
-              <th scope="col">GPUs</th>
-              <th scope="col">Status</th>
-              <th scope="col">Submitted</th>
-            </tr>
-          </thead>
+          <Head columns={["Workload", isPlatform(me) && "Tenant", "Kind", "GPUs", "Status", "Submitted"]} />
           <tbody>
             {rows.map((w) => (
               <tr key={w.workloadId} tabIndex={0} onKeyDown={(e) => e.key === "Enter" && navigate(`/workloads/${w.workloadId}`)}>

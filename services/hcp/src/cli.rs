@@ -119,7 +119,8 @@ pub struct SetCapArgs {
 /// `hcp serve`
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The service: discovery, pricing, optimization, routing or execution.
+    /// The service: discovery, pricing, optimization, routing, execution, metering,
+    /// notifications or gateway.
     pub service: String,
 }
 
