@@ -81,19 +81,61 @@ export interface LiveEvent {
 }
 
 /**
- * Follows `/v1/events` (Server-Sent Events; the browser reconnects by itself and resumes after
- * the last position it saw). Returns the function that stops it.
+ * Follows `/v1/events` (Server-Sent Events), read with fetch so that the key travels in the
+ * Authorization header (EventSource cannot set one, and a key in the URL lands in proxies'
+ * logs). It reconnects by itself, with a growing pause, resuming after the last position it
+ * saw (`Last-Event-ID`), so nothing is missed. Returns the function that stops it.
  */
 export function follow(query: Query, onEvent: (e: LiveEvent) => void, onState?: (live: boolean) => void): () => void {
-  const key = storedKey();
-  const source = new EventSource(url("/v1/events", { ...query, access_token: key }));
-  source.onopen = () => onState?.(true);
-  source.onerror = () => onState?.(false);
-  source.onmessage = (message) => {
-    const event = safeJson(message.data) as LiveEvent;
-    if (event && typeof event === "object") onEvent({ ...event, position: Number(message.lastEventId) });
+  const stop = new AbortController();
+  let after: string | null = null;
+  const read = async (response: Response) => {
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n/g, "\n");
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let id: string | null = null;
+        const data: string[] = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("id:")) id = line.slice(3).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (id) after = id;
+        const event = data.length ? (safeJson(data.join("\n")) as LiveEvent) : null;
+        if (event && typeof event === "object") onEvent({ ...event, position: Number(id) });
+      }
+    }
   };
-  return () => source.close();
+  void (async () => {
+    let pause = 500;
+    while (!stop.signal.aborted) {
+      try {
+        const headers: Record<string, string> = { Accept: "text/event-stream" };
+        const key = storedKey();
+        if (key) headers.Authorization = `Bearer ${key}`;
+        if (after) headers["Last-Event-ID"] = after;
+        const response = await fetch(url("/v1/events", query), { headers, signal: stop.signal });
+        if (response.ok && response.body) {
+          onState?.(true);
+          pause = 500;
+          await read(response);
+        }
+      } catch {
+        // Dropped or refused: try again after the pause (unless stopped).
+      }
+      if (stop.signal.aborted) return;
+      onState?.(false);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 10_000);
+    }
+  })();
+  return () => stop.abort();
 }
 
 /** Unix microseconds (proto3 JSON sends 64-bit integers as strings) as milliseconds. */

@@ -74,6 +74,8 @@ async function api(method, path, key, body) {
 
 const errors = [];
 const logs = [];
+/** Every URL the console asked for: a key must never be in one (proxies log URLs). */
+const urls = [];
 const browser = await chromium.launch(LAUNCH);
 try {
   // The operator.
@@ -82,6 +84,7 @@ try {
   current = page;
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on("request", (r) => urls.push(r.url()));
 
   step = "sign in (operator)";
   await signIn(page, adminKey);
@@ -179,6 +182,7 @@ try {
   current = cpage;
   cpage.on("pageerror", (e) => errors.push(String(e)));
   cpage.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
+  cpage.on("request", (r) => urls.push(r.url()));
 
   step = "sign in (customer)";
   await cpage.goto(base);
@@ -252,6 +256,10 @@ try {
   await cpage.waitForFunction(() => document.body.textContent?.includes("Total"));
   await shot(cpage, "billing");
   check(errors.length === 0, `no script errors: ${errors.join("; ")}`);
+  step = "keys";
+  const leaked = urls.filter((u) => u.includes(adminKey) || u.includes(devKey) || u.includes("access_token"));
+  check(urls.some((u) => u.includes("/v1/events")), "the live stream was followed");
+  check(leaked.length === 0, `a key in a URL: ${leaked.join(" ")}`);
   console.log(`browser: every check passed; screenshots in ${out}`);
 } catch (e) {
   console.error(`browser check failed at "${step}": ${e.message ?? e}`);
