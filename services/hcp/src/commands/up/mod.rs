@@ -153,7 +153,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let (gateway, keys) = hcp_gateway::start(&host, config.services.gateway.http, upstreams, &config.gateway).await?;
     // Announced like the others (its health on gRPC), so `hcp status` shows it and its projections.
     host.serve("gateway", hcp_runtime::grpc::GrpcServices::default(), config.services.gateway.grpc).await?;
-    eprintln!("gateway: REST on http://{gateway}/v1 (the API at /v1/openapi.json, readable at /docs)");
+    eprintln!(
+        "gateway: REST on http://{gateway}/v1 (the API at /v1/openapi.json, readable at /docs); the web console at http://{gateway}/"
+    );
     if fleet.is_some() {
         let path = config.data.dir.join("credentials");
         let tenant = hcp_domain::ids::TenantId::new(DEMO_TENANT)?;
