@@ -64,12 +64,19 @@ async function named(page) {
 }
 
 async function api(method, path, key, body) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: r.status, json: await r.json().catch(() => null) };
+  for (;;) {
+    const r = await fetch(`${base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (r.status === 429) {
+      // The key's rate: wait as told, then again.
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Number(r.headers.get("retry-after") ?? 1)));
+      continue;
+    }
+    return { status: r.status, json: await r.json().catch(() => null) };
+  }
 }
 
 const errors = [];
@@ -255,6 +262,28 @@ try {
   await cpage.getByRole("heading", { name: "This period so far (preview)" }).waitFor();
   await cpage.waitForFunction(() => document.body.textContent?.includes("Total"));
   await shot(cpage, "billing");
+
+  step = "more workloads";
+  // Past one page of the API's (100): the list offers the next.
+  const listed = (await api("GET", "/v1/workloads?page_size=1000", devKey)).json.workloads.length;
+  for (let i = listed; i < 105; i++) {
+    const more = await api("POST", "/v1/workloads", adminKey, {
+      tenant: "demo",
+      kind: "WORKLOAD_KIND_BATCH_INFERENCE",
+      gpu_model: "l40s-48gb",
+      gpu_count: 1,
+      memory_mib: 1024,
+      max_run_time_seconds: 60,
+      priority: 0,
+    });
+    check(more.status === 201, `submitted (${more.status}: ${JSON.stringify(more.json)})`);
+  }
+  await cpage.getByRole("link", { name: "Workloads" }).click();
+  await cpage.getByRole("button", { name: "More workloads" }).waitFor();
+  check((await cpage.locator("table.rows tbody tr").count()) === 100, "one page of 100 first");
+  await cpage.getByRole("button", { name: "More workloads" }).click();
+  await cpage.waitForFunction(() => document.querySelectorAll("table.rows tbody tr").length >= 105);
+  check((await cpage.getByRole("button", { name: "More workloads" }).count()) === 0, "no more after the last page");
   check(errors.length === 0, `no script errors: ${errors.join("; ")}`);
   step = "keys";
   const leaked = urls.filter((u) => u.includes(adminKey) || u.includes(devKey) || u.includes("access_token"));

@@ -11,13 +11,28 @@ import { Head, Badge, Card, Problem, fmt, plain, useLoad } from "../ui";
 
 const STATUSES = ["", "queued", "scheduled", "starting", "running", "paused", "succeeded", "failed", "cancelled", "preempted"];
 
-/** Calls `onEvent` with each live event `query` selects; answers whether the stream is up. */
-function useLive(query: Record<string, string>, onEvent: (e: LiveEvent) => void): boolean {
+/**
+ * Calls `onEvent` with each live event `query` selects, and `onOpen` each time the stream
+ * (re)opens: what happened between a page's first read and its subscription is read again
+ * then. Answers whether the stream is up.
+ */
+function useLive(query: Record<string, string>, onEvent: (e: LiveEvent) => void, onOpen: () => void): boolean {
   const [live, setLive] = useState(false);
-  const latest = useRef(onEvent);
-  latest.current = onEvent;
+  const latest = useRef({ onEvent, onOpen });
+  latest.current = { onEvent, onOpen };
   const key = JSON.stringify(query);
-  useEffect(() => follow(JSON.parse(key), (e) => latest.current(e), setLive), [key]);
+  useEffect(
+    () =>
+      follow(
+        JSON.parse(key),
+        (e) => latest.current.onEvent(e),
+        (up) => {
+          setLive(up);
+          if (up) latest.current.onOpen();
+        },
+      ),
+    [key],
+  );
   return live;
 }
 
@@ -67,7 +82,24 @@ export function Workloads() {
   const status = query.get("status") ?? "";
   const search = query.get("q") ?? "";
   const q = search.toLowerCase();
-  const list = useLoad(() => get<{ workloads?: Workload[] }>("/v1/workloads", { status, page_size: 200 }), [status]);
+  // Pages of 100 as the API pages them; "More" adds the next (the list stays shown meanwhile),
+  // and a reload reads them all again.
+  const pages = useRef(1);
+  const list = useLoad(async () => {
+    const workloads: Workload[] = [];
+    let token = "";
+    for (let n = 0; n < pages.current; n++) {
+      const page = await get<{ workloads?: Workload[]; nextPageToken?: string }>("/v1/workloads", {
+        status,
+        page_size: 100,
+        page_token: token,
+      });
+      workloads.push(...(page.workloads ?? []));
+      token = page.nextPageToken ?? "";
+      if (!token) break;
+    }
+    return { workloads, more: token !== "" };
+  }, [status]);
   // Behind: a listed workload older than its last event, or one told of but not listed yet
   // while the filter admits it (any status, or the status it has reached).
   const told = useCaughtUp(
@@ -79,7 +111,7 @@ export function Workloads() {
     list.at,
     list.error,
   );
-  const live = useLive({ kinds: "workload" }, told);
+  const live = useLive({ kinds: "workload" }, told, list.reload);
   const rows = (list.data?.workloads ?? []).filter(
     (w) => !q || w.workloadId.toLowerCase().includes(q) || (w.spec?.gpuModel ?? "").toLowerCase().includes(q) || (w.spec?.tenant ?? "").toLowerCase().includes(q),
   );
@@ -95,7 +127,13 @@ export function Workloads() {
         </label>
         <label>
           Status
-          <select value={status} onChange={(e) => setQuery({ status: e.target.value, q: search })}>
+          <select
+            value={status}
+            onChange={(e) => {
+              pages.current = 1;
+              setQuery({ status: e.target.value, q: search });
+            }}
+          >
             {STATUSES.map((s) => (
               <option key={s} value={s}>
                 {s || "any"}
@@ -133,6 +171,17 @@ export function Workloads() {
           </tbody>
         </table>
         {list.data && rows.length === 0 ? <p>No workloads{status ? ` ${status}` : ""}.</p> : null}
+        {list.data?.more ? (
+          <button
+            className="more"
+            onClick={() => {
+              pages.current += 1;
+              list.reload();
+            }}
+          >
+            More workloads
+          </button>
+        ) : null}
       </div>
     </>
   );
@@ -269,7 +318,7 @@ export function WorkloadDetail({ id }: { id: string }) {
     workload.at,
     workload.error,
   );
-  const live = useLive({ kinds: "workload", workload: id }, told);
+  const live = useLive({ kinds: "workload", workload: id }, told, reloadAll);
   const [error, setError] = useState<ApiError | null>(null);
   const act = async (action: string) => {
     try {
