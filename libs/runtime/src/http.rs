@@ -57,8 +57,15 @@ impl HttpListener {
     }
 }
 
-async fn metrics_text(State(s): State<Shared>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.encode())
+async fn metrics_text(State(s): State<Shared>) -> axum::response::Response {
+    metrics_response(&s.metrics)
+}
+
+/// `/metrics`' answer: `metrics` in the OpenMetrics text format (also what the gateway
+/// serves beside its REST API).
+pub fn metrics_response(metrics: &crate::Metrics) -> axum::response::Response {
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], metrics.encode())
+        .into_response()
 }
 
 async fn health(State(s): State<Shared>) -> impl IntoResponse {

@@ -190,6 +190,14 @@ impl Inventory {
         self.read().get(id).map(|e| e.resource.clone())
     }
 
+    /// Calls `f` with each registered resource, under the read lock (nothing copied: for
+    /// tallies taken every few seconds).
+    pub fn each(&self, mut f: impl FnMut(&str, &Entry)) {
+        for (id, e) in self.read().iter().filter(|(_, e)| e.resource.id.is_some()) {
+            f(id, e);
+        }
+    }
+
     /// Every registered resource with its address.
     pub fn snapshot(&self) -> Vec<(String, Entry)> {
         self.read().iter().filter(|(_, e)| e.resource.id.is_some()).map(|(k, e)| (k.clone(), e.clone())).collect()

@@ -24,16 +24,16 @@ fn short(name: &str, prefix: &str) -> String {
 pub fn tally(inventory: &Inventory) -> (Series, Series) {
     let mut devices: HashMap<Labels, f64> = HashMap::new();
     let mut power: HashMap<String, f64> = HashMap::new();
-    for (_, entry) in inventory.snapshot() {
+    inventory.each(|_, entry| {
         let r = &entry.resource;
-        let Some(spec) = &r.spec else { continue };
+        let Some(spec) = &r.spec else { return };
         let kind = if spec.kind.is_gpu() { "gpu" } else { "asic" };
         let mode = short(mode_to_pb(r.mode).as_str_name(), "RESOURCE_MODE_");
         let health = short(health_to_pb(r.health).as_str_name(), "RESOURCE_HEALTH_");
         let key = labels(&[("site", spec.site.as_str()), ("kind", kind), ("mode", &mode), ("health", &health)]);
         *devices.entry(key).or_default() += 1.0;
-        *power.entry(spec.site.as_str().to_owned()).or_default() += crate::listing::drawing(&entry);
-    }
+        *power.entry(spec.site.as_str().to_owned()).or_default() += crate::listing::drawing(entry);
+    });
     let power = power.into_iter().map(|(site, w)| (labels(&[("site", &site)]), w)).collect();
     (devices.into_iter().collect(), power)
 }

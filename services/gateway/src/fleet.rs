@@ -10,7 +10,7 @@ use crate::state::Gateway;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hcp_proto::v1 as pb;
 use std::sync::Arc;
 
@@ -20,13 +20,7 @@ pub const HISTORY_MAX: usize = 500;
 /// `GET /metrics`: the process's metrics (Prometheus text), beside the REST API, where
 /// `hcp serve gateway` has no other HTTP address for them.
 pub async fn metrics(State(g): State<Arc<Gateway>>) -> Response {
-    let text = g.metrics.as_ref().map(hcp_runtime::Metrics::encode).unwrap_or_default();
-    let mut response = text.into_response();
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
-    response
+    hcp_runtime::http::metrics_response(g.metrics.as_ref().unwrap_or(&hcp_runtime::Metrics::default()))
 }
 
 /// `GET /v1/me`: the caller's id, tenant (null for the platform's) and roles.
