@@ -51,7 +51,9 @@ pub struct Late {
 
 /// The draft of the invoice for `period` through usage version `through`, after the
 /// `issued` invoices (in the order they were issued). `open` are spans still running
-/// (a preview's), counted as if recorded now.
+/// (a preview's): no invoice has billed them, so their pieces in earlier periods are
+/// adjustments. This walks every record: it is the reference that
+/// [`RunningBooks`](crate::running::RunningBooks) keeps up as the log goes.
 pub fn draft(
     cadence: Cadence,
     records: &[Record],
@@ -62,17 +64,19 @@ pub fn draft(
 ) -> Draft {
     let mut billed: BTreeMap<(Period, String), i128> = BTreeMap::new();
     let mut pending: Vec<(Period, &str, i128)> = Vec::new();
-    let recorded = records.iter().map(|r| (r.version, r.model.as_str(), r.span));
-    let running = open.iter().map(|(model, span)| (through, model.as_str(), *span));
-    for (version, model, span) in recorded.chain(running) {
-        for (p, piece) in cadence.pieces(span) {
+    for r in records {
+        for (p, piece) in cadence.pieces(r.span) {
             let micros = piece.gpu_micros();
-            if billed_by(issued, p, version) {
-                *billed.entry((p, model.to_owned())).or_default() += micros;
-            } else if p.start <= period.start && version <= through {
-                pending.push((p, model, micros));
+            if billed_by(issued, p, r.version) {
+                *billed.entry((p, r.model.clone())).or_default() += micros;
+            } else if p.start <= period.start && r.version <= through {
+                pending.push((p, &r.model, micros));
             }
         }
+    }
+    for (model, span) in open {
+        let pieces = cadence.pieces(*span).into_iter().filter(|(p, _)| p.start <= period.start);
+        pending.extend(pieces.map(|(p, piece)| (p, model.as_str(), piece.gpu_micros())));
     }
     let mut out = Draft::default();
     for (p, model, micros) in pending {
@@ -89,7 +93,7 @@ pub fn draft(
 }
 
 /// Whether an issued invoice billed the piece in `period` of the record at `version`.
-fn billed_by(issued: &[Issued], period: Period, version: u64) -> bool {
+pub(crate) fn billed_by(issued: &[Issued], period: Period, version: u64) -> bool {
     issued.iter().any(|i| period.start <= i.period.start && version <= i.through)
 }
 

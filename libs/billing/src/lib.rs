@@ -11,6 +11,8 @@
 //! - [`period`]: billing periods (calendar months, days, hours, or runs of seconds).
 //! - [`books`]: which recorded usage each invoice bills: its period's, and as
 //!   adjustments what arrived after an earlier period was invoiced; exactly once.
+//! - [`running`]: the same books kept up record by record, so a preview costs what is
+//!   not invoiced yet rather than the tenant's whole history.
 //! - [`invoice`]: a period's lines (quantity, unit price, amount rounded to cents), tax,
 //!   and totals that are the sum of the rounded lines; estimates at the tiers reached.
 
@@ -20,4 +22,5 @@ pub mod books;
 pub mod invoice;
 pub mod period;
 pub mod ratecard;
+pub mod running;
 pub mod usage;

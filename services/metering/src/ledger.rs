@@ -7,8 +7,8 @@
 //! after a write sees the write.
 
 use crate::ratecards;
-use crate::view::View;
-use hcp_billing::books::{self, Issued, Record};
+use crate::view::{View, span_of};
+use hcp_billing::books::Draft;
 use hcp_billing::invoice::{self, InvoiceError};
 use hcp_billing::period::{Cadence, Period};
 use hcp_billing::usage::{MICROS_PER_HOUR, Span};
@@ -66,30 +66,12 @@ impl HasErrorCode for LedgerError {
     }
 }
 
-/// A tenant's usage records, with their versions, and the stream's version.
+/// A copy of a tenant's usage records, with their versions, and the stream's version.
 pub struct Usage {
     /// `(version, record)`, in order.
     pub records: Vec<(u64, pb::UsageRecorded)>,
     /// The usage stream's last version.
     pub version: u64,
-}
-
-impl Usage {
-    /// The records as the books see them.
-    pub fn books(&self) -> Vec<Record> {
-        self.records
-            .iter()
-            .map(|(version, r)| Record {
-                version: *version,
-                model: r.gpu_model.clone(),
-                span: Span {
-                    from: Timestamp::from_unix_micros(r.from_unix_micros),
-                    to: Timestamp::from_unix_micros(r.to_unix_micros),
-                    gpus: r.gpus,
-                },
-            })
-            .collect()
-    }
 }
 
 /// The ledger.
@@ -102,17 +84,29 @@ pub struct Ledger<S> {
 }
 
 impl<S: EventStore> Ledger<S> {
-    /// A ledger over `store` and `view` (folded by the reactor `watch` follows); refuses
-    /// a period it cannot read.
+    /// A ledger over `store` and `view` (from [`Ledger::view`], folded by the reactor
+    /// `watch` follows); refuses a view cut into other periods than `config`'s.
     pub fn new(
         store: Arc<S>,
         config: MeteringConfig,
         view: Arc<View>,
         watch: ReactorWatch,
     ) -> Result<Self, LedgerError> {
+        let cadence = Self::view(&config)?.cadence();
+        if view.cadence() != cadence {
+            return Err(LedgerError::Invalid(format!(
+                "metering.period: {cadence}, but the view is cut into {} periods",
+                view.cadence()
+            )));
+        }
+        Ok(Ledger { store, config, cadence, view, watch })
+    }
+
+    /// A ledger's view over `config`'s billing period; refuses a period it cannot read.
+    pub fn view(config: &MeteringConfig) -> Result<View, LedgerError> {
         let cadence =
             Cadence::parse(&config.period).map_err(|e| LedgerError::Invalid(format!("metering.period: {e}")))?;
-        Ok(Ledger { store, config, cadence, view, watch })
+        Ok(View::new(cadence))
     }
 
     /// Waits until the view has folded `position` (what this ledger just appended).
@@ -137,33 +131,30 @@ impl<S: EventStore> Ledger<S> {
         &self.store
     }
 
-    /// `tenant`'s usage records.
+    /// A copy of `tenant`'s usage records (for audits and tests: the ledger's own
+    /// answers read the view in place).
     pub async fn usage(&self, tenant: &str) -> Result<Usage, LedgerError> {
-        let books = self.view.books(tenant);
-        Ok(Usage { records: books.records, version: books.usage_version })
+        Ok(self.view.read(tenant, |b| Usage { records: b.records.clone(), version: b.usage_version }))
     }
 
     /// `tenant`'s issued invoices, oldest first.
     pub async fn invoices(&self, tenant: &str) -> Result<Vec<pb::Invoice>, LedgerError> {
-        Ok(self.view.books(tenant).invoices)
+        Ok(self.view.read(tenant, |b| b.invoices.clone()))
     }
 
     fn open_spans(&self, tenant: &str, now: Timestamp) -> Vec<(String, Span)> {
         self.view.spans(tenant, now).into_iter().map(|o| (o.model, o.span)).collect()
     }
 
-    /// The invoice for `period` through usage `through`, after `issued`, as the API shows it.
+    /// The invoice of `draft`, for `period` through usage version `through`, as the API
+    /// shows it.
     async fn compose(
         &self,
         tenant: &str,
-        usage: &Usage,
-        issued: &[pb::Invoice],
         period: Period,
-        open: &[(String, Span)],
+        (draft, through): (Draft, u64),
         now: Timestamp,
     ) -> Result<pb::Invoice, LedgerError> {
-        let issued_books: Vec<Issued> = issued.iter().map(issued_of).collect();
-        let draft = books::draft(self.cadence, &usage.books(), &issued_books, period, usage.version, open);
         let (card, card_version, _) = ratecards::load(self.store.as_ref(), &self.config, tenant).await?;
         let bill = invoice::invoice(&card, period, &draft)?;
         Ok(pb::Invoice {
@@ -171,7 +162,7 @@ impl<S: EventStore> Ledger<S> {
             tenant: tenant.to_owned(),
             period_start_unix_micros: period.start.unix_micros(),
             period_end_unix_micros: period.end.unix_micros(),
-            usage_through_version: usage.version,
+            usage_through_version: through,
             ratecard_version: card_version,
             lines: bill
                 .lines
@@ -197,10 +188,10 @@ impl<S: EventStore> Ledger<S> {
     /// The current period's invoice as it stands at `now`: recorded usage not yet
     /// invoiced, and the spans open now.
     pub async fn preview(&self, tenant: &str, now: Timestamp) -> Result<pb::Invoice, LedgerError> {
-        let usage = self.usage(tenant).await?;
-        let issued = self.invoices(tenant).await?;
         let open = self.open_spans(tenant, now);
-        self.compose(tenant, &usage, &issued, self.cadence.period_of(now), &open, now).await
+        let period = self.cadence.period_of(now);
+        let draft = self.view.read(tenant, |b| (b.running.draft(period, b.usage_version, &open), b.usage_version));
+        self.compose(tenant, period, draft, now).await
     }
 
     /// Issues every invoice due at `now` for every tenant; answers those issued.
@@ -219,24 +210,28 @@ impl<S: EventStore> Ledger<S> {
         let grace = (self.config.invoice_grace_seconds * 1e6) as i64;
         let mut out = Vec::new();
         loop {
-            let usage = self.usage(tenant).await?;
-            let issued = self.invoices(tenant).await?;
-            let issued_books: Vec<Issued> = issued.iter().map(issued_of).collect();
-            let after = issued_books.last().map(|i| i.period);
-            let due = books::unbilled(self.cadence, &usage.books(), &issued_books)
-                .into_iter()
-                .map(|p| match after {
-                    Some(last) if p.start <= last.start => self.cadence.period_of(last.end),
-                    _ => p,
-                })
-                .find(|p| p.end.unix_micros() + grace <= now.unix_micros());
-            let Some(period) = due else { return Ok(out) };
-            let bill = self.compose(tenant, &usage, &issued, period, &[], now).await?;
+            // What is due, and its draft, from one look at the books.
+            let look = self.view.read(tenant, |b| {
+                let after = b.running.issued().last().map(|i| i.period);
+                let due = b
+                    .running
+                    .unbilled()
+                    .into_iter()
+                    .map(|p| match after {
+                        Some(last) if p.start <= last.start => self.cadence.period_of(last.end),
+                        _ => p,
+                    })
+                    .find(|p| p.end.unix_micros() + grace <= now.unix_micros());
+                let issued = b.invoices.len() as u64;
+                due.map(|p| (p, issued, (b.running.draft(p, b.usage_version, &[]), b.usage_version)))
+            });
+            let Some((period, issued, draft)) = look else { return Ok(out) };
+            let bill = self.compose(tenant, period, draft, now).await?;
             let context = EventContext::new("metering")
                 .with_tenant(tenant)
                 .with_ids_from_key(&format!("invoice:{tenant}:{}", period.start.unix_micros()));
             let event = context.event(0, INVOICE_ISSUED, bill.encode_to_vec(), now.unix_micros());
-            let expected = ExpectedVersion::Exact(issued.len() as u64);
+            let expected = ExpectedVersion::Exact(issued);
             match self.store.append(&invoice_stream(tenant), expected, vec![event]).await {
                 Ok(appended) => {
                     tracing::info!(tenant, invoice = %bill.id, total_usd_micros = bill.total_usd_micros, "invoice issued");
@@ -266,10 +261,9 @@ impl<S: EventStore> Ledger<S> {
             return Err(LedgerError::Invalid(format!("hours: {hours} must be above 0 and at most a year")));
         }
         let model = hcp_domain::catalogue::canonical_gpu_model(model);
-        let usage = self.usage(tenant).await?;
         let open = self.open_spans(tenant, now);
         let period = self.cadence.period_of(now);
-        let used = books::period_usage(self.cadence, &usage.books(), &open, period).get(&model).copied().unwrap_or(0);
+        let used = self.view.read(tenant, |b| b.running.period_usage(&open, period).get(&model).copied().unwrap_or(0));
         let added = (hours * MICROS_PER_HOUR as f64).round() as i128 * i128::from(gpus);
         let (card, _, _) = ratecards::load(self.store.as_ref(), &self.config, tenant).await?;
         let (subtotal, tax) = invoice::estimate(&card, &model, used, added)?;
@@ -298,26 +292,27 @@ impl<S: EventStore> Ledger<S> {
                 i64::MAX
             }),
         };
-        let usage = self.usage(&request.tenant).await?;
         let mut rows: BTreeMap<Vec<String>, (i128, u32)> = BTreeMap::new();
-        for ((_, r), record) in usage.records.iter().zip(usage.books()) {
-            for (period, piece) in self.cadence.pieces(record.span) {
-                let Some(piece) = window.clip(piece) else { continue };
-                let key = request
-                    .group_by
-                    .iter()
-                    .map(|g| match g.as_str() {
-                        "model" => r.gpu_model.clone(),
-                        "site" => r.site.clone(),
-                        "workload" => r.workload_id.clone(),
-                        _ => self.cadence.label(period),
-                    })
-                    .collect();
-                let row = rows.entry(key).or_default();
-                row.0 += piece.gpu_micros();
-                row.1 += 1;
+        self.view.read(&request.tenant, |b| {
+            for (_, r) in &b.records {
+                for (period, piece) in self.cadence.pieces(span_of(r)) {
+                    let Some(piece) = window.clip(piece) else { continue };
+                    let key = request
+                        .group_by
+                        .iter()
+                        .map(|g| match g.as_str() {
+                            "model" => r.gpu_model.clone(),
+                            "site" => r.site.clone(),
+                            "workload" => r.workload_id.clone(),
+                            _ => self.cadence.label(period),
+                        })
+                        .collect();
+                    let row = rows.entry(key).or_default();
+                    row.0 += piece.gpu_micros();
+                    row.1 += 1;
+                }
             }
-        }
+        });
         let hours = |micros: i128| micros as f64 / MICROS_PER_HOUR as f64;
         let total: i128 = rows.values().map(|(m, _)| m).sum();
         Ok(pb::UsageResponse {
@@ -351,15 +346,14 @@ impl<S: EventStore> Ledger<S> {
     /// `tenant`'s budget and this period's spend against it at `now`.
     pub async fn budget(&self, tenant: &str, now: Timestamp) -> Result<pb::BudgetView, LedgerError> {
         let period = self.cadence.period_of(now);
-        let books = self.view.books(tenant);
         let start = period.start.unix_micros();
-        let mut view = pb::BudgetView {
+        let mut view = self.view.read(tenant, |b| pb::BudgetView {
             tenant: tenant.to_owned(),
             period_start_unix_micros: start,
-            usd_micros_per_period: books.budget_usd_micros,
-            crossed: books.crossed.iter().filter(|(p, _)| *p == start).map(|(_, percent)| *percent).collect(),
+            usd_micros_per_period: b.budget_usd_micros,
+            crossed: b.crossed.iter().filter(|(p, _)| *p == start).map(|(_, percent)| *percent).collect(),
             ..Default::default()
-        };
+        });
         view.spent_usd_micros = self.preview(tenant, now).await?.total_usd_micros;
         Ok(view)
     }
@@ -401,17 +395,6 @@ impl<S: EventStore> Ledger<S> {
     }
 }
 
-/// An issued invoice as the books see it.
-fn issued_of(i: &pb::Invoice) -> Issued {
-    Issued {
-        period: Period {
-            start: Timestamp::from_unix_micros(i.period_start_unix_micros),
-            end: Timestamp::from_unix_micros(i.period_end_unix_micros),
-        },
-        through: i.usage_through_version,
-    }
-}
-
 impl<S: EventStore> Ledger<S> {
     /// Each site's margin over `request`'s span: mining revenue + AI revenue - power
     /// cost. Energy records count when their interval starts in the span; GPU time is cut
@@ -446,22 +429,17 @@ impl<S: EventStore> Ledger<S> {
         }
         // GPU time by (site, tenant, model), then priced.
         let mut gpu: BTreeMap<(String, String, String), i128> = BTreeMap::new();
-        for tenant in self.view.tenants() {
-            for (_, r) in self.view.books(&tenant).records {
-                let site = self.view.site_of(&r);
+        self.view.each_tenant(|tenant, books, site_of| {
+            for (_, r) in &books.records {
+                let site = site_of(r);
                 if !request.site.is_empty() && site != request.site {
                     continue;
                 }
-                let span = Span {
-                    from: Timestamp::from_unix_micros(r.from_unix_micros),
-                    to: Timestamp::from_unix_micros(r.to_unix_micros),
-                    gpus: r.gpus,
-                };
-                if let Some(piece) = window.clip(span) {
-                    *gpu.entry((site, tenant.clone(), r.gpu_model.clone())).or_default() += piece.gpu_micros();
+                if let Some(piece) = window.clip(span_of(r)) {
+                    *gpu.entry((site, tenant.to_owned(), r.gpu_model.clone())).or_default() += piece.gpu_micros();
                 }
             }
-        }
+        });
         for ((site, tenant, model), micros) in gpu {
             let (card, _, _) = ratecards::load(self.store.as_ref(), &self.config, &tenant).await?;
             let (subtotal, _) = invoice::estimate(&card, &model, 0, micros)?;

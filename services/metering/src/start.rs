@@ -8,7 +8,7 @@ use crate::grpc::MeteringService;
 use crate::ledger::Ledger;
 use crate::publisher::Publisher;
 use crate::recorder::UsageRecorder;
-use crate::view::{Folder, View};
+use crate::view::Folder;
 use hcp_domain::units::Timestamp;
 use hcp_eventstore::EventStore;
 use hcp_proto::v1::metering_server::MeteringServer;
@@ -26,7 +26,7 @@ pub async fn start<S: EventStore>(
     config: &MeteringConfig,
     grpc: SocketAddr,
 ) -> Result<(SocketAddr, Arc<Ledger<S>>), StartError> {
-    let view = Arc::new(View::default());
+    let view = Arc::new(Ledger::<S>::view(config).map_err(|e| StartError::Config(e.to_string()))?);
     let head = host.store.head().await?;
     let watch = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
     let ledger = Ledger::new(Arc::clone(&host.store), config.clone(), view, watch.clone())

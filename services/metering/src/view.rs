@@ -9,6 +9,9 @@
 use crate::energy::ENERGY_RECORDED;
 use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
 use crate::recorder::USAGE_RECORDED;
+use hcp_billing::books::{Issued, Record};
+use hcp_billing::period::{Cadence, Period};
+use hcp_billing::running::RunningBooks;
 use hcp_billing::usage::{Meter, Span};
 use hcp_domain::codec::decode_workload_event;
 use hcp_domain::units::Timestamp;
@@ -43,10 +46,13 @@ pub struct OpenSpan {
 }
 
 /// A tenant's books as the log has them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Books {
-    /// `(version, record)` of its usage stream, in order.
+    /// `(version, record)` of its usage stream, in order (for usage queries and margins;
+    /// invoices, previews and estimates read `running`).
     pub records: Vec<(u64, pb::UsageRecorded)>,
+    /// The records and issued invoices folded into what is billed and what is not.
+    pub running: RunningBooks,
     /// The usage stream's last version.
     pub usage_version: u64,
     /// Its issued invoices, oldest first.
@@ -57,8 +63,46 @@ pub struct Books {
     pub crossed: BTreeSet<(i64, u32)>,
 }
 
-#[derive(Default)]
+impl Books {
+    fn new(cadence: Cadence) -> Self {
+        Books {
+            records: Vec::new(),
+            running: RunningBooks::new(cadence),
+            usage_version: 0,
+            invoices: Vec::new(),
+            budget_usd_micros: 0,
+            crossed: BTreeSet::new(),
+        }
+    }
+}
+
+/// A usage record's billed span.
+pub fn span_of(r: &pb::UsageRecorded) -> Span {
+    Span {
+        from: Timestamp::from_unix_micros(r.from_unix_micros),
+        to: Timestamp::from_unix_micros(r.to_unix_micros),
+        gpus: r.gpus,
+    }
+}
+
+/// A usage record as the books see it.
+pub fn record_of(version: u64, r: &pb::UsageRecorded) -> Record {
+    Record { version, model: r.gpu_model.clone(), span: span_of(r) }
+}
+
+/// An issued invoice as the books see it.
+pub fn issued_of(i: &pb::Invoice) -> Issued {
+    Issued {
+        period: Period {
+            start: Timestamp::from_unix_micros(i.period_start_unix_micros),
+            end: Timestamp::from_unix_micros(i.period_end_unix_micros),
+        },
+        through: i.usage_through_version,
+    }
+}
+
 struct Inner {
+    cadence: Cadence,
     workloads: HashMap<String, Entry>,
     tenants: BTreeMap<String, Books>,
     /// Site → its energy records.
@@ -70,12 +114,37 @@ struct Inner {
 }
 
 /// The view.
-#[derive(Default)]
 pub struct View {
     inner: Mutex<Inner>,
 }
 
+impl Inner {
+    fn tenant(&mut self, tenant: &str) -> &mut Books {
+        let cadence = self.cadence;
+        self.tenants.entry(tenant.to_owned()).or_insert_with(|| Books::new(cadence))
+    }
+}
+
 impl View {
+    /// An empty view whose books are cut into `cadence`'s periods.
+    pub fn new(cadence: Cadence) -> Self {
+        View {
+            inner: Mutex::new(Inner {
+                cadence,
+                workloads: HashMap::new(),
+                tenants: BTreeMap::new(),
+                energy: BTreeMap::new(),
+                resource_sites: HashMap::new(),
+                placed: HashMap::new(),
+            }),
+        }
+    }
+
+    /// The billing periods' length.
+    pub fn cadence(&self) -> Cadence {
+        self.lock().cadence
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -98,13 +167,18 @@ impl View {
         if let Some(tenant) = stream.strip_prefix("usage-") {
             let record =
                 (event.event_type == USAGE_RECORDED).then(|| decode::<pb::UsageRecorded>(event)).transpose()?;
-            let b = inner.tenants.entry(tenant.to_owned()).or_default();
+            let b = inner.tenant(tenant);
             b.usage_version = event.version;
-            b.records.extend(record.map(|r| (event.version, r)));
+            if let Some(r) = record {
+                b.running.record(&record_of(event.version, &r));
+                b.records.push((event.version, r));
+            }
         } else if let Some(tenant) = stream.strip_prefix("invoice-") {
             if event.event_type == INVOICE_ISSUED {
                 let invoice = decode::<pb::Invoice>(event)?;
-                inner.tenants.entry(tenant.to_owned()).or_default().invoices.push(invoice);
+                let b = inner.tenant(tenant);
+                b.running.issue(issued_of(&invoice));
+                b.invoices.push(invoice);
             }
         } else if let Some(site) = stream.strip_prefix("energy-") {
             if event.event_type == ENERGY_RECORDED {
@@ -112,7 +186,7 @@ impl View {
                 inner.energy.entry(site.to_owned()).or_default().push(record);
             }
         } else if let Some(tenant) = stream.strip_prefix("budget-") {
-            let b = inner.tenants.entry(tenant.to_owned()).or_default();
+            let b = inner.tenant(tenant);
             match event.event_type.as_str() {
                 BUDGET_SET => b.budget_usd_micros = decode::<pb::BudgetSet>(event)?.usd_micros_per_period,
                 BUDGET_THRESHOLD_CROSSED => {
@@ -132,7 +206,7 @@ impl View {
         let mut inner = self.lock();
         if let WorkloadEvent::Submitted { spec, .. } = &decoded {
             let tenant = spec.tenant.as_str().to_owned();
-            inner.tenants.entry(tenant.clone()).or_default();
+            inner.tenant(&tenant);
             let entry = Entry { tenant, model: spec.gpu_model.as_str().to_owned(), meter: Meter::default() };
             inner.workloads.insert(event.stream.clone(), entry);
         }
@@ -172,9 +246,22 @@ impl View {
         out
     }
 
-    /// `tenant`'s books (empty for a tenant the log does not know).
-    pub fn books(&self, tenant: &str) -> Books {
-        self.lock().tenants.get(tenant).cloned().unwrap_or_default()
+    /// `f` of `tenant`'s books (empty for a tenant the log does not know), read in place.
+    pub fn read<T>(&self, tenant: &str, f: impl FnOnce(&Books) -> T) -> T {
+        let inner = self.lock();
+        match inner.tenants.get(tenant) {
+            Some(books) => f(books),
+            None => f(&Books::new(inner.cadence)),
+        }
+    }
+
+    /// `f` of every tenant's books, with where each usage record ran, read in place.
+    pub fn each_tenant(&self, mut f: impl FnMut(&str, &Books, &dyn Fn(&pb::UsageRecorded) -> String)) {
+        let inner = self.lock();
+        let site_of = |r: &pb::UsageRecorded| site_of(&inner, r);
+        for (tenant, books) in &inner.tenants {
+            f(tenant, books, &site_of);
+        }
     }
 
     /// Every tenant the log knows: with workloads, usage, invoices or a budget.
@@ -197,19 +284,20 @@ impl View {
             .collect()
     }
 
-    /// Where a usage record's GPU time ran: the site its spec named, or the site of the
-    /// resources it was last placed on ("" when neither is known).
-    pub fn site_of(&self, record: &pb::UsageRecorded) -> String {
-        if !record.site.is_empty() {
-            return record.site.clone();
-        }
-        self.lock().placed.get(&record.workload_id).cloned().unwrap_or_default()
-    }
 
     /// The tenants with a budget.
     pub fn budgeted(&self) -> Vec<String> {
         self.lock().tenants.iter().filter(|(_, b)| b.budget_usd_micros > 0).map(|(t, _)| t.clone()).collect()
     }
+}
+
+/// Where a usage record's GPU time ran: the site its spec named, or the site of the
+/// resources it was last placed on ("" when neither is known).
+fn site_of(inner: &Inner, record: &pb::UsageRecorded) -> String {
+    if !record.site.is_empty() {
+        return record.site.clone();
+    }
+    inner.placed.get(&record.workload_id).cloned().unwrap_or_default()
 }
 
 /// The handler that folds the view.

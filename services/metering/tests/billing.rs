@@ -13,7 +13,7 @@ use hcp_domain::workload::WorkloadEvent as E;
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_metering::Ledger;
-use hcp_metering::view::{Folder, View};
+use hcp_metering::view::Folder;
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::MeteringConfig;
 use hcp_runtime::{Durability, EventContext, Host, Metrics};
@@ -63,8 +63,8 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
-    let view = Arc::new(View::default());
     let config = MeteringConfig { period: "hour".into(), invoice_grace_seconds: 0.0, ..Default::default() };
+    let view = Arc::new(Ledger::<SqliteStore>::view(&config).expect("view"));
     let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
     let ledger = Ledger::new(Arc::clone(&store), config, view, folder.clone()).expect("ledger");
     let watches = [folder, hcp_metering::start::recorder(&host)];

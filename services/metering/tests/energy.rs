@@ -13,7 +13,7 @@ use hcp_eventstore::sqlite::SqliteStore;
 use hcp_eventstore::{Direction, EventStore, ExpectedVersion};
 use hcp_metering::Ledger;
 use hcp_metering::energy::{ENERGY_CONSUMER, EnergyRecorder};
-use hcp_metering::view::{Folder, View};
+use hcp_metering::view::Folder;
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::MeteringConfig;
 use hcp_runtime::host::ReactorWatch;
@@ -113,7 +113,7 @@ async fn energy_mining_and_margin_from_the_log() {
     let recorder =
         host.reactor("metering", Arc::new(EnergyRecorder::new(Arc::clone(&store))), Durability::Checkpointed);
     let usage = hcp_metering::start::recorder(&host);
-    let view = Arc::new(View::default());
+    let view = Arc::new(Ledger::<SqliteStore>::view(&MeteringConfig::default()).expect("view"));
     let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
     settle(&store, &[&recorder, &usage, &folder]).await;
 
