@@ -90,11 +90,8 @@ impl RunningBooks {
     /// The draft of the invoice for `period` through usage version `through`; `open` are
     /// spans still running (a preview's), which no invoice has billed.
     pub fn draft(&self, period: Period, through: u64, open: &[(String, Span)]) -> Draft {
-        let waiting = self
-            .unbilled
-            .iter()
-            .filter(|p| p.version <= through)
-            .map(|p| (p.period, p.model.as_str(), p.micros));
+        let waiting =
+            self.unbilled.iter().filter(|p| p.version <= through).map(|p| (p.period, p.model.as_str(), p.micros));
         let running = open
             .iter()
             .flat_map(|(model, span)| self.cadence.pieces(*span).into_iter().map(move |(p, s)| (p, model, s)))

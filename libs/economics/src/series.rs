@@ -25,6 +25,25 @@ pub struct Date {
     pub day: u8,
 }
 
+impl Date {
+    /// The day after.
+    pub fn next(self) -> Date {
+        let y = self.year;
+        let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+        let days = match self.month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        match (self.day < days, self.month < 12) {
+            (true, _) => Date { day: self.day + 1, ..self },
+            (false, true) => Date { month: self.month + 1, day: 1, ..self },
+            (false, false) => Date { year: self.year + 1, month: 1, day: 1 },
+        }
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -55,6 +74,10 @@ pub struct BtcDay {
     pub difficulty: f64,
     /// Chain height at the end of the day.
     pub height: u64,
+    /// The transaction fees miners earned per block that day, BTC: the day's total fees
+    /// over the blocks found that day (`None` where the series has no fees, or the day
+    /// before is missing).
+    pub fees_btc_per_block: Option<f64>,
 }
 
 fn err(name: &str, line: usize, reason: impl Into<String>) -> SeriesError {
@@ -113,20 +136,35 @@ pub fn parse_ercot(name: &str, text: &str) -> Result<Vec<PriceInterval>, SeriesE
     Ok(out)
 }
 
-/// Parses `date,btc_usd_close,difficulty,block_height` rows.
+/// Parses `date,btc_usd_close,difficulty,block_height[,fees_btc]` rows; `fees_btc`, the
+/// day's total transaction fees, may be empty where unknown.
 pub fn parse_btc_daily(name: &str, text: &str) -> Result<Vec<BtcDay>, SeriesError> {
-    let mut out = Vec::new();
+    let mut out: Vec<BtcDay> = Vec::new();
     for (i, row) in text.lines().enumerate().skip(1).filter(|(_, r)| !r.trim().is_empty()) {
         let line = i + 1;
         let cols: Vec<&str> = row.split(',').collect();
-        let [date, close, difficulty, height] = cols.as_slice() else {
-            return Err(err(name, line, format!("expected 4 columns, found {}", cols.len())));
+        let (date, close, difficulty, height, fees) = match cols.as_slice() {
+            [d, c, diff, h] => (d, c, diff, h, None),
+            [d, c, diff, h, f] => (d, c, diff, h, Some(f.trim()).filter(|f| !f.is_empty())),
+            _ => return Err(err(name, line, format!("expected 4 or 5 columns, found {}", cols.len()))),
         };
+        let date = parse_date(date.trim()).ok_or_else(|| err(name, line, format!("bad date {date:?}")))?;
+        let height: u64 = height.trim().parse().map_err(|_| err(name, line, format!("bad height {height:?}")))?;
+        let fees = fees.map(|f| number(name, line, "fees", f)).transpose()?;
+        if let Some(f) = fees
+            && f < 0.0
+        {
+            return Err(err(name, line, format!("negative fees {f}")));
+        }
+        // The blocks of the day: the height's rise since the day before, if it is there.
+        let blocks =
+            out.last().filter(|prev| prev.date.next() == date && height > prev.height).map(|prev| height - prev.height);
         out.push(BtcDay {
-            date: parse_date(date.trim()).ok_or_else(|| err(name, line, format!("bad date {date:?}")))?,
+            date,
             close_usd: number(name, line, "close", close)?,
             difficulty: number(name, line, "difficulty", difficulty)?,
-            height: height.trim().parse().map_err(|_| err(name, line, format!("bad height {height:?}")))?,
+            height,
+            fees_btc_per_block: fees.zip(blocks).map(|(f, b)| f / b as f64),
         });
     }
     if out.is_empty() {
@@ -138,6 +176,22 @@ pub fn parse_btc_daily(name: &str, text: &str) -> Result<Vec<BtcDay>, SeriesErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fees_per_block_are_the_days_fees_over_its_blocks() {
+        let days = parse_btc_daily(
+            "b",
+            "h\n2024-02-28,1,1,100\n2024-02-29,1,1,244,14.4\n2024-03-01,1,1,388,\n2024-03-03,1,1,600,10\n",
+        )
+        .expect("parses");
+        let fees: Vec<Option<f64>> = days.iter().map(|d| d.fees_btc_per_block).collect();
+        // 144 blocks on the 29th; none known on the 1st; the 3rd follows a missing day.
+        assert_eq!(fees, [None, Some(0.1), None, None]);
+        assert_eq!(Date { year: 2023, month: 12, day: 31 }.next(), Date { year: 2024, month: 1, day: 1 });
+        assert_eq!(Date { year: 2100, month: 2, day: 28 }.next(), Date { year: 2100, month: 3, day: 1 });
+        let bad = parse_btc_daily("b", "h\n2024-02-28,1,1,100,-1\n").expect_err("negative");
+        assert!(bad.to_string().contains("negative fees"), "{bad}");
+    }
 
     #[test]
     fn reads_rows_and_names_bad_lines() {

@@ -125,18 +125,20 @@ impl Book {
         Ok(quotes[lo..hi].to_vec())
     }
 
-    /// Hashprice from the latest Bitcoin day (no fees).
+    /// Hashprice from the latest Bitcoin day: its subsidy and, where it has them, its fees.
     pub fn hashprice(&self) -> Result<pb::Hashprice, BookError> {
         let guard = self.bitcoin.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let d = guard.as_ref().ok_or(BookError::NoBitcoin)?;
         let subsidy = subsidy_btc(d.height);
+        let fees = d.fees_btc_per_block.unwrap_or(0.0);
         Ok(pb::Hashprice {
             date: d.date.clone(),
             btc_usd: d.btc_usd,
             difficulty: d.difficulty,
             height: d.height,
             subsidy_btc: subsidy,
-            usd_per_ph_day: hashprice_usd_per_ph_day(d.difficulty, d.btc_usd, subsidy, 0.0),
+            usd_per_ph_day: hashprice_usd_per_ph_day(d.difficulty, d.btc_usd, subsidy, fees),
+            fees_btc_per_block: fees,
         })
     }
 }

@@ -108,7 +108,13 @@ mod tests {
     use super::*;
 
     fn day(d: u8, close: f64) -> BtcDay {
-        BtcDay { date: Date { year: 2024, month: 6, day: d }, close_usd: close, difficulty: 1e14, height: 850_000 }
+        BtcDay {
+            date: Date { year: 2024, month: 6, day: d },
+            close_usd: close,
+            difficulty: 1e14,
+            height: 850_000,
+            fees_btc_per_block: None,
+        }
     }
 
     fn quarter(d: u8, minute: u16) -> PriceInterval {

@@ -2,7 +2,8 @@
 //! interval of its readings, integrated by discovery) becomes an energy record on its
 //! site's `energy-<site>` stream: the energy, with the gaps marked, the power cost at
 //! the site's real-time price in force, and for a miner the hashes done, the BTC they
-//! earn in expectation at the Bitcoin day in force, and that in US dollars.
+//! earn in expectation at the Bitcoin day in force (subsidy and that day's fees per
+//! block), and that in US dollars.
 //!
 //! "In force" is what the log held before the summary: the recorder folds the prices,
 //! the Bitcoin days and the devices' registrations as it meets them, and reads from the
@@ -101,14 +102,12 @@ impl<S: EventStore> EnergyRecorder<S> {
         }
         let price = state.prices[&site].as_ref().map_or(0.0, |p| p.real_time_usd_mwh);
         let day = state.bitcoin.clone().flatten();
-        let btc = day.as_ref().map_or(0.0, |d| {
-            let subsidy = hcp_economics::bitcoin::subsidy_btc(d.height);
-            if d.difficulty > 0.0 {
-                summary.terahashes * 1e12 / (d.difficulty * HASHES_PER_DIFFICULTY) * subsidy
-            } else {
-                0.0
-            }
+        // Blocks expected from the hashes done, each earning the subsidy and the day's fees.
+        let blocks = day.as_ref().map_or(0.0, |d| {
+            if d.difficulty > 0.0 { summary.terahashes * 1e12 / (d.difficulty * HASHES_PER_DIFFICULTY) } else { 0.0 }
         });
+        let fees_btc = blocks * day.as_ref().and_then(|d| d.fees_btc_per_block).unwrap_or(0.0);
+        let btc = blocks * day.as_ref().map_or(0.0, |d| hcp_economics::bitcoin::subsidy_btc(d.height)) + fees_btc;
         let usd = |dollars: f64| (dollars * 1e6).round() as i64;
         let record = pb::EnergyRecorded {
             resource_id: id,
@@ -125,6 +124,7 @@ impl<S: EventStore> EnergyRecorder<S> {
             bitcoin_date: day.map(|d| d.date).unwrap_or_default(),
             price_usd_mwh: price,
             power_cost_usd_micros: usd(summary.energy_wh / 1e6 * price),
+            fees_btc,
         };
         let context = EventContext::caused_by("metering", event);
         let energy = context.event(0, ENERGY_RECORDED, record.encode_to_vec(), record.interval_end_unix_micros);

@@ -398,8 +398,9 @@ impl<S: EventStore> Ledger<S> {
 impl<S: EventStore> Ledger<S> {
     /// Each site's margin over `request`'s span: mining revenue + AI revenue - power
     /// cost. Energy records count when their interval starts in the span; GPU time is cut
-    /// at the span's edges and priced at each tenant's card (its tiers from zero, before
-    /// discounts and tax).
+    /// at the span's edges and priced at each tenant's card (its tiers counted from zero
+    /// within the span, less its committed-use discount, before tax, which is not revenue).
+    /// Mining revenue is the expected BTC (subsidy and the day's fees) at the day's price.
     pub async fn site_margins(&self, request: &pb::SiteMarginsRequest) -> Result<pb::SiteMarginsResponse, LedgerError> {
         let to = if request.to_unix_micros > 0 { request.to_unix_micros } else { hcp_runtime::clock::now_micros() };
         let window = Period {

@@ -284,7 +284,6 @@ impl View {
             .collect()
     }
 
-
     /// The tenants with a budget.
     pub fn budgeted(&self) -> Vec<String> {
         self.lock().tenants.iter().filter(|(_, b)| b.budget_usd_micros > 0).map(|(t, _)| t.clone()).collect()

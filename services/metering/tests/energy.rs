@@ -87,9 +87,14 @@ async fn energy_mining_and_margin_from_the_log() {
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     put(&store, "resource-m1", "resource.registered", registered("m1", false)).await;
     put(&store, "resource-g1", "resource.registered", registered("g1", true)).await;
-    // Difficulty 1e14 and 3.125 BTC a block: 1e6 TH is 1e18 / (1e14 x 2^32) x 3.125 BTC.
-    let day =
-        pb::BitcoinDayObserved { date: "2026-11-02".into(), btc_usd: 90_000.0, difficulty: 1e14, height: 900_000 };
+    // Difficulty 1e14, 3.125 BTC a block and 0.25 in fees: 1e6 TH is 1e18 / (1e14 x 2^32) x 3.375 BTC.
+    let day = pb::BitcoinDayObserved {
+        date: "2026-11-02".into(),
+        btc_usd: 90_000.0,
+        difficulty: 1e14,
+        height: 900_000,
+        fees_btc_per_block: Some(0.25),
+    };
     put(&store, "bitcoin", "bitcoin.day_observed", day.encode_to_vec()).await;
     put(&store, "prices-tx-1", "price.observed", price(40.0, 0)).await;
     // A miner: 250 Wh and 1e6 TH in the first interval; then the price rises to 100.
@@ -119,10 +124,11 @@ async fn energy_mining_and_margin_from_the_log() {
 
     let records = energy(&store).await;
     assert_eq!(records.len(), 3, "{records:?}");
-    let btc = 1e18 / (1e14 * 4_294_967_296.0) * 3.125;
+    let blocks = 1e18 / (1e14 * 4_294_967_296.0);
+    let btc = blocks * (3.125 + 0.25);
     let m = &records[0];
     assert_eq!((m.kind.as_str(), m.price_usd_mwh, m.power_cost_usd_micros), ("asic", 40.0, 10_000), "{m:?}");
-    assert!((m.btc - btc).abs() < 1e-12, "{m:?}");
+    assert!((m.btc - btc).abs() < 1e-12 && (m.fees_btc - blocks * 0.25).abs() < 1e-12, "{m:?}");
     assert_eq!(m.mining_usd_micros, (btc * 90_000.0 * 1e6).round() as i64);
     assert_eq!(m.bitcoin_date, "2026-11-02");
     assert_eq!((records[1].price_usd_mwh, records[1].power_cost_usd_micros), (100.0, 25_000), "the price in force");

@@ -130,6 +130,7 @@ impl<S: EventStore> Recorder<S> {
                 btc_usd: d.close_usd,
                 difficulty: d.difficulty,
                 height: d.height,
+                fees_btc_per_block: d.fees_btc_per_block,
             })
             .filter(|e| last.as_ref().is_none_or(|last| e.date > *last))
             .collect();

@@ -146,7 +146,10 @@ async fn grpc_quotes_history_hashprice_and_clear_errors() {
         .into_inner();
     assert_eq!(h.quotes.len(), 10);
     let hp = client.get_hashprice(pb::GetHashpriceRequest {}).await.expect("hashprice").into_inner();
-    assert!((hp.usd_per_ph_day - 53.50).abs() < 0.01, "{hp:?}");
+    // $53.50 from the subsidy alone; the day's fees per block add their share.
+    assert!(hp.fees_btc_per_block > 0.0, "the shipped series has the day's fees: {hp:?}");
+    let with_fees = 53.50 * (hp.subsidy_btc + hp.fees_btc_per_block) / hp.subsidy_btc;
+    assert!((hp.usd_per_ph_day - with_fees).abs() < 0.01, "{hp:?}");
 
     let unknown = client.get_quote(pb::GetQuoteRequest { site: "mars-1".into() }).await.expect_err("unknown");
     assert_eq!((unknown.code(), unknown.message()), (tonic::Code::NotFound, "unknown site \"mars-1\""));
