@@ -39,14 +39,17 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// Joins the price intervals with the daily Bitcoin series; `fees_btc_per_block` is
-    /// the average fee income per block assumed on top of the subsidy.
+    /// Joins the price intervals with the daily Bitcoin series; each day's hashprice counts
+    /// its fees per block where the series has them, and `fees_btc_per_block` (assumed)
+    /// where it does not.
     pub fn build(intervals: Vec<PriceInterval>, days: &[BtcDay], fees_btc_per_block: f64) -> Result<Self, MarketError> {
         let by_date: HashMap<Date, &BtcDay> = days.iter().map(|d| (d.date, d)).collect();
         let mut sorted: Vec<&BtcDay> = days.iter().collect();
         sorted.sort_by_key(|d| d.date);
-        let hp =
-            |d: &BtcDay| hashprice_usd_per_ph_day(d.difficulty, d.close_usd, subsidy_btc(d.height), fees_btc_per_block);
+        let hp = |d: &BtcDay| {
+            let fees = d.fees_btc_per_block.unwrap_or(fees_btc_per_block);
+            hashprice_usd_per_ph_day(d.difficulty, d.close_usd, subsidy_btc(d.height), fees)
+        };
         let previous = |date: Date| sorted.iter().rev().find(|d| d.date < date).copied();
         let mut hashprice = Vec::with_capacity(intervals.len());
         let mut hashprice_known = Vec::with_capacity(intervals.len());

@@ -29,7 +29,8 @@ pub struct SiteConfig {
     /// Cost of one device switching (wear, lost shares while ramping), $.
     #[serde(default)]
     pub switch_cost_usd: f64,
-    /// Average transaction fees per block, BTC, on top of the subsidy.
+    /// Average transaction fees per block, BTC, on top of the subsidy, assumed for the days
+    /// the Bitcoin series has no fees for.
     #[serde(default)]
     pub fees_btc_per_block: f64,
 }
