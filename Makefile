@@ -94,6 +94,7 @@ bench: nats kafka console chromium
 	$(CARGO) bench -p hcp-e2e --bench dispatch
 	$(CARGO) bench -p hcp-e2e --bench miners
 	$(CARGO) bench -p hcp-gateway --bench gateway
+	$(CARGO) bench -p hcp-billing --bench books
 	$(CARGO) bench -p hcp-metering --bench metering
 	$(CARGO) bench -p hcp-notifications --bench webhooks
 	$(CARGO) bench -p hcp-e2e --bench up
