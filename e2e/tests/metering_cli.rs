@@ -34,15 +34,19 @@ use std::time::{Duration, Instant};
 
 const TENANTS: [&str; 3] = ["acme", "globex", "initech"];
 const TOPIC: &str = "hcp.usage";
+/// The billing periods metering runs with.
+const PERIODS: Cadence = Cadence::Seconds(10);
 
 fn spec(tenant: &str, gpus: u32) -> WorkloadSpec {
     WorkloadSpec::example(TenantId::new(tenant).expect("tenant"), gpus)
 }
 
-/// Workload `n`'s lifecycle, its times in the seconds before `now`: some paused (billed),
-/// some preempted and run again (the wait not billed).
+/// Workload `n`'s lifecycle, its times in tenths of a second, within the 4 s before
+/// `now` (less than metering's invoice grace: events are timed no earlier than that before
+/// they are recorded, as HCP's own services time them when they record them): some
+/// paused (billed), some preempted and run again (the wait not billed).
 fn lifecycle(n: usize, now: i64) -> Vec<E> {
-    let s = |secs: i64| Timestamp::from_unix_micros(now - 40_000_000 + secs * 1_000_000 + (n as i64 % 997) * 1013);
+    let s = |tenths: i64| Timestamp::from_unix_micros(now - 4_000_000 + tenths * 100_000 + (n as i64 % 997) * 1013);
     let id = WorkloadId::parse(&uuid::Uuid::now_v7().to_string()).expect("id");
     let gpus = 1 + (n % 8) as u32;
     let start = (n % 17) as i64;
@@ -95,7 +99,8 @@ fn kill9(proc: &mut Proc) {
     proc.child.wait().expect("wait");
 }
 
-/// Each tenant's spans as the workloads' events give them: (workload, from, to, gpus).
+/// Each tenant's spans as the workloads' events give them, cut at the periods' ends:
+/// (workload, from, to, gpus).
 async fn recomputed(store: &AnyStore) -> BTreeMap<String, BTreeSet<(String, i64, i64, u32)>> {
     let mut out: BTreeMap<String, BTreeSet<_>> = BTreeMap::new();
     let mut from = 0;
@@ -110,7 +115,7 @@ async fn recomputed(store: &AnyStore) -> BTreeMap<String, BTreeSet<(String, i64,
                 meters.insert(e.stream.clone(), (spec.tenant.as_str().to_owned(), Meter::default()));
             }
             let (tenant, meter) = meters.get_mut(&e.stream).expect("submitted first");
-            if let Some(span) = meter.apply(&event) {
+            for span in meter.apply(&event).into_iter().flat_map(|s| PERIODS.records(s)) {
                 let workload = e.stream.trim_start_matches("workload-").to_owned();
                 out.entry(tenant.clone()).or_default().insert((
                     workload,
@@ -156,7 +161,7 @@ async fn metering_killed_mid_stream_bills_and_publishes_every_record_once() {
         .await
         .unwrap_or_else(|e| panic!("NATS JetStream is required at {server} ({e}); `make nats` starts one"));
     let metering = format!(
-        "period = \"10s\"\ninvoice_grace_seconds = 1.0\nissue_every_seconds = 0.3\n\
+        "period = \"{PERIODS}\"\ninvoice_grace_seconds = 5.0\nissue_every_seconds = 0.3\n\
          [metering.kafka]\nbrokers = \"{}\"\ntopic = \"{TOPIC}\"",
         broker.addr
     );
@@ -218,7 +223,7 @@ async fn metering_killed_mid_stream_bills_and_publishes_every_record_once() {
         commitment_discount_bps: 0,
         tax_bps: 0,
     };
-    let cadence = Cadence::parse("10s").expect("cadence");
+    let cadence = PERIODS;
     for tenant in TENANTS {
         let recorded = records(&store, tenant).await;
         let total: i64 = recorded.iter().map(|(_, _, r)| r.gpu_micros).sum();

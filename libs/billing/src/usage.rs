@@ -31,18 +31,29 @@ impl Span {
 pub struct Meter {
     gpus: u32,
     since: Option<Timestamp>,
+    opened_by: u64,
 }
 
 impl Meter {
     /// Folds one event; answers the span it closes, if it closes one.
     pub fn apply(&mut self, event: &WorkloadEvent) -> Option<Span> {
+        self.apply_at(0, event)
+    }
+
+    /// Folds the event at `version` of the workload's stream; answers the span it closes,
+    /// if it closes one. The version of the event that opens a span names the span (see
+    /// [`Meter::opened_by`]).
+    pub fn apply_at(&mut self, version: u64, event: &WorkloadEvent) -> Option<Span> {
         match event {
             WorkloadEvent::Submitted { spec, .. } => {
                 self.gpus = spec.gpu_count;
                 None
             }
             WorkloadEvent::Started { at, .. } => {
-                self.since.get_or_insert(*at);
+                if self.since.is_none() {
+                    self.since = Some(*at);
+                    self.opened_by = version;
+                }
                 None
             }
             WorkloadEvent::Preempted { at, .. }
@@ -67,5 +78,11 @@ impl Meter {
     /// Whether it is billing now.
     pub fn billing(&self) -> bool {
         self.since.is_some()
+    }
+
+    /// The version of the event that opened the span open now, or of the last span's
+    /// opening once it closed (0 before any, or when folded with [`Meter::apply`]).
+    pub fn opened_by(&self) -> u64 {
+        self.opened_by
     }
 }

@@ -64,6 +64,17 @@ fn a_running_workload_is_billed_up_to_now_and_spans_split_at_periods() {
     assert_eq!(pieces[0].1.to, t(hour));
     assert_eq!(pieces[1].0, Period { start: t(hour), end: t(2 * hour) });
     assert_eq!(pieces.iter().map(|(_, s)| s.gpu_micros()).sum::<i128>(), open.gpu_micros(), "nothing lost in the cut");
+    // Recorded as those pieces; an empty span as itself.
+    let records = Cadence::Hour.records(open);
+    assert_eq!(records, pieces.iter().map(|(_, s)| *s).collect::<Vec<_>>());
+    let empty = Span { from: t(hour), to: t(hour), gpus: 2 };
+    assert_eq!(Cadence::Hour.records(empty), [empty]);
+    // The span is named by the event that opened it: the first start, not a later one.
+    let mut meter = Meter::default();
+    meter.apply_at(1, &submitted(2));
+    meter.apply_at(3, &E::Started { endpoint: None, at: t(10) });
+    meter.apply_at(4, &E::Started { endpoint: None, at: t(20) });
+    assert_eq!((meter.opened_by(), meter.open(t(30)).map(|s| s.from)), (3, Some(t(10))));
 }
 
 #[derive(Debug, Clone, Copy)]

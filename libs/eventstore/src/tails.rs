@@ -2,7 +2,8 @@
 //! window: the ids already on each stream written are known (read once per stream, then
 //! kept), and an append goes at the version known, so an event handled again (after a
 //! crash, from an older checkpoint) is recognised and appends nothing, however long
-//! after. One writer per stream; another writer's append makes the next one re-read.
+//! after. Another writer's append makes this one's next append fail, and the stream is read
+//! again.
 
 use crate::{Direction, EventStore, ExpectedVersion, NewEvent, StoreError};
 use std::collections::{HashMap, HashSet};
@@ -20,6 +21,23 @@ struct Tail {
 pub struct Tails(HashMap<String, Tail>);
 
 impl Tails {
+    /// What is on `stream`: read once, then kept.
+    async fn tail<S: EventStore>(&mut self, store: &S, stream: &str) -> Result<&mut Tail, StoreError> {
+        if !self.0.contains_key(stream) {
+            let events = store.read_stream(stream, 1, Direction::Forwards, usize::MAX).await?;
+            let tail =
+                Tail { version: events.last().map_or(0, |e| e.version), ids: events.iter().map(|e| e.id).collect() };
+            self.0.insert(stream.to_owned(), tail);
+        }
+        Ok(self.0.get_mut(stream).expect("inserted above"))
+    }
+
+    /// Whether an event with `id` is on `stream`, as far as this writer knows (another
+    /// writer's append since is seen at this writer's next append, which then fails).
+    pub async fn contains<S: EventStore>(&mut self, store: &S, stream: &str, id: Uuid) -> Result<bool, StoreError> {
+        Ok(self.tail(store, stream).await?.ids.contains(&id))
+    }
+
     /// Appends `event` to `stream` unless an event with its id is there; answers whether
     /// it appended.
     pub async fn append_once<S: EventStore>(
@@ -28,13 +46,7 @@ impl Tails {
         stream: &str,
         event: NewEvent,
     ) -> Result<bool, StoreError> {
-        if !self.0.contains_key(stream) {
-            let events = store.read_stream(stream, 1, Direction::Forwards, usize::MAX).await?;
-            let tail =
-                Tail { version: events.last().map_or(0, |e| e.version), ids: events.iter().map(|e| e.id).collect() };
-            self.0.insert(stream.to_owned(), tail);
-        }
-        let tail = self.0.get_mut(stream).expect("inserted above");
+        let tail = self.tail(store, stream).await?;
         if tail.ids.contains(&event.id) {
             return Ok(false);
         }

@@ -47,7 +47,7 @@ async fn until(sub: &mut hcp_eventstore::Subscription, found: impl Fn(&RecordedE
 
 async fn lag(store: &Arc<SqliteStore>) -> (Vec<f64>, Vec<f64>) {
     let host = Host::new(Arc::clone(store), Metrics::new(), "bench");
-    hcp_metering::start::recorder(&host);
+    hcp_metering::start::recorder(&host, hcp_billing::period::Cadence::Month);
     let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     for n in 0..LAG_SAMPLES {

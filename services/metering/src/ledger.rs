@@ -6,8 +6,10 @@
 //! each invoice once. What the ledger appends it waits to see in its view, so a read
 //! after a write sees the write.
 
+use crate::pieces::{Billed, PERIOD_ENDED};
 use crate::ratecards;
-use crate::view::{View, span_of};
+use crate::recorder::{USAGE_RECORDED, usage_stream};
+use crate::view::{OpenSpan, View, span_of};
 use hcp_billing::books::Draft;
 use hcp_billing::invoice::{self, InvoiceError};
 use hcp_billing::period::{Cadence, Period};
@@ -203,11 +205,57 @@ impl<S: EventStore> Ledger<S> {
         Ok(out)
     }
 
+    /// Records the pieces of `tenant`'s spans still open that lie in periods due at `now`
+    /// (ended, their grace passed), so that those periods' invoices bill a workload that
+    /// runs on: each piece once, under the id the recorder gives it when the span closes.
+    async fn record_running(&self, tenant: &str, now: Timestamp, grace: i64) -> Result<(), LedgerError> {
+        let due = |piece: &Span| {
+            piece.to == self.cadence.period_of(piece.from).end && piece.to.unix_micros() + grace <= now.unix_micros()
+        };
+        let pieces = |spans: Vec<OpenSpan>| -> Vec<(OpenSpan, Span)> {
+            spans
+                .into_iter()
+                .flat_map(|o| self.cadence.records(o.span).into_iter().filter(due).map(move |p| (o.clone(), p)))
+                .collect()
+        };
+        if pieces(self.view.spans(tenant, now)).is_empty() {
+            return Ok(());
+        }
+        // Everything the log holds by now first: a span that ended before is not open.
+        self.seen(self.store.head().await?).await;
+        loop {
+            let version = self.view.read(tenant, |b| b.usage_version);
+            let events: Vec<_> = pieces(self.view.spans(tenant, now))
+                .into_iter()
+                .map(|(o, piece)| {
+                    let billed = Billed { workload_id: &o.workload_id, tenant, model: &o.model, site: &o.site };
+                    let context = billed.piece(EventContext::new("metering"), o.opened_by, piece.to);
+                    let record = billed.record(piece, PERIOD_ENDED);
+                    context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros)
+                })
+                .collect();
+            if events.is_empty() {
+                return Ok(());
+            }
+            match self.store.append(&usage_stream(tenant), ExpectedVersion::Exact(version), events).await {
+                Ok(appended) => {
+                    self.seen(appended.last_position).await;
+                    return Ok(());
+                }
+                // The recorder wrote meanwhile: see what it wrote, then look again.
+                Err(StoreError::Conflict(_)) => self.seen(self.store.head().await?).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     /// Issues `tenant`'s invoices due at `now`, earliest period first: a period is due
     /// once it has ended and its grace has passed, and has usage not billed yet (its
-    /// own, or late usage of earlier periods, billed as adjustments).
+    /// own, late usage of earlier periods, billed as adjustments, or the pieces in it of
+    /// workloads still running, recorded first).
     pub async fn issue_for(&self, tenant: &str, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
         let grace = (self.config.invoice_grace_seconds * 1e6) as i64;
+        self.record_running(tenant, now, grace).await?;
         let mut out = Vec::new();
         loop {
             // What is due, and its draft, from one look at the books.

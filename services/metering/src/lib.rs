@@ -1,12 +1,14 @@
 //! Metering and billing on the service runtime (issue 14): a durable reactor that turns
 //! workloads' lifecycles into usage records (`usage.recorded` on `usage-<tenant>`) as
-//! each billed span closes, through the pure metering core (`hcp-billing`); the ledger
+//! each billed span closes, cut at the billing periods' ends, through the pure metering
+//! core (`hcp-billing`); the ledger
 //! that prices them into invoices, previews, estimates and budgets; and the Metering
 //! gRPC API.
 //!
 //! Exactly once: the reactor resumes from its checkpoint after a crash, and a record's
-//! event id derives from the lifecycle event that closed its span, so handling that
-//! event again appends nothing new. A tenant's usage is always what a recomputation from
+//! event id derives from the lifecycle event that closed its span (or, for a piece that
+//! ended with its period, from the piece: see [`pieces`]), so handling that event again
+//! appends nothing new. A tenant's usage is always what a recomputation from
 //! the workloads' streams gives, and an invoice's id derives from its tenant and period,
 //! so it is issued once however many times it is reached.
 
@@ -15,6 +17,7 @@
 pub mod energy;
 pub mod grpc;
 pub mod ledger;
+pub mod pieces;
 pub mod publisher;
 pub mod ratecards;
 pub mod recorder;

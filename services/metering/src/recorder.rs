@@ -1,18 +1,21 @@
 //! The usage recorder: each workload's lifecycle folded through a [`Meter`] as it comes;
 //! on each event that closes a billed span, the span is recorded on the tenant's usage
-//! stream, with an id derived from the closing event.
+//! stream, cut at the periods' ends (see [`crate::pieces`]): its last piece with an id
+//! derived from the closing event, the pieces before with ids naming them, which the
+//! ledger may have recorded already while the span ran.
 //!
-//! Exactly once: a record's id derives from the closing event, and [`Tails`] appends it
-//! once however often that event is handled. A workload whose start came before the
-//! checkpoint is read from its stream once.
+//! Exactly once: every record's id is derived, and [`Tails`] appends it once however
+//! often its event is handled. A workload whose start came before the checkpoint is read
+//! from its stream once.
 
 use crate::CONSUMER;
-use hcp_billing::usage::Meter;
+use crate::pieces::{Billed, PERIOD_ENDED};
+use hcp_billing::period::Cadence;
+use hcp_billing::usage::{Meter, Span};
 use hcp_domain::codec::decode_workload_event;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{WorkloadEvent, WorkloadSpec};
 use hcp_eventstore::{Direction, EventStore, RecordedEvent, Tails};
-use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;
 use std::collections::HashMap;
@@ -46,13 +49,14 @@ struct State {
 /// The handler.
 pub struct UsageRecorder<S> {
     store: Arc<S>,
+    cadence: Cadence,
     state: Mutex<State>,
 }
 
 impl<S> UsageRecorder<S> {
-    /// A recorder over `store`.
-    pub fn new(store: Arc<S>) -> Self {
-        UsageRecorder { store, state: Mutex::default() }
+    /// A recorder over `store`, cutting spans at the ends of `cadence`'s periods.
+    pub fn new(store: Arc<S>, cadence: Cadence) -> Self {
+        UsageRecorder { store, cadence, state: Mutex::default() }
     }
 }
 
@@ -83,7 +87,7 @@ impl<S: EventStore> UsageRecorder<S> {
                     folded = Some(Metered { spec: spec.clone(), meter: Meter::default(), version: 0 });
                 }
                 if let Some(m) = folded.as_mut() {
-                    m.meter.apply(&decoded);
+                    m.meter.apply_at(e.version, &decoded);
                     m.version = e.version;
                 }
             }
@@ -95,17 +99,47 @@ impl<S: EventStore> UsageRecorder<S> {
         Ok(state.workloads.get_mut(&event.stream))
     }
 
-    /// Appends `record` (caused by `event`) to its tenant's usage stream unless it is there.
+    /// Records `span` (closed by `event`, opened by version `opened_by`) on its tenant's
+    /// usage stream: each piece that is not there yet.
     async fn record(
         &self,
         tails: &mut Tails,
         event: &RecordedEvent,
-        record: pb::UsageRecorded,
+        billed: Billed<'_>,
+        (span, opened_by): (Span, u64),
     ) -> Result<(), HandlerError> {
-        let stream = usage_stream(&record.tenant);
-        let context = EventContext::caused_by("metering", event).with_tenant(record.tenant.clone());
+        let store = self.store.as_ref();
+        let stream = usage_stream(billed.tenant);
+        let caused = EventContext::caused_by("metering", event);
+        let mut pieces = self.cadence.records(span);
+        let last = pieces.pop().unwrap_or(span);
+        for piece in pieces {
+            let context = billed.piece(caused.clone(), opened_by, piece.to);
+            let record = billed.record(piece, PERIOD_ENDED);
+            let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
+            tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
+        }
+        // The ledger recorded the last piece through its period's end, the span then still
+        // open as far as the log showed: its end came after that, timed at or before the
+        // period's end (a clock behind by more than the invoice grace). The invoice stands,
+        // and the piece is not recorded twice.
+        let end = self.cadence.period_of(last.from).end;
+        let through = billed.piece(caused.clone(), opened_by, end).event_id(0);
+        if tails.contains(store, &stream, through).await.map_err(HandlerError::from)? {
+            if last.to < end {
+                tracing::warn!(
+                    workload = billed.workload_id,
+                    ended = %last.to,
+                    billed_through = %end,
+                    "a workload's end came after its period was invoiced with it running; billed through the period's end"
+                );
+            }
+            return Ok(());
+        }
+        let context = caused.with_tenant(billed.tenant);
+        let record = billed.record(last, &event.event_type);
         let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
-        tails.append_once(self.store.as_ref(), &stream, usage).await.map_err(HandlerError::from)?;
+        tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
         Ok(())
     }
 }
@@ -125,30 +159,26 @@ impl<S: EventStore> Handler for UsageRecorder<S> {
         let state = &mut *state;
         if let WorkloadEvent::Submitted { spec, .. } = &decoded {
             let mut metered = Metered { spec: spec.clone(), meter: Meter::default(), version: event.version };
-            metered.meter.apply(&decoded);
+            metered.meter.apply_at(event.version, &decoded);
             state.workloads.insert(event.stream.clone(), metered);
             return Ok(());
         }
         let Some(metered) = self.metered(state, event).await? else { return Ok(()) };
-        let closed = metered.meter.apply(&decoded);
+        let closed = metered.meter.apply_at(event.version, &decoded);
+        let opened_by = metered.meter.opened_by();
         metered.version = event.version;
         let spec = metered.spec.clone();
         if ENDING.contains(&event.event_type.as_str()) {
             state.workloads.remove(&event.stream);
         }
         let Some(span) = closed else { return Ok(()) };
-        let record = pb::UsageRecorded {
-            workload_id: event.stream.trim_start_matches("workload-").to_owned(),
-            tenant: spec.tenant.as_str().to_owned(),
-            gpu_model: spec.gpu_model.as_str().to_owned(),
-            site: spec.site.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            gpus: span.gpus,
-            from_unix_micros: span.from.unix_micros(),
-            to_unix_micros: span.to.unix_micros(),
-            gpu_micros: i64::try_from(span.gpu_micros()).unwrap_or(i64::MAX),
-            closed_by: event.event_type.clone(),
+        let billed = Billed {
+            workload_id: event.stream.trim_start_matches("workload-"),
+            tenant: spec.tenant.as_str(),
+            model: spec.gpu_model.as_str(),
+            site: spec.site.as_ref().map_or("", |s| s.as_str()),
         };
-        if let Err(e) = self.record(&mut state.tails, event, record).await {
+        if let Err(e) = self.record(&mut state.tails, event, billed, (span, opened_by)).await {
             // Not recorded: the meter goes back to before this event, to fold it again.
             state.workloads.remove(&event.stream);
             return Err(e);

@@ -9,6 +9,7 @@ use crate::ledger::Ledger;
 use crate::publisher::Publisher;
 use crate::recorder::UsageRecorder;
 use crate::view::Folder;
+use hcp_billing::period::Cadence;
 use hcp_domain::units::Timestamp;
 use hcp_eventstore::EventStore;
 use hcp_proto::v1::metering_server::MeteringServer;
@@ -36,7 +37,7 @@ pub async fn start<S: EventStore>(
         _ = watch.caught_up(head) => {},
         () = host.shutdown.cancelled() => {},
     }
-    recorder(host);
+    recorder(host, ledger.cadence());
     host.reactor("metering", Arc::new(EnergyRecorder::new(Arc::clone(&host.store))), Durability::Checkpointed);
     if let Some(kafka) = &config.kafka {
         let publisher = Publisher::new(kafka).map_err(|e| StartError::Config(e.to_string()))?;
@@ -51,9 +52,11 @@ pub async fn start<S: EventStore>(
     Ok((addr, ledger))
 }
 
-/// Starts the usage recorder alone, from its checkpoint; answers its position.
-pub fn recorder<S: EventStore>(host: &Arc<Host<S>>) -> ReactorWatch {
-    host.reactor("metering", Arc::new(UsageRecorder::new(Arc::clone(&host.store))), Durability::Checkpointed)
+/// Starts the usage recorder alone, from its checkpoint, cutting spans at the ends of
+/// `cadence`'s periods; answers its position.
+pub fn recorder<S: EventStore>(host: &Arc<Host<S>>, cadence: Cadence) -> ReactorWatch {
+    let recorder = UsageRecorder::new(Arc::clone(&host.store), cadence);
+    host.reactor("metering", Arc::new(recorder), Durability::Checkpointed)
 }
 
 /// Issues the invoices that fall due and records the budget thresholds crossed, every

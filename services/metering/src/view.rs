@@ -3,11 +3,13 @@
 //! thresholds crossed, from `usage-`, `invoice-` and `budget-<tenant>`), each site's
 //! energy records (`energy-<site>`) and where workloads were placed, and every
 //! workload billing now (started, perhaps paused, not yet preempted, re-queued or ended),
-//! whose open spans previews, estimates and budgets count up to now. Invoicing every few
+//! whose open spans previews, estimates and budgets count up to now (from the end of the
+//! pieces of them recorded already, at the periods' ends). Invoicing every few
 //! seconds reads these, not the streams.
 
 use crate::energy::ENERGY_RECORDED;
 use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
+use crate::pieces::PERIOD_ENDED;
 use crate::recorder::USAGE_RECORDED;
 use hcp_billing::books::{Issued, Record};
 use hcp_billing::period::{Cadence, Period};
@@ -26,12 +28,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 /// The view's consumer name (in memory: it has no checkpoint).
 pub const VIEW: &str = "metering-view";
 
-/// One workload's meter and whose it is.
+/// One workload's meter, whose it is, and how far its open span is recorded.
 #[derive(Debug, Clone)]
 struct Entry {
     tenant: String,
     model: String,
+    site: String,
     meter: Meter,
+    /// The end of the open span's last piece recorded while it runs (a period's end).
+    recorded_to: Option<Timestamp>,
 }
 
 /// An open span of a tenant's.
@@ -41,7 +46,11 @@ pub struct OpenSpan {
     pub workload_id: String,
     /// The GPU model.
     pub model: String,
-    /// From its start up to now.
+    /// The site its spec named ("" if none).
+    pub site: String,
+    /// The version of the workload's stream that opened it.
+    pub opened_by: u64,
+    /// From its start, or from the end of its pieces recorded already, up to now.
     pub span: Span,
 }
 
@@ -123,6 +132,21 @@ impl Inner {
         let cadence = self.cadence;
         self.tenants.entry(tenant.to_owned()).or_insert_with(|| Books::new(cadence))
     }
+
+    /// A piece of a workload's open span recorded while it runs: the span counts on
+    /// from its end.
+    fn recorded(&mut self, r: &pb::UsageRecorded) {
+        if r.closed_by != PERIOD_ENDED {
+            return;
+        }
+        let Some(entry) = self.workloads.get_mut(&format!("workload-{}", r.workload_id)) else { return };
+        let Some(open) = entry.meter.open(Timestamp::from_unix_micros(r.to_unix_micros)) else { return };
+        let to = Timestamp::from_unix_micros(r.to_unix_micros);
+        // A piece of an earlier span, folded after this one opened, is not this span's.
+        if r.from_unix_micros >= open.from.unix_micros() && entry.recorded_to.is_none_or(|t| t < to) {
+            entry.recorded_to = Some(to);
+        }
+    }
 }
 
 impl View {
@@ -167,6 +191,9 @@ impl View {
         if let Some(tenant) = stream.strip_prefix("usage-") {
             let record =
                 (event.event_type == USAGE_RECORDED).then(|| decode::<pb::UsageRecorded>(event)).transpose()?;
+            if let Some(r) = &record {
+                inner.recorded(r);
+            }
             let b = inner.tenant(tenant);
             b.usage_version = event.version;
             if let Some(r) = record {
@@ -207,7 +234,13 @@ impl View {
         if let WorkloadEvent::Submitted { spec, .. } = &decoded {
             let tenant = spec.tenant.as_str().to_owned();
             inner.tenant(&tenant);
-            let entry = Entry { tenant, model: spec.gpu_model.as_str().to_owned(), meter: Meter::default() };
+            let entry = Entry {
+                tenant,
+                model: spec.gpu_model.as_str().to_owned(),
+                site: spec.site.as_ref().map_or_else(String::new, |s| s.as_str().to_owned()),
+                meter: Meter::default(),
+                recorded_to: None,
+            };
             inner.workloads.insert(event.stream.clone(), entry);
         }
         let ended = matches!(
@@ -221,7 +254,11 @@ impl View {
             inner.placed.insert(workload, site);
         }
         if let Some(entry) = inner.workloads.get_mut(&event.stream) {
-            entry.meter.apply(&decoded);
+            let billing = entry.meter.billing();
+            entry.meter.apply_at(event.version, &decoded);
+            if billing != entry.meter.billing() {
+                entry.recorded_to = None;
+            }
         }
         if ended {
             inner.workloads.remove(&event.stream);
@@ -237,9 +274,16 @@ impl View {
             .iter()
             .filter(|(_, e)| e.tenant == tenant)
             .filter_map(|(stream, e)| {
-                let span = e.meter.open(now)?;
-                let workload_id = stream.trim_start_matches("workload-").to_owned();
-                Some(OpenSpan { workload_id, model: e.model.clone(), span })
+                let mut span = e.meter.open(now)?;
+                span.from = span.from.max(e.recorded_to.unwrap_or(span.from));
+                span.to = span.to.max(span.from);
+                Some(OpenSpan {
+                    workload_id: stream.trim_start_matches("workload-").to_owned(),
+                    model: e.model.clone(),
+                    site: e.site.clone(),
+                    opened_by: e.meter.opened_by(),
+                    span,
+                })
             })
             .collect();
         out.sort_by(|a, b| a.workload_id.cmp(&b.workload_id));

@@ -3,7 +3,7 @@
 //! they are looked for; usage that arrives after its period was invoiced billed as an
 //! adjustment on the next invoice; what was invoiced equals the usage recorded; a preview
 //! counts the spans still open; estimates at the tiers reached; budgets alert once at
-//! each threshold.
+//! each threshold; a workload running across periods is invoiced in each as it runs.
 
 mod common;
 
@@ -67,7 +67,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let view = Arc::new(Ledger::<SqliteStore>::view(&config).expect("view"));
     let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
     let ledger = Ledger::new(Arc::clone(&store), config, view, folder.clone()).expect("ledger");
-    let watches = [folder, hcp_metering::start::recorder(&host)];
+    let watches = [folder, hcp_metering::start::recorder(&host, ledger.cadence())];
 
     // A: 4 GPUs from 00:10 to 01:10, across two hourly periods.
     common::append(store.as_ref(), A, 0, &ran(A, 4, 10, Some(70))).await;
@@ -136,5 +136,37 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     assert!(ledger.check_budgets(m(236)).await.expect("check").is_empty(), "each threshold alerts once a period");
     let view = ledger.budget("acme", m(236)).await.expect("view");
     assert_eq!(view.crossed, [50, 80, 100]);
+
+    // C runs on across periods: each is invoiced once it is due, with C's piece in it
+    // (1 GPU-h at the card's $2 + 10%), not only once C ends.
+    let issued = ledger.issue_due(m(300)).await.expect("issue");
+    let ids: Vec<&str> = issued.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["acme-2026-11-02T03", "acme-2026-11-02T04"]);
+    for i in &issued {
+        assert_eq!(
+            (amounts(i), i.total_usd_micros),
+            (vec![("usage", 3_600, 2_000_000), ("tax", 0, 200_000)], 2_200_000)
+        );
+    }
+    // The preview counts C from 05:00 only; nothing more is due.
+    let preview = ledger.preview("acme", m(330)).await.expect("preview");
+    assert_eq!(amounts(&preview), [("usage", 1_800, 1_000_000), ("tax", 0, 100_000)]);
+    assert!(ledger.issue_due(m(330)).await.expect("none").is_empty());
+    // C ends at 05:40: its last 40 minutes are recorded, its earlier pieces not again.
+    common::append(store.as_ref(), C, 3, &[E::Completed { at: m(340) }]).await;
+    settle(&host, &watches).await;
+    let records = ledger.usage("acme").await.expect("usage").records;
+    let c: Vec<(i64, &str)> = records
+        .iter()
+        .filter(|(_, r)| r.workload_id == C)
+        .map(|(_, r)| (r.gpu_micros / 60_000_000, r.closed_by.as_str()))
+        .collect();
+    assert_eq!(c, [(60, "period.ended"), (60, "period.ended"), (40, "workload.completed")]);
+    let last = ledger.issue_due(m(360)).await.expect("issue");
+    assert_eq!(last.iter().map(amounts).collect::<Vec<_>>(), [[("usage", 2_400, 1_330_000), ("tax", 0, 130_000)]]);
+    let invoiced: i64 =
+        ledger.invoices("acme").await.expect("invoices").iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
+    let recorded: i64 = records.iter().map(|(_, r)| r.gpu_micros).sum();
+    assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 160 * 60_000_000));
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }

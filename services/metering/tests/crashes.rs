@@ -1,11 +1,13 @@
 //! Property: for random lifecycles (pauses, preemptions, migrations, re-queues) of
 //! several workloads, interleaved in the log, and random crashes of the recorder (the
 //! process stopped, its checkpoint anywhere at or behind where it was, as when a crash
-//! comes before a commit), the usage records are exactly the spans the events give:
-//! the GPU-seconds billed equal the running time in the events, none missing, none twice.
+//! comes before a commit), the usage records are exactly the spans the events give, cut
+//! at the ends of 20-second periods: the GPU-seconds billed equal the running time in
+//! the events, none missing, none twice.
 
 mod common;
 
+use hcp_billing::period::Cadence;
 use hcp_billing::usage::Meter;
 use hcp_domain::ids::WorkloadId;
 use hcp_domain::units::Timestamp;
@@ -82,10 +84,12 @@ async fn recorded(store: &SqliteStore) -> Vec<(String, i64, i64, u32)> {
         .collect()
 }
 
+const PERIODS: Cadence = Cadence::Seconds(20);
+
 /// Runs the recorder until it has handled everything, then "crashes" it.
 async fn run_until_caught_up(store: &Arc<SqliteStore>) {
     let host = Host::new(Arc::clone(store), Metrics::new(), "test");
-    let watch = hcp_metering::start::recorder(&host);
+    let watch = hcp_metering::start::recorder(&host, PERIODS);
     let head = store.head().await.expect("head");
     tokio::time::timeout(Duration::from_secs(10), watch.caught_up(head)).await.expect("caught up");
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
@@ -109,7 +113,7 @@ proptest! {
                 let id = uuid::Uuid::now_v7().to_string();
                 let events = lifecycle(&id, *gpus, steps, n as i64 * 3);
                 let mut meter = Meter::default();
-                for span in events.iter().filter_map(|e| meter.apply(e)) {
+                for span in events.iter().filter_map(|e| meter.apply(e)).flat_map(|s| PERIODS.records(s)) {
                     expected.insert((id.clone(), span.from.unix_micros(), span.to.unix_micros(), span.gpus));
                 }
                 all.push((id, events));

@@ -117,7 +117,7 @@ async fn energy_mining_and_margin_from_the_log() {
     let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
     let recorder =
         host.reactor("metering", Arc::new(EnergyRecorder::new(Arc::clone(&store))), Durability::Checkpointed);
-    let usage = hcp_metering::start::recorder(&host);
+    let usage = hcp_metering::start::recorder(&host, hcp_billing::period::Cadence::Month);
     let view = Arc::new(Ledger::<SqliteStore>::view(&MeteringConfig::default()).expect("view"));
     let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
     settle(&store, &[&recorder, &usage, &folder]).await;

@@ -1,10 +1,12 @@
 //! Metering on a real SQLite store: a workload's lifecycle (started, paused, preempted,
-//! started again, completed) becomes two usage records on its tenant's stream, with the
-//! GPU time the events give; handling the whole log again (the checkpoint lost, as after
-//! a crash before it was saved) records nothing twice.
+//! started again, completed) becomes usage records on its tenant's stream, with the GPU
+//! time the events give, the second span cut at the end of its hourly period; handling
+//! the whole log again (the checkpoint lost, as after a crash before it was saved)
+//! records nothing twice.
 
 mod common;
 
+use hcp_billing::period::Cadence;
 use hcp_domain::ids::WorkloadId;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::WorkloadEvent as E;
@@ -43,7 +45,7 @@ async fn usage(store: &SqliteStore) -> Vec<pb::UsageRecorded> {
 
 async fn meter_until(store: &Arc<SqliteStore>, records: usize) {
     let host = Host::new(Arc::clone(store), Metrics::new(), "test");
-    let watch = hcp_metering::start::recorder(&host);
+    let watch = hcp_metering::start::recorder(&host, Cadence::Hour);
     let head = store.head().await.expect("head");
     tokio::time::timeout(Duration::from_secs(10), watch.caught_up(head)).await.expect("caught up in time");
     assert_eq!(usage(store).await.len(), records);
@@ -56,15 +58,17 @@ async fn a_lifecycle_becomes_usage_records_exactly_once() {
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
     let id = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a5b";
     lifecycle(&store, id).await;
-    meter_until(&store, 2).await;
+    meter_until(&store, 3).await;
     let records = usage(&store).await;
-    // 180 s (pause included) and then 3,600 s, on 4 GPUs.
+    // 180 s (pause included), then 3,600 s from 08:04:10 cut at 09:00, on 4 GPUs.
     let seconds: Vec<i64> = records.iter().map(|r| r.gpu_micros / 1_000_000).collect();
-    assert_eq!(seconds, [4 * 180, 4 * 3600]);
-    assert_eq!(records[0].closed_by, "workload.preempted");
+    assert_eq!(seconds, [4 * 180, 4 * 3350, 4 * 250]);
+    let closed: Vec<&str> = records.iter().map(|r| r.closed_by.as_str()).collect();
+    assert_eq!(closed, ["workload.preempted", "period.ended", "workload.completed"]);
+    assert_eq!(records[1].to_unix_micros, records[2].from_unix_micros);
     assert_eq!((records[1].workload_id.as_str(), records[1].gpu_model.as_str()), (id, "h100-sxm-80gb"));
 
     // The checkpoint lost: the whole log handled again, nothing recorded twice.
     store.save_checkpoint(CONSUMER, 0).await.expect("reset");
-    meter_until(&store, 2).await;
+    meter_until(&store, 3).await;
 }

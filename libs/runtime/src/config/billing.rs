@@ -10,8 +10,11 @@ pub struct MeteringConfig {
     /// The billing period: "month", "day", "hour" (UTC) or "<n>s" (runs of n seconds, for
     /// demos on a scaled clock). Default "month".
     pub period: String,
-    /// Seconds after a period ends before its invoices are issued (late usage after
-    /// that is an adjustment on the next invoice); 0 or more. Default 3600.
+    /// Seconds after a period ends before its invoices are issued, with the pieces in it
+    /// of workloads still running (late usage after that is an adjustment on the next
+    /// invoice). Events are expected timed no earlier than this before they are recorded:
+    /// a workload's end timed further back than that, after its period was invoiced with
+    /// it running, leaves it billed through that period's end. 0 or more. Default 3600.
     pub invoice_grace_seconds: f64,
     /// Seconds between looks for periods to invoice; above 0. Default 60.
     pub issue_every_seconds: f64,

@@ -1,0 +1,55 @@
+//! A billed span's usage records: the span cut at each period's end, so that a workload
+//! running across periods is billed in each period, on that period's invoice, not only
+//! once it ends.
+//!
+//! A piece that ends at a period's end while its span runs on is named by its workload,
+//! the version of the event that opened the span, and its end; whoever records it (the
+//! recorder when the span closes, or the ledger before it invoices a period in which the
+//! span is still open) appends the same event id, so the piece is on the usage stream
+//! once. The span's last piece is named by the event that closed it.
+
+use hcp_billing::usage::Span;
+use hcp_domain::units::Timestamp;
+use hcp_proto::v1 as pb;
+use hcp_runtime::EventContext;
+
+/// `closed_by` of a piece that ended with its period while its span ran on.
+pub const PERIOD_ENDED: &str = "period.ended";
+
+/// Whose GPU time a span is.
+#[derive(Debug, Clone, Copy)]
+pub struct Billed<'a> {
+    /// The workload (its id, without `workload-`).
+    pub workload_id: &'a str,
+    /// Its tenant.
+    pub tenant: &'a str,
+    /// Its GPU model.
+    pub model: &'a str,
+    /// The site its spec named ("" if none).
+    pub site: &'a str,
+}
+
+impl Billed<'_> {
+    /// The usage record of `span`, closed by `closed_by` (an event type, or
+    /// [`PERIOD_ENDED`]).
+    pub fn record(&self, span: Span, closed_by: &str) -> pb::UsageRecorded {
+        pb::UsageRecorded {
+            workload_id: self.workload_id.to_owned(),
+            tenant: self.tenant.to_owned(),
+            gpu_model: self.model.to_owned(),
+            site: self.site.to_owned(),
+            gpus: span.gpus,
+            from_unix_micros: span.from.unix_micros(),
+            to_unix_micros: span.to.unix_micros(),
+            gpu_micros: i64::try_from(span.gpu_micros()).unwrap_or(i64::MAX),
+            closed_by: closed_by.to_owned(),
+        }
+    }
+
+    /// The context whose event ids name the piece of the span opened by version
+    /// `opened_by` of the workload's stream that ends at `end`, a period's end.
+    pub fn piece(&self, context: EventContext, opened_by: u64, end: Timestamp) -> EventContext {
+        let key = format!("usage:{}:{opened_by}:{}", self.workload_id, end.unix_micros());
+        context.with_tenant(self.tenant).with_ids_from_key(&key)
+    }
+}
