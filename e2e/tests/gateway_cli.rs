@@ -219,6 +219,42 @@ fn outside_clients_find_the_gateway_as_documented() {
     let card = rest(gateway, "/v1/ratecards/demo", &admin);
     assert_eq!(card["card"]["prices"][0]["model"], "*", "the default card prices every model: {card}");
 
+    // Usage records over REST, with their ids; a correction is an admin's: the record's
+    // span halved, with a reason, as an amendment that `hcp usage --records` shows.
+    let listed = rest(gateway, "/v1/usage/records?limit=5", &tenant);
+    let first = listed["records"][0].clone();
+    let id = first["id"].as_str().unwrap_or_else(|| panic!("a record with its id: {listed}")).to_owned();
+    let (from, to) = (micros(&first["record"]["fromUnixMicros"]), micros(&first["record"]["toUnixMicros"]));
+    let path = format!("/v1/usage/records/{id}/amend");
+    let body = serde_json::json!({"tenant": "demo", "toUnixMicros": (from + (to - from) / 2).to_string(), "reason": "half of it on a faulty GPU"});
+    let (status, problem) = exchange(gateway, "POST", &path, &tenant, &body.to_string());
+    assert_eq!(status, 403, "a tenant's key does not correct its own usage: {problem}");
+    let (status, problem) = exchange(gateway, "POST", &path, &admin, r#"{"tenant": "demo", "reason": "no change"}"#);
+    assert_eq!(status, 400, "{problem}");
+    let (status, amended) = exchange(gateway, "POST", &path, &admin, &body.to_string());
+    assert_eq!(status, 200, "{amended}");
+    assert_eq!((amended["id"].as_str(), amended["amendments"].as_u64()), (Some(id.as_str()), Some(1)), "{amended}");
+    // And through the CLI: a GPU more than recorded.
+    let gpus = (first["record"]["gpus"].as_u64().unwrap_or(0) + 1).to_string();
+    let metering_url = format!("http://{metering}");
+    let cli = run(
+        "hcp usage amend",
+        Command::new(hcp_bin()).args(["usage", "amend", &id, "--tenant", "demo", "--api", &metering_url]).args([
+            "--gpus",
+            &gpus,
+            "--reason",
+            "held a GPU more",
+        ]),
+        &up,
+    );
+    assert!(cli.starts_with(&format!("{id} amended (2x)")), "{cli}");
+    let cli = run(
+        "hcp usage --records",
+        Command::new(hcp_bin()).env("HCP_STORE", &store).args(["usage", "--tenant", "demo", "--records"]),
+        &up,
+    );
+    assert!(cli.lines().any(|l| l.starts_with(&id) && l.contains("amended 2x")), "{cli}");
+
     // A budget alert end to end: the tenant subscribes a webhook to its budget alerts, an
     // admin prices its GPU time steeply and gives it a $1 budget; metering sees the spend
     // cross 50, 80 and 100%, notifications delivers each, signed (checked by the reference

@@ -234,14 +234,13 @@ async fn metering_killed_mid_stream_bills_and_publishes_every_record_once() {
         .await;
         let books: Vec<Record> = recorded
             .iter()
-            .map(|(_, version, r)| Record {
-                version: *version,
-                model: r.gpu_model.clone(),
-                span: Span {
+            .map(|(_, version, r)| {
+                let span = Span {
                     from: Timestamp::from_unix_micros(r.from_unix_micros),
                     to: Timestamp::from_unix_micros(r.to_unix_micros),
                     gpus: r.gpus,
-                },
+                };
+                Record::new(*version, r.gpu_model.as_str(), span)
             })
             .collect();
         let issued = invoices(&store, tenant).await;

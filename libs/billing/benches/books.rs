@@ -43,7 +43,7 @@ fn main() {
                 gpus: 1 + (w % 8) as u32,
             };
             let model = if w % 2 == 0 { "h100-sxm-80gb" } else { "a100-sxm-80gb" };
-            let record = Record { version: records.len() as u64 + 1, model: model.into(), span };
+            let record = Record::new(records.len() as u64 + 1, model, span);
             running.record(&record);
             records.push(record);
         }

@@ -5,6 +5,9 @@
 //! as usage, on a later one as an adjustment (usage that arrived after its period was
 //! invoiced). So every piece is billed exactly once, and the books are a function of
 //! the log: recomputing them from the usage and invoice streams gives the same lines.
+//! An amended record is two records at the amendment's version: the record as it stood,
+//! as a credit, and as it stands now; where its period was invoiced, the difference is
+//! an adjustment (negative for a credit).
 
 use crate::period::{Cadence, Period};
 use crate::usage::Span;
@@ -19,6 +22,21 @@ pub struct Record {
     pub model: String,
     /// The billed span.
     pub span: Span,
+    /// Whether it takes its span's GPU time back (a record as it stood before an
+    /// amendment, which bills its corrected span instead).
+    pub credit: bool,
+}
+
+impl Record {
+    /// A record billing `span` of `model`, at `version`.
+    pub fn new(version: u64, model: impl Into<String>, span: Span) -> Self {
+        Record { version, model: model.into(), span, credit: false }
+    }
+
+    /// The GPU-microseconds of `piece`, one of its pieces, as the books count them.
+    pub fn micros(&self, piece: Span) -> i128 {
+        if self.credit { -piece.gpu_micros() } else { piece.gpu_micros() }
+    }
 }
 
 /// An issued invoice as the books see it.
@@ -66,7 +84,7 @@ pub fn draft(
     let mut pending: Vec<(Period, &str, i128)> = Vec::new();
     for r in records {
         for (p, piece) in cadence.pieces(r.span) {
-            let micros = piece.gpu_micros();
+            let micros = r.micros(piece);
             if billed_by(issued, p, r.version) {
                 *billed.entry((p, r.model.clone())).or_default() += micros;
             } else if p.start <= period.start && r.version <= through {
@@ -116,11 +134,11 @@ pub fn period_usage(
     period: Period,
 ) -> BTreeMap<String, i128> {
     let mut out = BTreeMap::new();
-    let spans = records.iter().map(|r| (r.model.as_str(), r.span)).chain(open.iter().map(|(m, s)| (m.as_str(), *s)));
-    for (model, span) in spans {
-        for (p, piece) in cadence.pieces(span) {
+    let open = open.iter().map(|(model, span)| Record::new(0, model.as_str(), *span));
+    for r in records.iter().cloned().chain(open) {
+        for (p, piece) in cadence.pieces(r.span) {
             if p == period {
-                *out.entry(model.to_owned()).or_default() += piece.gpu_micros();
+                *out.entry(r.model.clone()).or_default() += r.micros(piece);
             }
         }
     }

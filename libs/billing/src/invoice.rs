@@ -82,11 +82,11 @@ pub enum InvoiceError {
 /// The invoice of `period` for `draft` under `card`.
 pub fn invoice(card: &RateCard, period: Period, draft: &Draft) -> Result<Invoice, InvoiceError> {
     let mut lines = Vec::new();
-    for (model, &used) in draft.usage.iter().filter(|(_, u)| **u > 0) {
+    for (model, &used) in draft.usage.iter().filter(|(_, u)| **u != 0) {
         let price = card.price(model).ok_or_else(|| InvoiceError::NoPrice(model.clone()))?;
         tier_lines(&mut lines, price, model, period, LineKind::Usage, 0, used)?;
     }
-    for ((late_period, model), late) in draft.late.iter().filter(|(_, l)| l.added > 0) {
+    for ((late_period, model), late) in draft.late.iter().filter(|(_, l)| l.added != 0) {
         let price = card.price(model).ok_or_else(|| InvoiceError::NoPrice(model.clone()))?;
         let (from, to) = (late.before, late.before + late.added);
         tier_lines(&mut lines, price, model, *late_period, LineKind::Adjustment, from, to)?;
@@ -136,7 +136,9 @@ pub fn estimate(card: &RateCard, model: &str, used: i128, added: i128) -> Result
 }
 
 /// The lines for GPU time from `from` to `to` GPU-microseconds into the period: one per
-/// tier that stretch reaches.
+/// tier that stretch reaches. Where `to` is below `from` (an amendment took GPU time
+/// back), the stretch from `to` to `from` is taken back from the tiers it had reached:
+/// the same lines with negative quantities and amounts.
 fn tier_lines(
     lines: &mut Vec<Line>,
     price: &Price,
@@ -146,6 +148,7 @@ fn tier_lines(
     from: i128,
     to: i128,
 ) -> Result<(), InvoiceError> {
+    let (credit, from, to) = if to < from { (true, to, from) } else { (false, from, to) };
     let mut floor = 0i128;
     for (n, tier) in price.tiers.iter().enumerate() {
         let ceiling = tier.up_to_gpu_hours.map_or(i128::MAX, |h| i128::from(h) * MICROS_PER_HOUR);
@@ -155,16 +158,18 @@ fn tier_lines(
             continue;
         }
         let amount = tier.per_gpu_hour.mul_wide(here, MICROS_PER_HOUR).ok_or(InvoiceError::Overflow)?.to_cents();
-        let description = match kind {
-            LineKind::Adjustment => format!("{model} GPU-hours, tier {}, recorded late for {period}", n + 1),
+        let description = match (kind, credit) {
+            (LineKind::Adjustment, false) => format!("{model} GPU-hours, tier {}, added late for {period}", n + 1),
+            (_, true) => format!("{model} GPU-hours, tier {}, taken back for {period}", n + 1),
             _ => format!("{model} GPU-hours, tier {}", n + 1),
         };
+        let (gpu_micros, amount) = if credit { (-here, -amount) } else { (here, amount) };
         lines.push(Line {
             kind,
             description,
             model: model.to_owned(),
             period,
-            gpu_micros: here,
+            gpu_micros,
             unit: tier.per_gpu_hour,
             amount,
         });

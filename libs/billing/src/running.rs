@@ -60,7 +60,7 @@ impl RunningBooks {
     /// Folds one usage record.
     pub fn record(&mut self, record: &Record) {
         for (period, piece) in self.cadence.pieces(record.span) {
-            let micros = piece.gpu_micros();
+            let micros = record.micros(piece);
             *self.recorded.entry((period, record.model.clone())).or_default() += micros;
             let piece = Piece { period, model: record.model.clone(), version: record.version, micros };
             // A record the log holds before an invoice that billed its version (a fold that

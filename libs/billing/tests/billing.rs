@@ -210,7 +210,7 @@ fn months_are_calendar_months_in_utc() {
 }
 
 fn record(version: u64, from: i64, to: i64) -> Record {
-    Record { version, model: "h100-sxm-80gb".into(), span: Span { from: t(from), to: t(to), gpus: 1 } }
+    Record::new(version, "h100-sxm-80gb", Span { from: t(from), to: t(to), gpus: 1 })
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! The running books against the reference that walks every record: for random usage,
+//! amendments of it (a credit of the record as it stood and the corrected record),
 //! invoices issued between the records (and an invoice met before records it billed),
 //! and spans still open, every draft, unbilled period and period's usage is the same.
 
@@ -22,12 +23,16 @@ enum Step {
     /// An invoice for the next period, through the version so far plus this: behind it
     /// (records appended while it was composed), or ahead (records the fold meets after it).
     Issue(i64),
+    /// An amendment of the record this far back (modulo those there are): its span cut
+    /// to this fraction of its length, in thousandths.
+    Amend(usize, i64),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => (0i64..1_000, 1i64..400, 1u32..4, 0usize..2).prop_map(|(f, l, g, m)| Step::Record(f, l, g, m)),
         1 => (-3i64..3).prop_map(Step::Issue),
+        1 => (0usize..8, 0i64..1_000).prop_map(|(back, keep)| Step::Amend(back, keep)),
     ]
 }
 
@@ -41,6 +46,8 @@ proptest! {
         let cadence = Cadence::Seconds(100);
         let mut running = RunningBooks::new(cadence);
         let mut records: Vec<Record> = Vec::new();
+        // Each record as it stands now (amendments applied).
+        let mut standing: Vec<Record> = Vec::new();
         let mut issued: Vec<Issued> = Vec::new();
         let mut period = cadence.period_of(t(0));
         let open: Vec<(String, Span)> = open
@@ -51,9 +58,27 @@ proptest! {
             match step {
                 Step::Record(from, len, gpus, m) => {
                     let span = Span { from: t(from), to: t(from + len), gpus };
-                    let record = Record { version: records.len() as u64 + 1, model: MODELS[m].to_owned(), span };
+                    let record = Record::new(records.len() as u64 + 1, MODELS[m], span);
                     running.record(&record);
-                    records.push(record);
+                    records.push(record.clone());
+                    standing.push(record);
+                }
+                Step::Amend(back, keep) => {
+                    if standing.is_empty() {
+                        continue;
+                    }
+                    let n = standing.len() - 1 - back % standing.len();
+                    let version = records.len() as u64 + 1;
+                    let was = Record { version, credit: true, ..standing[n].clone() };
+                    let mut span = was.span;
+                    let length = span.to.unix_micros() - span.from.unix_micros();
+                    span.to = Timestamp::from_unix_micros(span.from.unix_micros() + length * keep / 1_000);
+                    let now = Record::new(version, was.model.as_str(), span);
+                    for r in [was, now.clone()] {
+                        running.record(&r);
+                        records.push(r);
+                    }
+                    standing[n] = now;
                 }
                 Step::Issue(ahead) => {
                     let through = (records.len() as i64 + ahead).max(0) as u64;

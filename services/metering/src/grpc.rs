@@ -44,6 +44,25 @@ impl<S: EventStore> Metering for MeteringService<S> {
         self.0.usage_rows(&r).await.map(Response::new).map_err(|e| status(&e))
     }
 
+    async fn list_usage_records(
+        &self,
+        request: Request<pb::ListUsageRecordsRequest>,
+    ) -> Result<Response<pb::ListUsageRecordsResponse>, Status> {
+        let r = request.into_inner();
+        let records = self.0.usage_records(tenant(&r.tenant)?, &r.workload_id, r.limit);
+        Ok(Response::new(pb::ListUsageRecordsResponse { records }))
+    }
+
+    async fn amend_usage(
+        &self,
+        request: Request<pb::AmendUsageRequest>,
+    ) -> Result<Response<pb::UsageRecordView>, Status> {
+        let context = request_context("metering", &request);
+        let r = request.into_inner();
+        tenant(&r.tenant)?;
+        self.0.amend(&r, &context).await.map(Response::new).map_err(|e| status(&e))
+    }
+
     async fn preview_invoice(
         &self,
         request: Request<pb::PreviewInvoiceRequest>,

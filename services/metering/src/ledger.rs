@@ -49,6 +49,9 @@ pub enum LedgerError {
     /// A bad argument, naming the field.
     #[error("{0}")]
     Invalid(String),
+    /// What the request names is not there.
+    #[error("{0}")]
+    NotFound(String),
     /// The usage cannot be priced.
     #[error(transparent)]
     Invoice(#[from] InvoiceError),
@@ -61,6 +64,7 @@ impl HasErrorCode for LedgerError {
     fn code(&self) -> ErrorCode {
         match self {
             LedgerError::Invalid(_) => ErrorCode::InvalidArgument,
+            LedgerError::NotFound(_) => ErrorCode::NotFound,
             LedgerError::Invoice(InvoiceError::NoPrice(_)) => ErrorCode::FailedPrecondition,
             LedgerError::Invoice(InvoiceError::Overflow) => ErrorCode::InvalidArgument,
             LedgerError::Store(e) => e.code(),
@@ -81,7 +85,7 @@ pub struct Ledger<S> {
     store: Arc<S>,
     config: MeteringConfig,
     cadence: Cadence,
-    view: Arc<View>,
+    pub(crate) view: Arc<View>,
     watch: ReactorWatch,
 }
 
@@ -112,7 +116,7 @@ impl<S: EventStore> Ledger<S> {
     }
 
     /// Waits until the view has folded `position` (what this ledger just appended).
-    async fn seen(&self, position: Position) {
+    pub(crate) async fn seen(&self, position: Position) {
         if !self.watch.caught_up(position).await {
             tracing::warn!("the metering view stopped before it caught up");
         }

@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod amend;
 pub mod energy;
 pub mod grpc;
 pub mod ledger;
@@ -25,7 +26,7 @@ pub mod start;
 pub mod view;
 
 pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError};
-pub use recorder::{USAGE_RECORDED, UsageRecorder, usage_stream};
+pub use recorder::{USAGE_AMENDED, USAGE_RECORDED, UsageRecorder, usage_stream};
 pub use start::start;
 
 /// The recorder's durable consumer name.
@@ -39,6 +40,7 @@ mod tests {
         use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
         let types = [
             crate::USAGE_RECORDED,
+            crate::USAGE_AMENDED,
             crate::energy::ENERGY_RECORDED,
             INVOICE_ISSUED,
             BUDGET_SET,

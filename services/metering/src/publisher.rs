@@ -1,4 +1,5 @@
-//! The Kafka usage stream: every usage record published, for downstream billing and
+//! The Kafka usage stream: every usage record and every correction of one
+//! (`io.hcp.usage.amended`, naming the record) published, for downstream billing and
 //! analytics, through librdkafka's idempotent producer (no duplicates from its own
 //! retries), keyed by tenant (a tenant's records stay in order on one partition), the
 //! record's event id in the `hcp-record-id` header, and a CloudEvents 1.0 JSON value
@@ -10,7 +11,7 @@
 //! A crash or a broker that refuses a batch sends it again, with the same ids: a consumer
 //! may see a record twice, never two records for one id, and never misses one.
 
-use crate::USAGE_RECORDED;
+use crate::{USAGE_AMENDED, USAGE_RECORDED};
 use hcp_domain::units::Timestamp;
 use hcp_eventstore::{Position, RecordedEvent};
 use hcp_proto::v1 as pb;
@@ -35,12 +36,17 @@ pub const PUBLISHER: &str = "metering-kafka";
 pub const RECORD_ID_HEADER: &str = "hcp-record-id";
 /// The CloudEvents type of a usage record.
 pub const CLOUDEVENT_TYPE: &str = "io.hcp.usage.recorded";
+/// The CloudEvents type of a usage record's correction (its data names the record's id).
+pub const AMENDED_TYPE: &str = "io.hcp.usage.amended";
 
 /// A usage record as a CloudEvent (structured JSON): its id is the record's event id,
 /// its data the record in the proto3 JSON mapping (`hcp.v1.UsageRecorded`: camelCase
 /// names, 64-bit integers as strings), written directly rather than by reflection (the
 /// publisher's hot path).
 pub fn cloudevent(event: &RecordedEvent) -> Result<serde_json::Value, HandlerError> {
+    if event.event_type == USAGE_AMENDED {
+        return amendment(event);
+    }
     let r = pb::UsageRecorded::decode(event.payload.as_ref()).map_err(|why| HandlerError::corrupt(event, why))?;
     let mut ce = json!({
         "specversion": "1.0",
@@ -166,13 +172,32 @@ fn unavailable(what: &str, e: impl std::fmt::Display) -> HandlerError {
     HandlerError::new(ErrorCode::Unavailable, format!("kafka: {what}: {e}"))
 }
 
+/// The CloudEvent of a `usage.amended`: its data as the API's JSON mapping writes it.
+fn amendment(event: &RecordedEvent) -> Result<serde_json::Value, HandlerError> {
+    let a = pb::UsageAmended::decode(event.payload.as_ref()).map_err(|why| HandlerError::corrupt(event, why))?;
+    let data = hcp_proto::descriptors::message_to_json("hcp.v1.UsageAmended", &event.payload)
+        .map_err(|why| HandlerError::corrupt(event, why))?;
+    let now = a.now.unwrap_or_default();
+    Ok(json!({
+        "specversion": "1.0",
+        "id": event.id.to_string(),
+        "source": "/hcp/metering",
+        "type": AMENDED_TYPE,
+        "subject": now.workload_id,
+        "time": Timestamp::from_unix_micros(event.metadata.time_unix_micros).to_string(),
+        "datacontenttype": "application/json",
+        "tenant": now.tenant,
+        "data": data,
+    }))
+}
+
 impl Handler for Publisher {
     fn name(&self) -> &str {
         PUBLISHER
     }
 
     fn wants(&self, event: &RecordedEvent) -> bool {
-        event.event_type == USAGE_RECORDED && event.stream.starts_with("usage-")
+        (event.event_type == USAGE_RECORDED || event.event_type == USAGE_AMENDED) && event.stream.starts_with("usage-")
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
@@ -250,5 +275,23 @@ mod tests {
         let api = hcp_proto::descriptors::message_to_json("hcp.v1.UsageRecorded", &event.payload).expect("json");
         assert_eq!(cloudevent(&event).expect("cloudevent")["data"], api);
         assert_eq!((ce["id"].as_str(), ce["specversion"].as_str()), (Some(event.id.to_string().as_str()), Some("1.0")));
+
+        // A correction: its own type, naming the record it amends.
+        let amended = pb::UsageAmended {
+            record_id: event.id.to_string(),
+            was: Some(siteless.clone()),
+            now: Some(pb::UsageRecorded { to_unix_micros: 2_000_000, gpu_micros: 8_000_000, ..siteless }),
+            reason: "faulty GPU".into(),
+        };
+        let correction = RecordedEvent {
+            id: uuid::Uuid::now_v7(),
+            event_type: USAGE_AMENDED.into(),
+            payload: amended.encode_to_vec().into(),
+            ..event.clone()
+        };
+        let ce = cloudevent(&correction).expect("cloudevent");
+        assert_eq!((ce["type"].as_str(), ce["subject"].as_str()), (Some(AMENDED_TYPE), Some("w-1")));
+        assert_eq!(ce["data"]["recordId"].as_str(), Some(event.id.to_string().as_str()), "{ce}");
+        assert_eq!(ce["data"]["now"]["gpuMicros"].as_str(), Some("8000000"), "{ce}");
     }
 }

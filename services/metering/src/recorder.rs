@@ -16,6 +16,7 @@ use hcp_domain::codec::decode_workload_event;
 use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{WorkloadEvent, WorkloadSpec};
 use hcp_eventstore::{Direction, EventStore, RecordedEvent, Tails};
+use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;
 use std::collections::HashMap;
@@ -24,6 +25,8 @@ use tokio::sync::Mutex;
 
 /// The usage record's event type.
 pub const USAGE_RECORDED: &str = "usage.recorded";
+/// A usage record's correction's event type.
+pub const USAGE_AMENDED: &str = "usage.amended";
 
 /// The lifecycle events that end a workload.
 const ENDING: [&str; 3] = ["workload.completed", "workload.failed", "workload.cancelled"];
@@ -120,20 +123,31 @@ impl<S: EventStore> UsageRecorder<S> {
             tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
         }
         // The ledger recorded the last piece through its period's end, the span then still
-        // open as far as the log showed: its end came after that, timed at or before the
-        // period's end (a clock behind by more than the invoice grace). The invoice stands,
-        // and the piece is not recorded twice.
+        // open as far as the log showed: its end came after that, timed before the period's
+        // end (a clock behind by more than the invoice grace). That piece is amended to end
+        // where the span did (the difference an adjustment on the next invoice), not
+        // recorded twice.
         let end = self.cadence.period_of(last.from).end;
         let through = billed.piece(caused.clone(), opened_by, end).event_id(0);
         if tails.contains(store, &stream, through).await.map_err(HandlerError::from)? {
-            if last.to < end {
-                tracing::warn!(
-                    workload = billed.workload_id,
-                    ended = %last.to,
-                    billed_through = %end,
-                    "a workload's end came after its period was invoiced with it running; billed through the period's end"
-                );
+            if last.to == end {
+                return Ok(());
             }
+            tracing::warn!(
+                workload = billed.workload_id,
+                ended = %last.to,
+                billed_through = %end,
+                "a workload's end came after its period was invoiced with it running; its last piece is amended"
+            );
+            let amended = pb::UsageAmended {
+                record_id: through.to_string(),
+                was: Some(billed.record(Span { to: end, ..last }, PERIOD_ENDED)),
+                now: Some(billed.record(last, &event.event_type)),
+                reason: format!("the workload ended at {}, recorded after its period was invoiced", last.to),
+            };
+            let context = caused.with_tenant(billed.tenant);
+            let usage = context.event(0, USAGE_AMENDED, amended.encode_to_vec(), last.to.unix_micros());
+            tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
             return Ok(());
         }
         let context = caused.with_tenant(billed.tenant);

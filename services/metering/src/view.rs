@@ -1,5 +1,5 @@
 //! The ledger's view, folded in memory from the whole log at each start and kept by an
-//! in-memory reactor: each tenant's books (usage records, issued invoices, budget and
+//! in-memory reactor: each tenant's books (usage records as amended, issued invoices, budget and
 //! thresholds crossed, from `usage-`, `invoice-` and `budget-<tenant>`), each site's
 //! energy records (`energy-<site>`) and where workloads were placed, and every
 //! workload billing now (started, perhaps paused, not yet preempted, re-queued or ended),
@@ -10,7 +10,7 @@
 use crate::energy::ENERGY_RECORDED;
 use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
 use crate::pieces::PERIOD_ENDED;
-use crate::recorder::USAGE_RECORDED;
+use crate::recorder::{USAGE_AMENDED, USAGE_RECORDED};
 use hcp_billing::books::{Issued, Record};
 use hcp_billing::period::{Cadence, Period};
 use hcp_billing::running::RunningBooks;
@@ -24,6 +24,7 @@ use hcp_runtime::reactor::decoded as decode;
 use hcp_runtime::{Handler, HandlerError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use uuid::Uuid;
 
 /// The view's consumer name (in memory: it has no checkpoint).
 pub const VIEW: &str = "metering-view";
@@ -57,9 +58,16 @@ pub struct OpenSpan {
 /// A tenant's books as the log has them.
 #[derive(Debug, Clone)]
 pub struct Books {
-    /// `(version, record)` of its usage stream, in order (for usage queries and margins;
-    /// invoices, previews and estimates read `running`).
+    /// `(version, record)` of its usage stream, in order, each as it stands (amendments
+    /// applied; for usage queries and margins: invoices, previews and estimates read
+    /// `running`).
     pub records: Vec<(u64, pb::UsageRecorded)>,
+    /// Each record's event id, in the same order.
+    pub ids: Vec<Uuid>,
+    /// Where each record is in `records`, by event id.
+    index: HashMap<Uuid, usize>,
+    /// How many times each amended record was amended, by its place in `records`.
+    amended: HashMap<usize, u32>,
     /// The records and issued invoices folded into what is billed and what is not.
     pub running: RunningBooks,
     /// The usage stream's last version.
@@ -76,12 +84,54 @@ impl Books {
     fn new(cadence: Cadence) -> Self {
         Books {
             records: Vec::new(),
+            ids: Vec::new(),
+            index: HashMap::new(),
+            amended: HashMap::new(),
             running: RunningBooks::new(cadence),
             usage_version: 0,
             invoices: Vec::new(),
             budget_usd_micros: 0,
             crossed: BTreeSet::new(),
         }
+    }
+}
+
+impl Books {
+    /// The record with event id `id`, as it stands, and its place.
+    pub fn record(&self, id: Uuid) -> Option<(usize, &pb::UsageRecorded)> {
+        self.index.get(&id).map(|&n| (n, &self.records[n].1))
+    }
+
+    /// The record at `n`, as the API shows it.
+    pub fn view_of(&self, n: usize) -> pb::UsageRecordView {
+        pb::UsageRecordView {
+            id: self.ids[n].to_string(),
+            record: Some(self.records[n].1.clone()),
+            amendments: self.amended.get(&n).copied().unwrap_or(0),
+        }
+    }
+
+    fn push(&mut self, id: Uuid, version: u64, record: pb::UsageRecorded) {
+        self.running.record(&record_of(version, &record));
+        self.index.insert(id, self.records.len());
+        self.ids.push(id);
+        self.records.push((version, record));
+    }
+
+    /// An amendment at `version`: the record as it stood is taken back, the corrected
+    /// one billed (an amendment of a record the books do not hold is left out, as a
+    /// recomputation leaves it out, and logged).
+    fn amend(&mut self, version: u64, amended: pb::UsageAmended) {
+        let place = amended.record_id.parse::<Uuid>().ok().and_then(|id| self.index.get(&id).copied());
+        let (Some(n), Some(now)) = (place, amended.now) else {
+            tracing::warn!(record = amended.record_id, "an amendment of a usage record the books do not hold");
+            return;
+        };
+        let was = Record { credit: true, ..record_of(version, &self.records[n].1) };
+        self.running.record(&was);
+        self.running.record(&record_of(version, &now));
+        self.records[n].1 = now;
+        *self.amended.entry(n).or_default() += 1;
     }
 }
 
@@ -96,7 +146,7 @@ pub fn span_of(r: &pb::UsageRecorded) -> Span {
 
 /// A usage record as the books see it.
 pub fn record_of(version: u64, r: &pb::UsageRecorded) -> Record {
-    Record { version, model: r.gpu_model.clone(), span: span_of(r) }
+    Record::new(version, r.gpu_model.as_str(), span_of(r))
 }
 
 /// An issued invoice as the books see it.
@@ -189,17 +239,16 @@ impl View {
         }
         let mut inner = self.lock();
         if let Some(tenant) = stream.strip_prefix("usage-") {
-            let record =
-                (event.event_type == USAGE_RECORDED).then(|| decode::<pb::UsageRecorded>(event)).transpose()?;
-            if let Some(r) = &record {
-                inner.recorded(r);
+            match event.event_type.as_str() {
+                USAGE_RECORDED => {
+                    let record = decode::<pb::UsageRecorded>(event)?;
+                    inner.recorded(&record);
+                    inner.tenant(tenant).push(event.id, event.version, record);
+                }
+                USAGE_AMENDED => inner.tenant(tenant).amend(event.version, decode(event)?),
+                _ => {}
             }
-            let b = inner.tenant(tenant);
-            b.usage_version = event.version;
-            if let Some(r) = record {
-                b.running.record(&record_of(event.version, &r));
-                b.records.push((event.version, r));
-            }
+            inner.tenant(tenant).usage_version = event.version;
         } else if let Some(tenant) = stream.strip_prefix("invoice-") {
             if event.event_type == INVOICE_ISSUED {
                 let invoice = decode::<pb::Invoice>(event)?;

@@ -3,7 +3,9 @@
 //! they are looked for; usage that arrives after its period was invoiced billed as an
 //! adjustment on the next invoice; what was invoiced equals the usage recorded; a preview
 //! counts the spans still open; estimates at the tiers reached; budgets alert once at
-//! each threshold; a workload running across periods is invoiced in each as it runs.
+//! each threshold; a workload running across periods is invoiced in each as it runs;
+//! corrections are amendments, credited on the next invoice (an operator's, and the
+//! recorder's own when a workload's end comes after its piece was invoiced).
 
 mod common;
 
@@ -168,5 +170,54 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
         ledger.invoices("acme").await.expect("invoices").iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
     let recorded: i64 = records.iter().map(|(_, r)| r.gpu_micros).sum();
     assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 160 * 60_000_000));
+
+    // An operator corrects C's 03:00 piece, invoiced already, to end at 03:30 (a faulty
+    // GPU): an amendment, not an edit; a reason is required, and a change.
+    let c03 = ledger.usage_records("acme", C, 0)[0].clone();
+    let amend = |to: Option<i64>, reason: &str| pb::AmendUsageRequest {
+        tenant: "acme".into(),
+        record_id: c03.id.clone(),
+        to_unix_micros: to,
+        reason: reason.into(),
+        ..Default::default()
+    };
+    let operator = EventContext::new("operator:ops");
+    let refused = ledger.amend(&amend(Some(m(210).unix_micros()), " "), &operator).await.expect_err("no reason");
+    assert!(refused.to_string().starts_with("reason:"), "{refused}");
+    let refused = ledger.amend(&amend(None, "why"), &operator).await.expect_err("no change");
+    assert!(refused.to_string().contains("changes nothing"), "{refused}");
+    let unknown = pb::AmendUsageRequest { record_id: uuid::Uuid::now_v7().to_string(), ..amend(Some(0), "x") };
+    let refused = ledger.amend(&unknown, &operator).await.expect_err("unknown");
+    assert!(refused.to_string().starts_with("record_id:"), "{refused}");
+    let amended = ledger.amend(&amend(Some(m(210).unix_micros()), "GPU 3 faulty"), &operator).await.expect("amend");
+    let record = amended.record.expect("record");
+    assert_eq!((amended.amendments, record.gpu_micros / 60_000_000, amended.id), (1, 30, c03.id.clone()));
+
+    // D runs from 06:00 and is invoiced with 07:00's invoice, beside the credit of C's 30
+    // minutes (taken back from the tier 03:00 had reached): $2 - $1 + 10%.
+    let d = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a04";
+    common::append(store.as_ref(), d, 0, &ran(d, 1, 360, None)).await;
+    settle(&host, &watches).await;
+    let issued = ledger.issue_due(m(430)).await.expect("issue");
+    assert_eq!(issued.len(), 1);
+    let credit = ("adjustment", -1_800, -1_000_000);
+    assert_eq!(amounts(&issued[0]), [("usage", 3_600, 2_000_000), credit, ("tax", 0, 100_000)]);
+    assert_eq!(issued[0].total_usd_micros, 1_100_000);
+    // D's end comes now, timed 06:45, before the 07:00 its piece was invoiced through (a
+    // clock behind by more than the grace): the piece is amended, the 15 minutes credited.
+    common::append(store.as_ref(), d, 3, &[E::Completed { at: m(405) }]).await;
+    settle(&host, &watches).await;
+    let records = ledger.usage_records("acme", d, 0);
+    assert_eq!(records.len(), 1, "{records:?}");
+    let r = records[0].record.clone().expect("record");
+    assert_eq!((records[0].amendments, r.gpu_micros / 60_000_000, r.closed_by.as_str()), (1, 45, "workload.completed"));
+    let issued = ledger.issue_due(m(490)).await.expect("issue");
+    assert_eq!(issued.iter().map(amounts).collect::<Vec<_>>(), [[("adjustment", -900, -500_000), ("tax", 0, -50_000)]]);
+
+    // The books still equal the records as they stand.
+    let invoices = ledger.invoices("acme").await.expect("invoices");
+    let invoiced: i64 = invoices.iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
+    let recorded: i64 = ledger.usage("acme").await.expect("usage").records.iter().map(|(_, r)| r.gpu_micros).sum();
+    assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 175 * 60_000_000));
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }

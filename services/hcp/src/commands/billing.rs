@@ -1,5 +1,5 @@
-//! `hcp invoices list|preview|issue|estimate`, `hcp ratecards get|set` and `hcp budgets
-//! get|set`: billing through metering's API. Amounts are shown in dollars and cents as
+//! `hcp invoices list|preview|issue|estimate`, `hcp ratecards get|set`, `hcp budgets
+//! get|set` and `hcp usage amend`: billing through metering's API. Amounts are shown in dollars and cents as
 //! invoices round them; `--json` gives the API's messages.
 
 use crate::cli::Output;
@@ -97,6 +97,61 @@ pub enum BudgetsCommand {
         #[arg(long)]
         usd: f64,
     },
+}
+
+/// `hcp usage amend`
+#[derive(Debug, Args)]
+pub struct AmendArgs {
+    /// The record's id (`hcp usage --records` shows it).
+    pub record_id: String,
+    /// The tenant.
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+    /// The corrected start (RFC 3339).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The corrected end (RFC 3339); the start again takes all its GPU time back.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The corrected GPU count.
+    #[arg(long)]
+    pub gpus: Option<u32>,
+    /// Why (kept with the amendment).
+    #[arg(long)]
+    pub reason: String,
+}
+
+/// `text`, if given, as an instant (unix µs), or an error naming `flag`.
+fn given(flag: &str, text: Option<&str>) -> anyhow::Result<Option<i64>> {
+    text.map(|t| instant(flag, Some(t))).transpose()
+}
+
+/// Runs `hcp usage amend`.
+pub async fn amend(a: AmendArgs, config: &Config) -> anyhow::Result<()> {
+    let body = pb::AmendUsageRequest {
+        tenant: a.tenant.tenant.clone(),
+        record_id: a.record_id.clone(),
+        from_unix_micros: given("--from", a.from.as_deref())?,
+        to_unix_micros: given("--to", a.to.as_deref())?,
+        gpus: a.gpus,
+        reason: a.reason.clone(),
+    };
+    let mut c = client(config, a.tenant.api.as_deref()).await?;
+    let view = c.amend_usage(request(body, "operator")).await.map_err(|s| refused("amend", s))?.into_inner();
+    if a.tenant.output.json {
+        println!("{}", json("hcp.v1.UsageRecordView", &view));
+    } else if let Some(r) = &view.record {
+        println!(
+            "{} amended ({}x): {} GPUs {} .. {} {:.4} GPU-h",
+            view.id,
+            view.amendments,
+            r.gpus,
+            at(r.from_unix_micros),
+            at(r.to_unix_micros),
+            r.gpu_micros as f64 / 3.6e9
+        );
+    }
+    Ok(())
 }
 
 fn dollars(micros: i64) -> String {

@@ -1,24 +1,30 @@
 //! `hcp usage --tenant T [--since TIME] [--json]`: a tenant's metered GPU time, read from its
-//! `usage-<tenant>` stream (metering's records), summed by GPU model; each record with
-//! `--records`.
+//! `usage-<tenant>` stream (metering's records, as amended), summed by GPU model; each
+//! record, with its id, with `--records`. `hcp usage amend ID ...` corrects a record
+//! through metering's API.
 
 use crate::cli::Output;
 use crate::commands::events::emit;
 use crate::settings;
 use anyhow::Context;
 use hcp_domain::units::Timestamp;
-use hcp_eventstore::{Direction, EventStore};
+use hcp_eventstore::{Direction, EventStore, RecordedEvent};
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::Config;
 use prost::Message;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
 
 /// `hcp usage`
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct UsageArgs {
+    /// Correct a record.
+    #[command(subcommand)]
+    pub command: Option<UsageCommand>,
     /// The tenant.
-    #[arg(long)]
-    pub tenant: String,
+    #[arg(long, required = true)]
+    pub tenant: Option<String>,
     /// Only spans that ended at or after this instant (RFC 3339).
     #[arg(long)]
     pub since: Option<String>,
@@ -30,8 +36,45 @@ pub struct UsageArgs {
     pub output: Output,
 }
 
+/// `hcp usage ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum UsageCommand {
+    /// Correct a usage record (recorded as `usage.amended`, with the reason and who did it,
+    /// never an edit): its span or GPU count as it should have been. Where its period was
+    /// invoiced, the difference is an adjustment on the next invoice.
+    Amend(crate::commands::billing::AmendArgs),
+}
+
+/// A record as it stands: its id, the record, how often it was amended.
+type Standing = (Uuid, pb::UsageRecorded, u32);
+
+/// `events` of a usage stream folded into its records as they stand, in order.
+fn standing(stream: &str, events: &[RecordedEvent]) -> anyhow::Result<Vec<Standing>> {
+    let mut out: Vec<Standing> = Vec::new();
+    let mut index: HashMap<Uuid, usize> = HashMap::new();
+    for e in events {
+        let at = || format!("{stream} v{}", e.version);
+        if e.event_type == hcp_metering::USAGE_RECORDED {
+            index.insert(e.id, out.len());
+            out.push((e.id, pb::UsageRecorded::decode(e.payload.as_ref()).with_context(at)?, 0));
+        } else if e.event_type == hcp_metering::USAGE_AMENDED {
+            let a = pb::UsageAmended::decode(e.payload.as_ref()).with_context(at)?;
+            let place = a.record_id.parse::<Uuid>().ok().and_then(|id| index.get(&id));
+            if let (Some(&n), Some(now)) = (place, a.now) {
+                out[n].1 = now;
+                out[n].2 += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Runs the command.
 pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
+    if let Some(UsageCommand::Amend(amend)) = args.command {
+        return crate::commands::billing::amend(amend, config).await;
+    }
+    let tenant = args.tenant.context("--tenant: required")?;
     let since = match &args.since {
         Some(text) => Timestamp::parse_rfc3339(text)
             .with_context(|| format!("--since {text:?}: not an RFC 3339 instant such as 2026-11-28T00:00:00Z"))?
@@ -39,12 +82,11 @@ pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
         None => i64::MIN,
     };
     let store = settings::open_existing(config).await?;
-    let stream = hcp_metering::usage_stream(&args.tenant);
+    let stream = hcp_metering::usage_stream(&tenant);
     let events = store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await?;
     let mut by_model: BTreeMap<String, (i64, usize)> = BTreeMap::new();
     let mut out = std::io::stdout().lock();
-    for e in events.iter().filter(|e| e.event_type == hcp_metering::USAGE_RECORDED) {
-        let r = pb::UsageRecorded::decode(e.payload.as_ref()).with_context(|| format!("{stream} v{}", e.version))?;
+    for (id, r, amendments) in standing(&stream, &events)? {
         if r.to_unix_micros < since {
             continue;
         }
@@ -53,17 +95,19 @@ pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
         entry.1 += 1;
         if args.records {
             let line = if args.output.json {
-                hcp_proto::descriptors::message_to_json("hcp.v1.UsageRecorded", e.payload.as_ref())?.to_string()
+                let view = pb::UsageRecordView { id: id.to_string(), record: Some(r), amendments };
+                hcp_proto::descriptors::message_to_json("hcp.v1.UsageRecordView", &view.encode_to_vec())?.to_string()
             } else {
                 format!(
-                    "{} {} {:>3} GPUs {} .. {} {:>10.4} GPU-h ({})",
+                    "{id} {} {} {:>3} GPUs {} .. {} {:>10.4} GPU-h ({}{})",
                     r.workload_id,
                     r.gpu_model,
                     r.gpus,
                     Timestamp::from_unix_micros(r.from_unix_micros),
                     Timestamp::from_unix_micros(r.to_unix_micros),
                     r.gpu_micros as f64 / 3.6e9,
-                    r.closed_by
+                    r.closed_by,
+                    if amendments > 0 { format!(", amended {amendments}x") } else { String::new() }
                 )
             };
             if !emit(&mut out, &line)? {
@@ -73,18 +117,18 @@ pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
     }
     for (model, (micros, records)) in &by_model {
         let line = if args.output.json {
-            serde_json::json!({"tenant": args.tenant, "gpu_model": model, "gpu_micros": micros,
+            serde_json::json!({"tenant": tenant, "gpu_model": model, "gpu_micros": micros,
                 "gpu_hours": *micros as f64 / 3.6e9, "records": records})
             .to_string()
         } else {
-            format!("{} {model}: {:.4} GPU-hours in {records} records", args.tenant, *micros as f64 / 3.6e9)
+            format!("{tenant} {model}: {:.4} GPU-hours in {records} records", *micros as f64 / 3.6e9)
         };
         if !emit(&mut out, &line)? {
             break;
         }
     }
     if by_model.is_empty() && !args.output.json {
-        eprintln!("no usage recorded for {} (metering records a span when it closes)", args.tenant);
+        eprintln!("no usage recorded for {tenant} (metering records a span when it closes or its period is invoiced)");
     }
     Ok(())
 }
