@@ -122,32 +122,39 @@ impl<S: EventStore> UsageRecorder<S> {
             let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
             tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
         }
-        // The ledger recorded the last piece through its period's end, the span then still
-        // open as far as the log showed: its end came after that, timed before the period's
-        // end (a clock behind by more than the invoice grace). That piece is amended to end
-        // where the span did (the difference an adjustment on the next invoice), not
-        // recorded twice.
-        let end = self.cadence.period_of(last.from).end;
-        let through = billed.piece(caused.clone(), opened_by, end).event_id(0);
-        if tails.contains(store, &stream, through).await.map_err(HandlerError::from)? {
-            if last.to == end {
-                return Ok(());
+        // The ledger recorded pieces past the span's end, the span then still open as far
+        // as the log showed: its end came after those periods were invoiced, timed before
+        // (a clock behind by more than the invoice grace). Each such piece is amended (the
+        // first to end where the span did, any later one to nothing), the difference an
+        // adjustment on the next invoice, and nothing is recorded twice.
+        let (mut now, mut end, mut amended) = (last, self.cadence.period_of(last.from).end, 0);
+        loop {
+            let through = billed.piece(caused.clone(), opened_by, end).event_id(0);
+            if !tails.contains(store, &stream, through).await.map_err(HandlerError::from)? {
+                break;
             }
-            tracing::warn!(
-                workload = billed.workload_id,
-                ended = %last.to,
-                billed_through = %end,
-                "a workload's end came after its period was invoiced with it running; its last piece is amended"
-            );
-            let amended = pb::UsageAmended {
-                record_id: through.to_string(),
-                was: Some(billed.record(Span { to: end, ..last }, PERIOD_ENDED)),
-                now: Some(billed.record(last, &event.event_type)),
-                reason: format!("the workload ended at {}, recorded after its period was invoiced", last.to),
-            };
-            let context = caused.with_tenant(billed.tenant);
-            let usage = context.event(0, USAGE_AMENDED, amended.encode_to_vec(), last.to.unix_micros());
-            tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
+            if now.to < end {
+                tracing::warn!(
+                    workload = billed.workload_id,
+                    ended = %last.to,
+                    billed_through = %end,
+                    "a workload's end came after its period was invoiced with it running; the piece is amended"
+                );
+                let amendment = pb::UsageAmended {
+                    record_id: through.to_string(),
+                    was: Some(billed.record(Span { to: end, ..now }, PERIOD_ENDED)),
+                    now: Some(billed.record(now, &event.event_type)),
+                    reason: format!("the workload ended at {}, recorded after its period was invoiced", last.to),
+                };
+                let context = caused.clone().with_tenant(billed.tenant);
+                let usage = context.event(amended, USAGE_AMENDED, amendment.encode_to_vec(), last.to.unix_micros());
+                tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
+            }
+            amended += 1;
+            now = Span { from: end, to: end, ..now };
+            end = self.cadence.period_of(end).end;
+        }
+        if amended > 0 {
             return Ok(());
         }
         let context = caused.with_tenant(billed.tenant);

@@ -214,10 +214,28 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let issued = ledger.issue_due(m(490)).await.expect("issue");
     assert_eq!(issued.iter().map(amounts).collect::<Vec<_>>(), [[("adjustment", -900, -500_000), ("tax", 0, -50_000)]]);
 
+    // E runs from 08:00 and is invoiced for 08:00 and 09:00; its end, timed 08:30, comes
+    // after both: the first piece is amended to 30 minutes, the second to nothing.
+    let e = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a05";
+    common::append(store.as_ref(), e, 0, &ran(e, 1, 480, None)).await;
+    settle(&host, &watches).await;
+    assert_eq!(ledger.issue_due(m(610)).await.expect("issue").len(), 2);
+    common::append(store.as_ref(), e, 3, &[E::Completed { at: m(510) }]).await;
+    settle(&host, &watches).await;
+    let minutes: Vec<(i64, u32)> = ledger
+        .usage_records("acme", e, 0)
+        .iter()
+        .map(|v| (v.record.as_ref().map_or(-1, |r| r.gpu_micros / 60_000_000), v.amendments))
+        .collect();
+    assert_eq!(minutes, [(30, 1), (0, 1)]);
+    let issued = ledger.issue_due(m(670)).await.expect("issue");
+    let credits = [("adjustment", -1_800, -1_000_000), ("adjustment", -3_600, -2_000_000), ("tax", 0, -300_000)];
+    assert_eq!(issued.iter().map(amounts).collect::<Vec<_>>(), [credits]);
+
     // The books still equal the records as they stand.
     let invoices = ledger.invoices("acme").await.expect("invoices");
     let invoiced: i64 = invoices.iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
     let recorded: i64 = ledger.usage("acme").await.expect("usage").records.iter().map(|(_, r)| r.gpu_micros).sum();
-    assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 175 * 60_000_000));
+    assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 205 * 60_000_000));
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }
