@@ -450,8 +450,10 @@ impl<S: EventStore> Ledger<S> {
 impl<S: EventStore> Ledger<S> {
     /// Each site's margin over `request`'s span: mining revenue + AI revenue - power
     /// cost. Energy records count when their interval starts in the span; GPU time is cut
-    /// at the span's edges and priced at each tenant's card (its tiers counted from zero
-    /// within the span, less its committed-use discount, before tax, which is not revenue).
+    /// at the span's edges and at the billing periods', and is worth its share of what
+    /// its period's GPU time is charged at the tenant's card (at the tiers the period's
+    /// whole usage reaches, less the committed-use discount, before tax, which is not
+    /// revenue): over whole periods, what the invoices charge.
     /// Mining revenue is the expected BTC (subsidy and the day's fees) at the day's price.
     pub async fn site_margins(&self, request: &pb::SiteMarginsRequest) -> Result<pb::SiteMarginsResponse, LedgerError> {
         let to = if request.to_unix_micros > 0 { request.to_unix_micros } else { hcp_runtime::clock::now_micros() };
@@ -480,25 +482,40 @@ impl<S: EventStore> Ledger<S> {
                 m.mining_usd_micros += r.mining_usd_micros;
             }
         }
-        // GPU time by (site, tenant, model), then priced.
-        let mut gpu: BTreeMap<(String, String, String), i128> = BTreeMap::new();
+        // GPU time in the span by (site, tenant, model, period), and each period's whole
+        // GPU time by (tenant, model, period): a period's share of what its invoice charges
+        // (at the tiers its whole usage reaches) is its share of that GPU time.
+        let mut gpu: BTreeMap<(String, String, String, Period), i128> = BTreeMap::new();
+        let mut totals: BTreeMap<(String, String, Period), i128> = BTreeMap::new();
         self.view.each_tenant(|tenant, books, site_of| {
             for (_, r) in &books.records {
                 let site = site_of(r);
                 if !request.site.is_empty() && site != request.site {
                     continue;
                 }
-                if let Some(piece) = window.clip(span_of(r)) {
-                    *gpu.entry((site, tenant.to_owned(), r.gpu_model.clone())).or_default() += piece.gpu_micros();
+                for (period, piece) in self.cadence.pieces(span_of(r)) {
+                    let Some(piece) = window.clip(piece) else { continue };
+                    let key = (site.clone(), tenant.to_owned(), r.gpu_model.clone(), period);
+                    *gpu.entry(key).or_default() += piece.gpu_micros();
+                    totals.entry((tenant.to_owned(), r.gpu_model.clone(), period)).or_insert_with(|| {
+                        books.running.period_usage(&[], period).get(&r.gpu_model).copied().unwrap_or(0)
+                    });
                 }
             }
         });
-        for ((site, tenant, model), micros) in gpu {
-            let (card, _, _) = ratecards::load(self.store.as_ref(), &self.config, &tenant).await?;
-            let (subtotal, _) = invoice::estimate(&card, &model, 0, micros)?;
+        let mut charged: BTreeMap<(String, String, Period), Money> = BTreeMap::new();
+        for ((tenant, model, period), used) in &totals {
+            let (card, _, _) = ratecards::load(self.store.as_ref(), &self.config, tenant).await?;
+            let (subtotal, _) = invoice::estimate(&card, model, 0, (*used).max(0))?;
+            charged.insert((tenant.clone(), model.clone(), *period), subtotal);
+        }
+        for ((site, tenant, model, period), micros) in gpu {
+            let key = (tenant, model, period);
+            let (used, subtotal) = (totals[&key], charged[&key]);
+            let share = if used > 0 { i128::from(subtotal.micros()) * micros / used } else { 0 };
             let m = sites.entry(site.clone()).or_insert_with(|| pb::SiteMargin { site, ..Default::default() });
             m.ai_gpu_hours += micros as f64 / MICROS_PER_HOUR as f64;
-            m.ai_usd_micros += subtotal.micros();
+            m.ai_usd_micros += i64::try_from(share).unwrap_or(i64::MAX);
         }
         let mut out: Vec<pb::SiteMargin> = sites.into_values().collect();
         for m in &mut out {

@@ -237,5 +237,16 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let invoiced: i64 = invoices.iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
     let recorded: i64 = ledger.usage("acme").await.expect("usage").records.iter().map(|(_, r)| r.gpu_micros).sum();
     assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 205 * 60_000_000));
+    // Margins: 00:00's 220 GPU-minutes (A's 200, B's 20) are charged $2 + $2.67 at the card
+    // now; the half hour to 00:30 holds 100 of them, worth that share, not their price
+    // from the first tier ($2.67).
+    let window = pb::SiteMarginsRequest {
+        site: String::new(),
+        from_unix_micros: m(0).unix_micros(),
+        to_unix_micros: m(30).unix_micros(),
+    };
+    let margins = ledger.site_margins(&window).await.expect("margins");
+    let ai: i64 = margins.sites.iter().map(|s| s.ai_usd_micros).sum();
+    assert_eq!(ai, 4_670_000 * 100 / 220, "{margins:?}");
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }
