@@ -6,9 +6,8 @@
 //! each invoice once. What the ledger appends it waits to see in its view, so a read
 //! after a write sees the write.
 
-use crate::pieces::{Billed, PERIOD_ENDED};
 use crate::ratecards;
-use crate::recorder::{USAGE_RECORDED, usage_stream};
+use crate::recorder::{USAGE_PERIOD_CLOSED, usage_stream};
 use crate::view::{OpenSpan, View, span_of};
 use hcp_billing::books::Draft;
 use hcp_billing::invoice::{self, InvoiceError};
@@ -30,6 +29,8 @@ pub const INVOICE_ISSUED: &str = "invoice.issued";
 pub const BUDGET_SET: &str = "budget.set";
 /// A threshold of a budget crossed in a period.
 pub const BUDGET_THRESHOLD_CROSSED: &str = "budget.threshold_crossed";
+/// How long invoicing waits for the usage recorder to meet a close of usage.
+const RECORDER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The thresholds budgets alert at, percent.
 pub const THRESHOLDS: [u32; 3] = [50, 80, 100];
 
@@ -87,6 +88,7 @@ pub struct Ledger<S> {
     cadence: Cadence,
     pub(crate) view: Arc<View>,
     watch: ReactorWatch,
+    recorder: std::sync::OnceLock<ReactorWatch>,
 }
 
 impl<S: EventStore> Ledger<S> {
@@ -105,7 +107,7 @@ impl<S: EventStore> Ledger<S> {
                 view.cadence()
             )));
         }
-        Ok(Ledger { store, config, cadence, view, watch })
+        Ok(Ledger { store, config, cadence, view, watch, recorder: std::sync::OnceLock::new() })
     }
 
     /// A ledger's view over `config`'s billing period; refuses a period it cannot read.
@@ -209,48 +211,59 @@ impl<S: EventStore> Ledger<S> {
         Ok(out)
     }
 
-    /// Records the pieces of `tenant`'s spans still open that lie in periods due at `now`
-    /// (ended, their grace passed), so that those periods' invoices bill a workload that
-    /// runs on: each piece once, under the id the recorder gives it when the span closes.
-    async fn record_running(&self, tenant: &str, now: Timestamp, grace: i64) -> Result<(), LedgerError> {
-        let due = |piece: &Span| {
-            piece.to == self.cadence.period_of(piece.from).end && piece.to.unix_micros() + grace <= now.unix_micros()
+    /// Closes `tenant`'s usage through the latest period's end due at `now` (its grace
+    /// passed) where spans are still open from before it: a `usage.period_closed` listing
+    /// them, appended once, which the recorder meets in the log and records their pieces up
+    /// to that end, so that those periods' invoices bill workloads that run on. Waits a
+    /// while for the recorder (when [`Ledger::follow`] names it) and then for the view.
+    async fn close_usage(&self, tenant: &str, now: Timestamp, grace: i64) -> Result<(), LedgerError> {
+        let end = self.cadence.period_of(Timestamp::from_unix_micros(now.unix_micros() - grace)).start;
+        let open = |spans: Vec<OpenSpan>| -> Vec<pb::OpenSpanRef> {
+            let before = spans.into_iter().filter(|o| o.span.from < end);
+            before.map(|o| pb::OpenSpanRef { workload_id: o.workload_id, opened_by: o.opened_by }).collect()
         };
-        let pieces = |spans: Vec<OpenSpan>| -> Vec<(OpenSpan, Span)> {
-            spans
-                .into_iter()
-                .flat_map(|o| self.cadence.records(o.span).into_iter().filter(due).map(move |p| (o.clone(), p)))
-                .collect()
-        };
-        if pieces(self.view.spans(tenant, now)).is_empty() {
+        if open(self.view.spans(tenant, now)).is_empty() {
             return Ok(());
         }
         // Everything the log holds by now first: a span that ended before is not open.
         self.seen(self.store.head().await?).await;
-        loop {
-            let version = self.view.read(tenant, |b| b.usage_version);
-            let events: Vec<_> = pieces(self.view.spans(tenant, now))
-                .into_iter()
-                .map(|(o, piece)| {
-                    let billed = Billed { workload_id: &o.workload_id, tenant, model: &o.model, site: &o.site };
-                    let context = billed.piece(EventContext::new("metering"), o.opened_by, piece.to);
-                    let record = billed.record(piece, PERIOD_ENDED);
-                    context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros)
-                })
-                .collect();
-            if events.is_empty() {
+        let position = loop {
+            let open = open(self.view.spans(tenant, now));
+            if open.is_empty() {
                 return Ok(());
             }
-            match self.store.append(&usage_stream(tenant), ExpectedVersion::Exact(version), events).await {
-                Ok(appended) => {
-                    self.seen(appended.last_position).await;
-                    return Ok(());
-                }
+            let keys: Vec<String> = open.iter().map(|o| format!("{}@{}", o.workload_id, o.opened_by)).collect();
+            let key = format!("usage-closed:{tenant}:{}:{}", end.unix_micros(), keys.join(","));
+            let context = EventContext::new("metering").with_tenant(tenant).with_ids_from_key(&key);
+            let (version, known) =
+                self.view.read(tenant, |b| (b.usage_version, b.closings.contains(&context.event_id(0))));
+            if known {
+                // Appended before: the recorder has yet to meet it.
+                break self.store.head().await?;
+            }
+            let closed = pb::UsagePeriodClosed { period_end_unix_micros: end.unix_micros(), open };
+            let event = context.event(0, USAGE_PERIOD_CLOSED, closed.encode_to_vec(), now.unix_micros());
+            match self.store.append(&usage_stream(tenant), ExpectedVersion::Exact(version), vec![event]).await {
+                Ok(appended) => break appended.last_position,
                 // The recorder wrote meanwhile: see what it wrote, then look again.
                 Err(StoreError::Conflict(_)) => self.seen(self.store.head().await?).await,
                 Err(e) => return Err(e.into()),
             }
+        };
+        if let Some(recorder) = self.recorder.get()
+            && tokio::time::timeout(RECORDER_WAIT, recorder.caught_up(position)).await.is_err()
+        {
+            tracing::warn!(tenant, "the usage recorder has not met the usage closed yet; invoicing without it");
         }
+        self.seen(self.store.head().await?).await;
+        Ok(())
+    }
+
+    /// Follows the usage recorder `watch` shows, to wait for it to record what a close of
+    /// usage asks before invoicing.
+    pub fn follow(&self, watch: ReactorWatch) {
+        // Set once, at the start; a second call changes nothing.
+        let _ = self.recorder.set(watch);
     }
 
     /// Issues `tenant`'s invoices due at `now`, earliest period first: a period is due
@@ -259,7 +272,7 @@ impl<S: EventStore> Ledger<S> {
     /// workloads still running, recorded first).
     pub async fn issue_for(&self, tenant: &str, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
         let grace = (self.config.invoice_grace_seconds * 1e6) as i64;
-        self.record_running(tenant, now, grace).await?;
+        self.close_usage(tenant, now, grace).await?;
         let mut out = Vec::new();
         loop {
             // What is due, and its draft, from one look at the books.

@@ -26,7 +26,7 @@ pub mod start;
 pub mod view;
 
 pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError};
-pub use recorder::{USAGE_AMENDED, USAGE_RECORDED, UsageRecorder, usage_stream};
+pub use recorder::{USAGE_AMENDED, USAGE_PERIOD_CLOSED, USAGE_RECORDED, UsageRecorder, usage_stream};
 pub use start::start;
 
 /// The recorder's durable consumer name.
@@ -41,6 +41,7 @@ mod tests {
         let types = [
             crate::USAGE_RECORDED,
             crate::USAGE_AMENDED,
+            crate::USAGE_PERIOD_CLOSED,
             crate::energy::ENERGY_RECORDED,
             INVOICE_ISSUED,
             BUDGET_SET,

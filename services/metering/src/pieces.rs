@@ -3,10 +3,10 @@
 //! once it ends.
 //!
 //! A piece that ends at a period's end while its span runs on is named by its workload,
-//! the version of the event that opened the span, and its end; whoever records it (the
-//! recorder when the span closes, or the ledger before it invoices a period in which the
-//! span is still open) appends the same event id, so the piece is on the usage stream
-//! once. The span's last piece is named by the event that closed it.
+//! the version of the event that opened the span, and its end; whenever it is recorded
+//! (when the span closes, or when the log closes the tenant's usage through that end
+//! with the span still open) it is the same event id, so the piece is on the usage
+//! stream once. The span's last piece is named by the event that closed it.
 
 use hcp_billing::usage::Span;
 use hcp_domain::units::Timestamp;

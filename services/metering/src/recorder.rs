@@ -1,8 +1,11 @@
 //! The usage recorder: each workload's lifecycle folded through a [`Meter`] as it comes;
 //! on each event that closes a billed span, the span is recorded on the tenant's usage
 //! stream, cut at the periods' ends (see [`crate::pieces`]): its last piece with an id
-//! derived from the closing event, the pieces before with ids naming them, which the
-//! ledger may have recorded already while the span ran.
+//! derived from the closing event, the pieces before with ids naming them. Where the log
+//! has a tenant's usage closed through a period's end (`usage.period_closed`, the
+//! ledger's before it invoices) while a span is open, the pieces up to that end are
+//! recorded then, so a workload running on is billed in each period. One writer, in log
+//! order: whether a span was open at the close is what the log says.
 //!
 //! Exactly once: every record's id is derived, and [`Tails`] appends it once however
 //! often its event is handled. A workload whose start came before the checkpoint is read
@@ -17,6 +20,7 @@ use hcp_domain::units::Timestamp;
 use hcp_domain::workload::{WorkloadEvent, WorkloadSpec};
 use hcp_eventstore::{Direction, EventStore, RecordedEvent, Tails};
 use hcp_proto::v1 as pb;
+use hcp_runtime::reactor::decoded as runtime_decode;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;
 use std::collections::HashMap;
@@ -27,6 +31,8 @@ use tokio::sync::Mutex;
 pub const USAGE_RECORDED: &str = "usage.recorded";
 /// A usage record's correction's event type.
 pub const USAGE_AMENDED: &str = "usage.amended";
+/// A tenant's usage closed through a period's end (the ledger's, before it invoices).
+pub const USAGE_PERIOD_CLOSED: &str = "usage.period_closed";
 
 /// The lifecycle events that end a workload.
 const ENDING: [&str; 3] = ["workload.completed", "workload.failed", "workload.cancelled"];
@@ -47,6 +53,33 @@ struct Metered {
 struct State {
     workloads: HashMap<String, Metered>,
     tails: Tails,
+}
+
+/// Whose a workload's GPU time is, from its spec.
+fn billed<'a>(spec: &'a WorkloadSpec, workload_id: &'a str) -> Billed<'a> {
+    Billed {
+        workload_id,
+        tenant: spec.tenant.as_str(),
+        model: spec.gpu_model.as_str(),
+        site: spec.site.as_ref().map_or("", |s| s.as_str()),
+    }
+}
+
+/// Appends the usage record of `piece` (of the span opened by `opened_by`, ending at a
+/// period's end) unless it is there.
+async fn piece_record<S: EventStore>(
+    store: &S,
+    tails: &mut Tails,
+    caused: &EventContext,
+    billed: Billed<'_>,
+    opened_by: u64,
+    piece: Span,
+) -> Result<(), HandlerError> {
+    let context = billed.piece(caused.clone(), opened_by, piece.to);
+    let record = billed.record(piece, PERIOD_ENDED);
+    let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
+    tails.append_once(store, &usage_stream(billed.tenant), usage).await.map_err(HandlerError::from)?;
+    Ok(())
 }
 
 /// The handler.
@@ -78,28 +111,60 @@ impl<S: EventStore> UsageRecorder<S> {
     ) -> Result<Option<&'a mut Metered>, HandlerError> {
         let known = state.workloads.get(&event.stream).is_some_and(|m| m.version + 1 == event.version);
         if !known && event.version > 1 {
-            let history = self
-                .store
-                .read_stream(&event.stream, 1, Direction::Forwards, event.version as usize - 1)
-                .await
-                .map_err(HandlerError::from)?;
-            let mut folded: Option<Metered> = None;
-            for e in history.iter().take_while(|e| e.version < event.version) {
-                let decoded = decode(e)?;
-                if let WorkloadEvent::Submitted { spec, .. } = &decoded {
-                    folded = Some(Metered { spec: spec.clone(), meter: Meter::default(), version: 0 });
-                }
-                if let Some(m) = folded.as_mut() {
-                    m.meter.apply_at(e.version, &decoded);
-                    m.version = e.version;
-                }
-            }
-            match folded {
-                Some(m) => state.workloads.insert(event.stream.clone(), m),
-                None => state.workloads.remove(&event.stream),
-            };
+            let version = event.version;
+            self.refold(state, &event.stream, version as usize - 1, |e| e.version < version).await?;
         }
         Ok(state.workloads.get_mut(&event.stream))
+    }
+
+    /// `stream`'s workload folded from its stream (its first `max` events), through the
+    /// events `before` keeps.
+    async fn refold(
+        &self,
+        state: &mut State,
+        stream: &str,
+        max: usize,
+        before: impl Fn(&RecordedEvent) -> bool,
+    ) -> Result<(), HandlerError> {
+        let history = self.store.read_stream(stream, 1, Direction::Forwards, max).await.map_err(HandlerError::from)?;
+        let mut folded: Option<Metered> = None;
+        for e in history.iter().take_while(|e| before(e)) {
+            let decoded = decode(e)?;
+            if let WorkloadEvent::Submitted { spec, .. } = &decoded {
+                folded = Some(Metered { spec: spec.clone(), meter: Meter::default(), version: 0 });
+            }
+            if let Some(m) = folded.as_mut() {
+                m.meter.apply_at(e.version, &decoded);
+                m.version = e.version;
+            }
+        }
+        match folded {
+            Some(m) => state.workloads.insert(stream.to_owned(), m),
+            None => state.workloads.remove(stream),
+        };
+        Ok(())
+    }
+
+    /// A tenant's usage closed through a period's end: the listed spans still open here in
+    /// the log have their pieces up to that end recorded.
+    async fn close_period(&self, state: &mut State, event: &RecordedEvent) -> Result<(), HandlerError> {
+        let closed = runtime_decode::<pb::UsagePeriodClosed>(event)?;
+        let end = Timestamp::from_unix_micros(closed.period_end_unix_micros);
+        let caused = EventContext::caused_by("metering", event);
+        for open in &closed.open {
+            let stream = format!("workload-{}", open.workload_id);
+            if !state.workloads.contains_key(&stream) {
+                // Started before the checkpoint: as the log stood at this event.
+                self.refold(state, &stream, usize::MAX, |e| e.position < event.position).await?;
+            }
+            let Some(m) = state.workloads.get(&stream) else { continue };
+            let Some(span) = m.meter.open(end).filter(|_| m.meter.opened_by() == open.opened_by) else { continue };
+            let billed = billed(&m.spec, &open.workload_id);
+            for piece in self.cadence.records(span).into_iter().filter(|p| p.from < p.to) {
+                piece_record(self.store.as_ref(), &mut state.tails, &caused, billed, open.opened_by, piece).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Records `span` (closed by `event`, opened by version `opened_by`) on its tenant's
@@ -117,10 +182,7 @@ impl<S: EventStore> UsageRecorder<S> {
         let mut pieces = self.cadence.records(span);
         let last = pieces.pop().unwrap_or(span);
         for piece in pieces {
-            let context = billed.piece(caused.clone(), opened_by, piece.to);
-            let record = billed.record(piece, PERIOD_ENDED);
-            let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
-            tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
+            piece_record(store, tails, &caused, billed, opened_by, piece).await?;
         }
         // The ledger recorded pieces past the span's end, the span then still open as far
         // as the log showed: its end came after those periods were invoiced, timed before
@@ -172,12 +234,16 @@ impl<S: EventStore> Handler for UsageRecorder<S> {
 
     fn wants(&self, event: &RecordedEvent) -> bool {
         event.stream.starts_with("workload-")
+            || (event.event_type == USAGE_PERIOD_CLOSED && event.stream.starts_with("usage-"))
     }
 
     async fn handle(&self, event: &RecordedEvent) -> Result<(), HandlerError> {
-        let decoded = decode(event)?;
         let mut state = self.state.lock().await;
         let state = &mut *state;
+        if event.event_type == USAGE_PERIOD_CLOSED {
+            return self.close_period(state, event).await;
+        }
+        let decoded = decode(event)?;
         if let WorkloadEvent::Submitted { spec, .. } = &decoded {
             let mut metered = Metered { spec: spec.clone(), meter: Meter::default(), version: event.version };
             metered.meter.apply_at(event.version, &decoded);
@@ -193,12 +259,7 @@ impl<S: EventStore> Handler for UsageRecorder<S> {
             state.workloads.remove(&event.stream);
         }
         let Some(span) = closed else { return Ok(()) };
-        let billed = Billed {
-            workload_id: event.stream.trim_start_matches("workload-"),
-            tenant: spec.tenant.as_str(),
-            model: spec.gpu_model.as_str(),
-            site: spec.site.as_ref().map_or("", |s| s.as_str()),
-        };
+        let billed = billed(&spec, event.stream.trim_start_matches("workload-"));
         if let Err(e) = self.record(&mut state.tails, event, billed, (span, opened_by)).await {
             // Not recorded: the meter goes back to before this event, to fold it again.
             state.workloads.remove(&event.stream);

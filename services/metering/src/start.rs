@@ -37,7 +37,7 @@ pub async fn start<S: EventStore>(
         _ = watch.caught_up(head) => {},
         () = host.shutdown.cancelled() => {},
     }
-    recorder(host, ledger.cadence());
+    ledger.follow(recorder(host, ledger.cadence()));
     host.reactor("metering", Arc::new(EnergyRecorder::new(Arc::clone(&host.store))), Durability::Checkpointed);
     if let Some(kafka) = &config.kafka {
         let publisher = Publisher::new(kafka).map_err(|e| StartError::Config(e.to_string()))?;

@@ -10,7 +10,7 @@
 use crate::energy::ENERGY_RECORDED;
 use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
 use crate::pieces::PERIOD_ENDED;
-use crate::recorder::{USAGE_AMENDED, USAGE_RECORDED};
+use crate::recorder::{USAGE_AMENDED, USAGE_PERIOD_CLOSED, USAGE_RECORDED};
 use hcp_billing::books::{Issued, Record};
 use hcp_billing::period::{Cadence, Period};
 use hcp_billing::running::RunningBooks;
@@ -22,7 +22,7 @@ use hcp_eventstore::RecordedEvent;
 use hcp_proto::v1 as pb;
 use hcp_runtime::reactor::decoded as decode;
 use hcp_runtime::{Handler, HandlerError};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 
@@ -68,6 +68,8 @@ pub struct Books {
     index: HashMap<Uuid, usize>,
     /// How many times each amended record was amended, by its place in `records`.
     amended: HashMap<usize, u32>,
+    /// The ids of the `usage.period_closed` on its usage stream.
+    pub closings: HashSet<Uuid>,
     /// The records and issued invoices folded into what is billed and what is not.
     pub running: RunningBooks,
     /// The usage stream's last version.
@@ -87,6 +89,7 @@ impl Books {
             ids: Vec::new(),
             index: HashMap::new(),
             amended: HashMap::new(),
+            closings: HashSet::new(),
             running: RunningBooks::new(cadence),
             usage_version: 0,
             invoices: Vec::new(),
@@ -246,6 +249,9 @@ impl View {
                     inner.tenant(tenant).push(event.id, event.version, record);
                 }
                 USAGE_AMENDED => inner.tenant(tenant).amend(event.version, decode(event)?),
+                USAGE_PERIOD_CLOSED => {
+                    inner.tenant(tenant).closings.insert(event.id);
+                }
                 _ => {}
             }
             inner.tenant(tenant).usage_version = event.version;

@@ -69,7 +69,9 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let view = Arc::new(Ledger::<SqliteStore>::view(&config).expect("view"));
     let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
     let ledger = Ledger::new(Arc::clone(&store), config, view, folder.clone()).expect("ledger");
-    let watches = [folder, hcp_metering::start::recorder(&host, ledger.cadence())];
+    let recorder = hcp_metering::start::recorder(&host, ledger.cadence());
+    ledger.follow(recorder.clone());
+    let watches = [folder, recorder];
 
     // A: 4 GPUs from 00:10 to 01:10, across two hourly periods.
     common::append(store.as_ref(), A, 0, &ran(A, 4, 10, Some(70))).await;

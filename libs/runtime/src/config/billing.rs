@@ -14,7 +14,8 @@ pub struct MeteringConfig {
     /// of workloads still running (late usage after that is an adjustment on the next
     /// invoice). Events are expected timed no earlier than this before they are recorded:
     /// a workload's end timed further back than that, after its period was invoiced with
-    /// it running, leaves it billed through that period's end. 0 or more. Default 3600.
+    /// it running, is corrected by an amendment (a credit on the next invoice). 0 or more.
+    /// Default 3600.
     pub invoice_grace_seconds: f64,
     /// Seconds between looks for periods to invoice; above 0. Default 60.
     pub issue_every_seconds: f64,
