@@ -98,10 +98,9 @@ impl Cadence {
 
     /// The usage records a closed `span` is kept as: its piece in each period it touches
     /// (so a span across periods is billed in each, and its earlier pieces can be recorded
-    /// while it still runs), or the span itself when it is empty.
+    /// while it still runs); none when it is empty (it bills nothing).
     pub fn records(self, span: Span) -> Vec<Span> {
-        let pieces: Vec<Span> = self.pieces(span).into_iter().map(|(_, piece)| piece).collect();
-        if pieces.is_empty() { vec![span] } else { pieces }
+        self.pieces(span).into_iter().map(|(_, piece)| piece).collect()
     }
 }
 

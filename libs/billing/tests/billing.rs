@@ -64,11 +64,10 @@ fn a_running_workload_is_billed_up_to_now_and_spans_split_at_periods() {
     assert_eq!(pieces[0].1.to, t(hour));
     assert_eq!(pieces[1].0, Period { start: t(hour), end: t(2 * hour) });
     assert_eq!(pieces.iter().map(|(_, s)| s.gpu_micros()).sum::<i128>(), open.gpu_micros(), "nothing lost in the cut");
-    // Recorded as those pieces; an empty span as itself.
+    // Recorded as those pieces; an empty span not at all.
     let records = Cadence::Hour.records(open);
     assert_eq!(records, pieces.iter().map(|(_, s)| *s).collect::<Vec<_>>());
-    let empty = Span { from: t(hour), to: t(hour), gpus: 2 };
-    assert_eq!(Cadence::Hour.records(empty), [empty]);
+    assert!(Cadence::Hour.records(Span { from: t(hour), to: t(hour), gpus: 2 }).is_empty());
     // The span is named by the event that opened it: the first start, not a later one.
     let mut meter = Meter::default();
     meter.apply_at(1, &submitted(2));

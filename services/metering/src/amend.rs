@@ -5,11 +5,14 @@
 //! difference is an adjustment on the next one.
 
 use crate::ledger::{Ledger, LedgerError};
-use crate::recorder::{USAGE_AMENDED, usage_stream};
-use hcp_eventstore::{EventStore, ExpectedVersion, StoreError};
+use crate::recorder::{USAGE_AMENDED, USAGE_RECORDED, usage_stream};
+use hcp_billing::period::Cadence;
+use hcp_domain::units::Timestamp;
+use hcp_eventstore::{EventStore, ExpectedVersion, RecordedEvent, StoreError};
 use hcp_proto::v1 as pb;
 use hcp_runtime::EventContext;
 use prost::Message;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The longest reason taken.
@@ -19,11 +22,36 @@ const MAX_GPUS: u32 = 100_000;
 /// The most records one listing answers.
 const MAX_LIST: usize = 1_000;
 
-/// `record` corrected as `request` asks; refuses what is not a correction, naming the
-/// field.
+/// A record as it stands: its event id, the record, how often it was amended.
+pub type Standing = (Uuid, pb::UsageRecorded, u32);
+
+/// A usage stream's `events` folded into its records as they stand (amendments applied),
+/// in order; an amendment of a record the stream does not hold is left out.
+pub fn standing(events: &[RecordedEvent]) -> Result<Vec<Standing>, prost::DecodeError> {
+    let mut out: Vec<Standing> = Vec::new();
+    let mut index: HashMap<Uuid, usize> = HashMap::new();
+    for e in events {
+        if e.event_type == USAGE_RECORDED {
+            index.insert(e.id, out.len());
+            out.push((e.id, pb::UsageRecorded::decode(e.payload.as_ref())?, 0));
+        } else if e.event_type == USAGE_AMENDED {
+            let a = pb::UsageAmended::decode(e.payload.as_ref())?;
+            let place = a.record_id.parse::<Uuid>().ok().and_then(|id| index.get(&id));
+            if let (Some(&n), Some(now)) = (place, a.now) {
+                out[n].1 = now;
+                out[n].2 += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `record` corrected as `request` asks, within its billing period under `cadence`;
+/// refuses what is not a correction, naming the field.
 pub fn corrected(
     record: &pb::UsageRecorded,
     request: &pb::AmendUsageRequest,
+    cadence: Cadence,
 ) -> Result<pb::UsageRecorded, LedgerError> {
     let invalid = |m: String| Err(LedgerError::Invalid(m));
     let reason = request.reason.trim();
@@ -39,6 +67,21 @@ pub fn corrected(
     now.gpus = request.gpus.unwrap_or(record.gpus);
     if now.from_unix_micros < 0 {
         return invalid(format!("from_unix_micros: {} is before 1970", now.from_unix_micros));
+    }
+    // A record is its span's piece in one period: corrected, it stays there.
+    let period = cadence.period_of(Timestamp::from_unix_micros(record.from_unix_micros));
+    let last = period.end.unix_micros().max(record.to_unix_micros);
+    if now.from_unix_micros < period.start.unix_micros() {
+        return invalid(format!(
+            "from_unix_micros: {} is before the record's billing period ({period})",
+            now.from_unix_micros
+        ));
+    }
+    if now.to_unix_micros > last {
+        return invalid(format!(
+            "to_unix_micros: {} is after the record's billing period ({period})",
+            now.to_unix_micros
+        ));
     }
     if now.to_unix_micros < now.from_unix_micros {
         return invalid(format!(
@@ -76,7 +119,7 @@ impl<S: EventStore> Ledger<S> {
             let Some((was, version)) = found else {
                 return Err(LedgerError::NotFound(format!("record_id: {tenant} has no usage record {id}")));
             };
-            let now = corrected(&was, request)?;
+            let now = corrected(&was, request, self.cadence())?;
             let amended = pb::UsageAmended {
                 record_id: id.to_string(),
                 was: Some(was),

@@ -12,6 +12,7 @@ use hcp_billing::usage::Span;
 use hcp_domain::units::Timestamp;
 use hcp_proto::v1 as pb;
 use hcp_runtime::EventContext;
+use uuid::Uuid;
 
 /// `closed_by` of a piece that ended with its period while its span ran on.
 pub const PERIOD_ENDED: &str = "period.ended";
@@ -49,7 +50,19 @@ impl Billed<'_> {
     /// The context whose event ids name the piece of the span opened by version
     /// `opened_by` of the workload's stream that ends at `end`, a period's end.
     pub fn piece(&self, context: EventContext, opened_by: u64, end: Timestamp) -> EventContext {
-        let key = format!("usage:{}:{opened_by}:{}", self.workload_id, end.unix_micros());
-        context.with_tenant(self.tenant).with_ids_from_key(&key)
+        context.with_tenant(self.tenant).with_ids_from_key(&piece_key(self.workload_id, opened_by, end))
     }
 }
+
+fn piece_key(workload_id: &str, opened_by: u64, end: Timestamp) -> String {
+    format!("usage:{workload_id}:{opened_by}:{}", end.unix_micros())
+}
+
+/// The event id of the usage record of the piece of `workload_id`'s span opened by
+/// version `opened_by` that ends at `end`, a period's end.
+pub fn piece_id(workload_id: &str, opened_by: u64, end: Timestamp) -> Uuid {
+    EventContext::new(ACTOR).with_ids_from_key(&piece_key(workload_id, opened_by, end)).event_id(0)
+}
+
+/// Who records usage (event ids derive from it too).
+pub const ACTOR: &str = "metering";

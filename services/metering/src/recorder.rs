@@ -12,7 +12,8 @@
 //! from its stream once.
 
 use crate::CONSUMER;
-use crate::pieces::{Billed, PERIOD_ENDED};
+use crate::amend::standing as standing_records;
+use crate::pieces::{ACTOR, Billed, PERIOD_ENDED, piece_id};
 use hcp_billing::period::Cadence;
 use hcp_billing::usage::{Meter, Span};
 use hcp_domain::codec::decode_workload_event;
@@ -168,7 +169,7 @@ impl<S: EventStore> UsageRecorder<S> {
     }
 
     /// Records `span` (closed by `event`, opened by version `opened_by`) on its tenant's
-    /// usage stream: each piece that is not there yet.
+    /// usage stream: each piece that is not there yet, the last (named by `event`) last.
     async fn record(
         &self,
         tails: &mut Tails,
@@ -178,52 +179,76 @@ impl<S: EventStore> UsageRecorder<S> {
     ) -> Result<(), HandlerError> {
         let store = self.store.as_ref();
         let stream = usage_stream(billed.tenant);
-        let caused = EventContext::caused_by("metering", event);
-        let mut pieces = self.cadence.records(span);
-        let last = pieces.pop().unwrap_or(span);
-        for piece in pieces {
-            piece_record(store, tails, &caused, billed, opened_by, piece).await?;
+        let caused = EventContext::caused_by(ACTOR, event).with_tenant(billed.tenant);
+        // Recorded whole before (the last piece goes last; or, from before spans were cut,
+        // the span as one record under this id).
+        if tails.contains(store, &stream, caused.event_id(0)).await.map_err(HandlerError::from)? {
+            return Ok(());
         }
-        // The ledger recorded pieces past the span's end, the span then still open as far
-        // as the log showed: its end came after those periods were invoiced, timed before
-        // (a clock behind by more than the invoice grace). Each such piece is amended (the
-        // first to end where the span did, any later one to nothing), the difference an
-        // adjustment on the next invoice, and nothing is recorded twice.
-        let (mut now, mut end, mut amended) = (last, self.cadence.period_of(last.from).end, 0);
-        loop {
-            let through = billed.piece(caused.clone(), opened_by, end).event_id(0);
-            if !tails.contains(store, &stream, through).await.map_err(HandlerError::from)? {
-                break;
+        let pieces = self.cadence.records(span);
+        let (last, earlier) = pieces.split_last().map_or((span, &[][..]), |(last, earlier)| (*last, earlier));
+        for piece in earlier {
+            piece_record(store, tails, &caused, billed, opened_by, *piece).await?;
+        }
+        if self.amend_past_end(tails, event, billed, opened_by, last).await? {
+            return Ok(());
+        }
+        if last.from < last.to {
+            let record = billed.record(last, &event.event_type);
+            let usage = caused.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
+            tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
+        }
+        Ok(())
+    }
+
+    /// Pieces recorded past the span's end (`last` its last piece), when the log closed
+    /// usage with the span open and its end came after, timed before (a clock behind by
+    /// more than the invoice grace): each is amended, as it stands, to end no later than
+    /// the span did (the first to its end, any later one to nothing), the difference an
+    /// adjustment on the next invoice. Answers whether there were any (then the last
+    /// piece is one of them, not recorded again).
+    async fn amend_past_end(
+        &self,
+        tails: &mut Tails,
+        event: &RecordedEvent,
+        billed: Billed<'_>,
+        opened_by: u64,
+        last: Span,
+    ) -> Result<bool, HandlerError> {
+        let store = self.store.as_ref();
+        let stream = usage_stream(billed.tenant);
+        let caused = EventContext::caused_by(ACTOR, event).with_tenant(billed.tenant);
+        let (mut end, mut found, mut standing) = (self.cadence.period_of(last.from).end, 0, None);
+        while tails.contains(store, &stream, piece_id(billed.workload_id, opened_by, end)).await? {
+            found += 1;
+            let id = piece_id(billed.workload_id, opened_by, end);
+            if standing.is_none() {
+                let events = store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await?;
+                standing = Some(standing_records(&events).map_err(|why| HandlerError::corrupt(event, why))?);
             }
-            if now.to < end {
+            let was = standing.iter().flatten().find(|(i, _, _)| *i == id).map(|(_, r, _)| r.clone());
+            let Some(was) = was else { break };
+            // The span ended at `last.to`: this piece runs no further.
+            let to = was.to_unix_micros.min(last.to.unix_micros().max(was.from_unix_micros));
+            if to < was.to_unix_micros {
                 tracing::warn!(
                     workload = billed.workload_id,
                     ended = %last.to,
                     billed_through = %end,
                     "a workload's end came after its period was invoiced with it running; the piece is amended"
                 );
-                let amendment = pb::UsageAmended {
-                    record_id: through.to_string(),
-                    was: Some(billed.record(Span { to: end, ..now }, PERIOD_ENDED)),
-                    now: Some(billed.record(now, &event.event_type)),
-                    reason: format!("the workload ended at {}, recorded after its period was invoiced", last.to),
-                };
-                let context = caused.clone().with_tenant(billed.tenant);
-                let usage = context.event(amended, USAGE_AMENDED, amendment.encode_to_vec(), last.to.unix_micros());
-                tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
+                let mut now = was.clone();
+                now.to_unix_micros = to;
+                now.gpu_micros = (to - now.from_unix_micros) * i64::from(now.gpus);
+                now.closed_by = event.event_type.clone();
+                let reason = format!("the workload ended at {}, recorded after its period was invoiced", last.to);
+                let amendment = pb::UsageAmended { record_id: id.to_string(), was: Some(was), now: Some(now), reason };
+                let usage = caused.event(found, USAGE_AMENDED, amendment.encode_to_vec(), last.to.unix_micros());
+                tails.append_once(store, &stream, usage).await?;
             }
-            amended += 1;
-            now = Span { from: end, to: end, ..now };
             end = self.cadence.period_of(end).end;
         }
-        if amended > 0 {
-            return Ok(());
-        }
-        let context = caused.with_tenant(billed.tenant);
-        let record = billed.record(last, &event.event_type);
-        let usage = context.event(0, USAGE_RECORDED, record.encode_to_vec(), record.to_unix_micros);
-        tails.append_once(store, &stream, usage).await.map_err(HandlerError::from)?;
-        Ok(())
+        Ok(found > 0)
     }
 }
 

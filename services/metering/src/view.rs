@@ -9,7 +9,7 @@
 
 use crate::energy::ENERGY_RECORDED;
 use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
-use crate::pieces::PERIOD_ENDED;
+use crate::pieces::{PERIOD_ENDED, piece_id};
 use crate::recorder::{USAGE_AMENDED, USAGE_PERIOD_CLOSED, USAGE_RECORDED};
 use hcp_billing::books::{Issued, Record};
 use hcp_billing::period::{Cadence, Period};
@@ -186,17 +186,17 @@ impl Inner {
         self.tenants.entry(tenant.to_owned()).or_insert_with(|| Books::new(cadence))
     }
 
-    /// A piece of a workload's open span recorded while it runs: the span counts on
-    /// from its end.
-    fn recorded(&mut self, r: &pb::UsageRecorded) {
+    /// A piece of a workload's open span recorded while it runs (`id`, its event id,
+    /// names the span): the span counts on from its end.
+    fn recorded(&mut self, id: Uuid, r: &pb::UsageRecorded) {
         if r.closed_by != PERIOD_ENDED {
             return;
         }
         let Some(entry) = self.workloads.get_mut(&format!("workload-{}", r.workload_id)) else { return };
-        let Some(open) = entry.meter.open(Timestamp::from_unix_micros(r.to_unix_micros)) else { return };
         let to = Timestamp::from_unix_micros(r.to_unix_micros);
         // A piece of an earlier span, folded after this one opened, is not this span's.
-        if r.from_unix_micros >= open.from.unix_micros() && entry.recorded_to.is_none_or(|t| t < to) {
+        let this_span = piece_id(&r.workload_id, entry.meter.opened_by(), to) == id;
+        if entry.meter.billing() && this_span && entry.recorded_to.is_none_or(|t| t < to) {
             entry.recorded_to = Some(to);
         }
     }
@@ -245,7 +245,7 @@ impl View {
             match event.event_type.as_str() {
                 USAGE_RECORDED => {
                     let record = decode::<pb::UsageRecorded>(event)?;
-                    inner.recorded(&record);
+                    inner.recorded(event.id, &record);
                     inner.tenant(tenant).push(event.id, event.version, record);
                 }
                 USAGE_AMENDED => inner.tenant(tenant).amend(event.version, decode(event)?),

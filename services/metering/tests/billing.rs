@@ -216,12 +216,26 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let issued = ledger.issue_due(m(490)).await.expect("issue");
     assert_eq!(issued.iter().map(amounts).collect::<Vec<_>>(), [[("adjustment", -900, -500_000), ("tax", 0, -50_000)]]);
 
-    // E runs from 08:00 and is invoiced for 08:00 and 09:00; its end, timed 08:30, comes
-    // after both: the first piece is amended to 30 minutes, the second to nothing.
+    // E runs from 08:00 and is invoiced for 08:00 and 09:00; an operator finds it held two
+    // GPUs in 08:00 (a correction stays in its record's period). Its end, timed 08:30,
+    // comes after both: the first piece is amended, as it stands (two GPUs), to 30
+    // minutes, the second to nothing.
     let e = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a05";
     common::append(store.as_ref(), e, 0, &ran(e, 1, 480, None)).await;
     settle(&host, &watches).await;
     assert_eq!(ledger.issue_due(m(610)).await.expect("issue").len(), 2);
+    let e08 = ledger.usage_records("acme", e, 0)[0].id.clone();
+    let two = |to: Option<i64>| pb::AmendUsageRequest {
+        tenant: "acme".into(),
+        record_id: e08.clone(),
+        to_unix_micros: to,
+        gpus: Some(2),
+        reason: "held two GPUs".into(),
+        ..Default::default()
+    };
+    let refused = ledger.amend(&two(Some(m(700).unix_micros())), &operator).await.expect_err("past its period");
+    assert!(refused.to_string().starts_with("to_unix_micros:"), "{refused}");
+    ledger.amend(&two(None), &operator).await.expect("amend");
     common::append(store.as_ref(), e, 3, &[E::Completed { at: m(510) }]).await;
     settle(&host, &watches).await;
     let minutes: Vec<(i64, u32)> = ledger
@@ -229,16 +243,17 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
         .iter()
         .map(|v| (v.record.as_ref().map_or(-1, |r| r.gpu_micros / 60_000_000), v.amendments))
         .collect();
-    assert_eq!(minutes, [(30, 1), (0, 1)]);
+    assert_eq!(minutes, [(60, 2), (0, 1)]);
+    // 08:00 stands where it was invoiced (60 GPU-minutes); 09:00's hour is credited.
     let issued = ledger.issue_due(m(670)).await.expect("issue");
-    let credits = [("adjustment", -1_800, -1_000_000), ("adjustment", -3_600, -2_000_000), ("tax", 0, -300_000)];
+    let credits = [("adjustment", -3_600, -2_000_000), ("tax", 0, -200_000)];
     assert_eq!(issued.iter().map(amounts).collect::<Vec<_>>(), [credits]);
 
     // The books still equal the records as they stand.
     let invoices = ledger.invoices("acme").await.expect("invoices");
     let invoiced: i64 = invoices.iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
     let recorded: i64 = ledger.usage("acme").await.expect("usage").records.iter().map(|(_, r)| r.gpu_micros).sum();
-    assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 205 * 60_000_000));
+    assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 235 * 60_000_000));
     // Margins: 00:00's 220 GPU-minutes (A's 200, B's 20) are charged $2 + $2.67 at the card
     // now; the half hour to 00:30 holds 100 of them, worth that share, not their price
     // from the first tier ($2.67).

@@ -8,12 +8,11 @@ use crate::commands::events::emit;
 use crate::settings;
 use anyhow::Context;
 use hcp_domain::units::Timestamp;
-use hcp_eventstore::{Direction, EventStore, RecordedEvent};
+use hcp_eventstore::{Direction, EventStore};
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::Config;
 use prost::Message;
-use std::collections::{BTreeMap, HashMap};
-use uuid::Uuid;
+use std::collections::BTreeMap;
 
 /// `hcp usage`
 #[derive(Debug, clap::Args)]
@@ -45,30 +44,6 @@ pub enum UsageCommand {
     Amend(crate::commands::billing::AmendArgs),
 }
 
-/// A record as it stands: its id, the record, how often it was amended.
-type Standing = (Uuid, pb::UsageRecorded, u32);
-
-/// `events` of a usage stream folded into its records as they stand, in order.
-fn standing(stream: &str, events: &[RecordedEvent]) -> anyhow::Result<Vec<Standing>> {
-    let mut out: Vec<Standing> = Vec::new();
-    let mut index: HashMap<Uuid, usize> = HashMap::new();
-    for e in events {
-        let at = || format!("{stream} v{}", e.version);
-        if e.event_type == hcp_metering::USAGE_RECORDED {
-            index.insert(e.id, out.len());
-            out.push((e.id, pb::UsageRecorded::decode(e.payload.as_ref()).with_context(at)?, 0));
-        } else if e.event_type == hcp_metering::USAGE_AMENDED {
-            let a = pb::UsageAmended::decode(e.payload.as_ref()).with_context(at)?;
-            let place = a.record_id.parse::<Uuid>().ok().and_then(|id| index.get(&id));
-            if let (Some(&n), Some(now)) = (place, a.now) {
-                out[n].1 = now;
-                out[n].2 += 1;
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Runs the command.
 pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
     if let Some(UsageCommand::Amend(amend)) = args.command {
@@ -86,7 +61,8 @@ pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
     let events = store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await?;
     let mut by_model: BTreeMap<String, (i64, usize)> = BTreeMap::new();
     let mut out = std::io::stdout().lock();
-    for (id, r, amendments) in standing(&stream, &events)? {
+    let standing = hcp_metering::amend::standing(&events).with_context(|| format!("{stream}: a record it holds"))?;
+    for (id, r, amendments) in standing {
         if r.to_unix_micros < since {
             continue;
         }
