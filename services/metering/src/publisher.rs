@@ -9,7 +9,10 @@
 //! batch's are all acknowledged while the next batch is sent, before the checkpoint
 //! moves past them.
 //! A crash or a broker that refuses a batch sends it again, with the same ids: a consumer
-//! may see a record twice, never two records for one id, and never misses one.
+//! may see a record twice, never two records for one id, and never misses one. Failed
+//! sends (a broker restarted with batches in flight) replace the producer with a fresh
+//! one rather than let librdkafka mend its sequence by bumping its epoch, which a
+//! broker may not take.
 
 use crate::{USAGE_AMENDED, USAGE_RECORDED};
 use hcp_domain::units::Timestamp;
@@ -23,7 +26,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer, PurgeConfig};
 use serde_json::json;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -85,7 +88,9 @@ pub struct ProducerError(#[from] KafkaError);
 
 /// The publisher.
 pub struct Publisher {
-    producer: FutureProducer,
+    /// The producer's settings, to make a fresh one after a failure.
+    client: ClientConfig,
+    producer: Mutex<FutureProducer>,
     admin: AdminClient<DefaultClientContext>,
     topic: String,
     partitions: i32,
@@ -107,19 +112,43 @@ impl Publisher {
         let mut client = ClientConfig::new();
         client.set("bootstrap.servers", &config.brokers);
         let admin = client.create()?;
-        let producer = client
+        client
             .set("enable.idempotence", "true")
+            // What librdkafka would mend by bumping the producer's epoch stops the producer
+            // instead (a broker may not take a bump: tansu 0.6.0 does not), and a fresh
+            // producer sends the batch again (see `renew`).
+            .set("enable.gapless.guarantee", "true")
             .set("linger.ms", "5")
-            .set("message.timeout.ms", "60000")
-            .create()?;
+            .set("message.timeout.ms", "60000");
+        let producer = client.create()?;
         Ok(Publisher {
-            producer,
+            client,
+            producer: Mutex::new(producer),
             admin,
             topic: config.topic.clone(),
             partitions: config.partitions.try_into().unwrap_or(i32::MAX),
             topic_ready: AtomicBool::new(false),
             pending: Mutex::default(),
         })
+    }
+
+    fn producer(&self) -> FutureProducer {
+        self.producer.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// A fresh producer (a new producer id) in place of one whose sends failed: the old
+    /// one's unsent and in-flight messages are purged as it goes, and the reactor hands
+    /// their records over again, so nothing is sent under a sequence the broker may have
+    /// lost, and nothing is lost (a record may come twice, with its id).
+    fn renew(&self, why: &str) {
+        match self.client.create::<FutureProducer>() {
+            Ok(fresh) => {
+                tracing::warn!(why, "kafka: sends failed; a fresh producer sends them again");
+                let old = std::mem::replace(&mut *self.producer.lock().unwrap_or_else(PoisonError::into_inner), fresh);
+                old.purge(PurgeConfig::default().queue().inflight());
+            }
+            Err(e) => tracing::error!(error = %e, "kafka: cannot make a fresh producer"),
+        }
     }
 
     /// Creates the topic unless the broker has it (a broker may not create topics on
@@ -163,6 +192,7 @@ impl Publisher {
                 Err(_) => unavailable("delivery", "the producer dropped it"),
             };
             *self.pending() = Pending::default();
+            self.renew(&failed.to_string());
             return Err(failed);
         }
     }
@@ -210,7 +240,7 @@ impl Handler for Publisher {
                 .insert(Header { key: RECORD_ID_HEADER, value: Some(id.as_str()) })
                 .insert(Header { key: "content-type", value: Some("application/cloudevents+json; charset=UTF-8") });
             let record = FutureRecord::to(&self.topic).key(tenant).payload(&value).headers(headers);
-            match self.producer.send_result(record) {
+            match self.producer().send_result(record) {
                 Ok(delivery) => {
                     self.pending().sends.push_back((event.position, delivery));
                     return Ok(());
@@ -219,7 +249,12 @@ impl Handler for Publisher {
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                     self.acknowledged(Position::MAX).await?;
                 }
-                Err((e, _)) => return Err(unavailable("send", e)),
+                Err((e, _)) => {
+                    let failed = unavailable("send", e);
+                    *self.pending() = Pending::default();
+                    self.renew(&failed.to_string());
+                    return Err(failed);
+                }
             }
         }
     }
