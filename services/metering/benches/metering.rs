@@ -37,12 +37,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Waits on `sub` for the first event that `found` accepts.
 async fn until(sub: &mut hcp_eventstore::Subscription, found: impl Fn(&RecordedEvent) -> bool) {
-    loop {
-        let batch = sub.next_batch().await.expect("subscription open").expect("batch");
-        if batch.iter().any(&found) {
-            return;
+    let wait = async {
+        loop {
+            let batch = sub.next_batch().await.expect("subscription open").expect("batch");
+            if batch.iter().any(&found) {
+                return;
+            }
         }
-    }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait).await.expect("the event within 10 s");
 }
 
 async fn lag(store: &Arc<SqliteStore>) -> (Vec<f64>, Vec<f64>) {
@@ -55,7 +58,8 @@ async fn lag(store: &Arc<SqliteStore>) -> (Vec<f64>, Vec<f64>) {
         let start = [
             E::Submitted { id: WorkloadId::parse(&id).expect("id"), spec: common::spec("acme", 8), at: now },
             E::Queued { attempt: 1, at: now },
-            E::Started { endpoint: None, at: now },
+            // A minute of GPU time (a span of none is not recorded).
+            E::Started { endpoint: None, at: Timestamp::from_unix_micros(now.unix_micros() - 60_000_000) },
         ];
         common::append(store.as_ref(), &id, 0, &start).await;
         let mut sub = store.subscribe(store.head().await.expect("head") + 1).await.expect("subscribe");
