@@ -115,7 +115,7 @@ impl<S: EventStore> Ledger<S> {
         })?;
         // At the version the view has seen: another writer in between, look again.
         for attempt in 1.. {
-            let found = self.view.read(tenant, |b| b.record(id).map(|(_, r)| (r.clone(), b.usage_version)));
+            let found = self.view.read(tenant, |b| b.record(id).map(|(_, r)| (r.to_pb(), b.usage_version)));
             let Some((was, version)) = found else {
                 return Err(LedgerError::NotFound(format!("record_id: {tenant} has no usage record {id}")));
             };
@@ -149,7 +149,7 @@ impl<S: EventStore> Ledger<S> {
         self.view.read(tenant, |b| {
             let mut out: Vec<pb::UsageRecordView> = (0..b.records.len())
                 .rev()
-                .filter(|&n| workload_id.is_empty() || b.records[n].1.workload_id == workload_id)
+                .filter(|&n| workload_id.is_empty() || &*b.records[n].workload_id == workload_id)
                 .take(limit)
                 .map(|n| b.view_of(n))
                 .collect();

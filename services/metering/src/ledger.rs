@@ -8,7 +8,7 @@
 
 use crate::ratecards;
 use crate::recorder::{USAGE_PERIOD_CLOSED, usage_stream};
-use crate::view::{OpenSpan, View, span_of};
+use crate::view::{OpenSpan, View};
 use hcp_billing::books::Draft;
 use hcp_billing::invoice::{self, InvoiceError};
 use hcp_billing::period::{Cadence, Period};
@@ -142,7 +142,10 @@ impl<S: EventStore> Ledger<S> {
     /// A copy of `tenant`'s usage records (for audits and tests: the ledger's own
     /// answers read the view in place).
     pub async fn usage(&self, tenant: &str) -> Result<Usage, LedgerError> {
-        Ok(self.view.read(tenant, |b| Usage { records: b.records.clone(), version: b.usage_version }))
+        Ok(self.view.read(tenant, |b| Usage {
+            records: b.records.iter().map(|r| (r.version, r.to_pb())).collect(),
+            version: b.usage_version,
+        }))
     }
 
     /// `tenant`'s issued invoices, oldest first.
@@ -359,16 +362,16 @@ impl<S: EventStore> Ledger<S> {
         };
         let mut rows: BTreeMap<Vec<String>, (i128, u32)> = BTreeMap::new();
         self.view.read(&request.tenant, |b| {
-            for (_, r) in &b.records {
-                for (period, piece) in self.cadence.pieces(span_of(r)) {
+            for r in &b.records {
+                for (period, piece) in self.cadence.pieces(r.span()) {
                     let Some(piece) = window.clip(piece) else { continue };
                     let key = request
                         .group_by
                         .iter()
                         .map(|g| match g.as_str() {
-                            "model" => r.gpu_model.clone(),
-                            "site" => r.site.clone(),
-                            "workload" => r.workload_id.clone(),
+                            "model" => r.model.to_string(),
+                            "site" => r.site.to_string(),
+                            "workload" => r.workload_id.to_string(),
                             _ => self.cadence.label(period),
                         })
                         .collect();
@@ -501,17 +504,17 @@ impl<S: EventStore> Ledger<S> {
         let mut gpu: BTreeMap<(String, String, String, Period), i128> = BTreeMap::new();
         let mut totals: BTreeMap<(String, String, Period), i128> = BTreeMap::new();
         self.view.each_tenant(|tenant, books, site_of| {
-            for (_, r) in &books.records {
+            for r in &books.records {
                 let site = site_of(r);
                 if !request.site.is_empty() && site != request.site {
                     continue;
                 }
-                for (period, piece) in self.cadence.pieces(span_of(r)) {
+                for (period, piece) in self.cadence.pieces(r.span()) {
                     let Some(piece) = window.clip(piece) else { continue };
-                    let key = (site.clone(), tenant.to_owned(), r.gpu_model.clone(), period);
+                    let key = (site.clone(), tenant.to_owned(), r.model.to_string(), period);
                     *gpu.entry(key).or_default() += piece.gpu_micros();
-                    totals.entry((tenant.to_owned(), r.gpu_model.clone(), period)).or_insert_with(|| {
-                        books.running.period_usage(&[], period).get(&r.gpu_model).copied().unwrap_or(0)
+                    totals.entry((tenant.to_owned(), r.model.to_string(), period)).or_insert_with(|| {
+                        books.running.period_usage(&[], period).get(&*r.model).copied().unwrap_or(0)
                     });
                 }
             }

@@ -17,6 +17,7 @@
 pub mod amend;
 pub mod energy;
 pub mod grpc;
+pub mod kept;
 pub mod ledger;
 pub mod pieces;
 pub mod publisher;

@@ -8,6 +8,7 @@
 //! seconds reads these, not the streams.
 
 use crate::energy::ENERGY_RECORDED;
+use crate::kept::{Kept, Strings};
 use crate::ledger::{BUDGET_SET, BUDGET_THRESHOLD_CROSSED, INVOICE_ISSUED};
 use crate::pieces::{PERIOD_ENDED, piece_id};
 use crate::recorder::{USAGE_AMENDED, USAGE_PERIOD_CLOSED, USAGE_RECORDED};
@@ -58,10 +59,9 @@ pub struct OpenSpan {
 /// A tenant's books as the log has them.
 #[derive(Debug, Clone)]
 pub struct Books {
-    /// `(version, record)` of its usage stream, in order, each as it stands (amendments
-    /// applied; for usage queries and margins: invoices, previews and estimates read
-    /// `running`).
-    pub records: Vec<(u64, pb::UsageRecorded)>,
+    /// Its usage records, in order, each as it stands (amendments applied; for usage
+    /// queries and margins: invoices, previews and estimates read `running`).
+    pub records: Vec<Kept>,
     /// Each record's event id, in the same order.
     pub ids: Vec<Uuid>,
     /// Where each record is in `records`, by event id.
@@ -101,39 +101,41 @@ impl Books {
 
 impl Books {
     /// The record with event id `id`, as it stands, and its place.
-    pub fn record(&self, id: Uuid) -> Option<(usize, &pb::UsageRecorded)> {
-        self.index.get(&id).map(|&n| (n, &self.records[n].1))
+    pub fn record(&self, id: Uuid) -> Option<(usize, &Kept)> {
+        self.index.get(&id).map(|&n| (n, &self.records[n]))
     }
 
     /// The record at `n`, as the API shows it.
     pub fn view_of(&self, n: usize) -> pb::UsageRecordView {
         pb::UsageRecordView {
             id: self.ids[n].to_string(),
-            record: Some(self.records[n].1.clone()),
+            record: Some(self.records[n].to_pb()),
             amendments: self.amended.get(&n).copied().unwrap_or(0),
         }
     }
 
-    fn push(&mut self, id: Uuid, version: u64, record: pb::UsageRecorded) {
-        self.running.record(&record_of(version, &record));
+    fn push(&mut self, id: Uuid, kept: Kept) {
+        self.running.record(&kept.record(kept.version));
         self.index.insert(id, self.records.len());
         self.ids.push(id);
-        self.records.push((version, record));
+        self.records.push(kept);
     }
 
-    /// An amendment at `version`: the record as it stood is taken back, the corrected
-    /// one billed (an amendment of a record the books do not hold is left out, as a
-    /// recomputation leaves it out, and logged).
-    fn amend(&mut self, version: u64, amended: pb::UsageAmended) {
-        let place = amended.record_id.parse::<Uuid>().ok().and_then(|id| self.index.get(&id).copied());
-        let (Some(n), Some(now)) = (place, amended.now) else {
-            tracing::warn!(record = amended.record_id, "an amendment of a usage record the books do not hold");
+    /// An amendment at `version` of record `record_id` to `now` (kept at the record's
+    /// version): the record as it stood is taken back, the corrected one billed (an
+    /// amendment of a record the books do not hold is left out, as a recomputation leaves
+    /// it out, and logged).
+    fn amend(&mut self, version: u64, record_id: &str, now: Option<Kept>) {
+        let place = record_id.parse::<Uuid>().ok().and_then(|id| self.index.get(&id).copied());
+        let (Some(n), Some(mut now)) = (place, now) else {
+            tracing::warn!(record = record_id, "an amendment of a usage record the books do not hold");
             return;
         };
-        let was = Record { credit: true, ..record_of(version, &self.records[n].1) };
+        let was = Record { credit: true, ..self.records[n].record(version) };
         self.running.record(&was);
-        self.running.record(&record_of(version, &now));
-        self.records[n].1 = now;
+        self.running.record(&now.record(version));
+        now.version = self.records[n].version;
+        self.records[n] = now;
         *self.amended.entry(n).or_default() += 1;
     }
 }
@@ -145,11 +147,6 @@ pub fn span_of(r: &pb::UsageRecorded) -> Span {
         to: Timestamp::from_unix_micros(r.to_unix_micros),
         gpus: r.gpus,
     }
-}
-
-/// A usage record as the books see it.
-pub fn record_of(version: u64, r: &pb::UsageRecorded) -> Record {
-    Record::new(version, r.gpu_model.as_str(), span_of(r))
 }
 
 /// An issued invoice as the books see it.
@@ -173,6 +170,8 @@ struct Inner {
     resource_sites: HashMap<String, String>,
     /// Workload → the site it was last placed at.
     placed: HashMap<String, String>,
+    /// The strings usage records share.
+    strings: Strings,
 }
 
 /// The view.
@@ -213,6 +212,7 @@ impl View {
                 energy: BTreeMap::new(),
                 resource_sites: HashMap::new(),
                 placed: HashMap::new(),
+                strings: Strings::default(),
             }),
         }
     }
@@ -246,9 +246,14 @@ impl View {
                 USAGE_RECORDED => {
                     let record = decode::<pb::UsageRecorded>(event)?;
                     inner.recorded(event.id, &record);
-                    inner.tenant(tenant).push(event.id, event.version, record);
+                    let kept = inner.strings.keep(event.version, &record);
+                    inner.tenant(tenant).push(event.id, kept);
                 }
-                USAGE_AMENDED => inner.tenant(tenant).amend(event.version, decode(event)?),
+                USAGE_AMENDED => {
+                    let amended = decode::<pb::UsageAmended>(event)?;
+                    let now = amended.now.as_ref().map(|r| inner.strings.keep(event.version, r));
+                    inner.tenant(tenant).amend(event.version, &amended.record_id, now);
+                }
                 USAGE_PERIOD_CLOSED => {
                     inner.tenant(tenant).closings.insert(event.id);
                 }
@@ -355,9 +360,9 @@ impl View {
     }
 
     /// `f` of every tenant's books, with where each usage record ran, read in place.
-    pub fn each_tenant(&self, mut f: impl FnMut(&str, &Books, &dyn Fn(&pb::UsageRecorded) -> String)) {
+    pub fn each_tenant(&self, mut f: impl FnMut(&str, &Books, &dyn Fn(&Kept) -> String)) {
         let inner = self.lock();
-        let site_of = |r: &pb::UsageRecorded| site_of(&inner, r);
+        let site_of = |r: &Kept| site_of(&inner, r);
         for (tenant, books) in &inner.tenants {
             f(tenant, books, &site_of);
         }
@@ -391,11 +396,11 @@ impl View {
 
 /// Where a usage record's GPU time ran: the site its spec named, or the site of the
 /// resources it was last placed on ("" when neither is known).
-fn site_of(inner: &Inner, record: &pb::UsageRecorded) -> String {
+fn site_of(inner: &Inner, record: &Kept) -> String {
     if !record.site.is_empty() {
-        return record.site.clone();
+        return record.site.to_string();
     }
-    inner.placed.get(&record.workload_id).cloned().unwrap_or_default()
+    inner.placed.get(&*record.workload_id).cloned().unwrap_or_default()
 }
 
 /// The handler that folds the view.

@@ -254,6 +254,24 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let invoiced: i64 = invoices.iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
     let recorded: i64 = ledger.usage("acme").await.expect("usage").records.iter().map(|(_, r)| r.gpu_micros).sum();
     assert_eq!((invoiced, recorded), (recorded, 4 * 3600 * 1_000_000 + 1_200_000_000 + 235 * 60_000_000));
+    // Usage by workload over 00:00's hour (A's 50 minutes on 4 GPUs, B's 10 on 2), and by
+    // period over the day; an unknown grouping is refused, naming it.
+    let by = |group: &[&str], to: i64| pb::UsageRequest {
+        tenant: "acme".into(),
+        from_unix_micros: m(0).unix_micros(),
+        to_unix_micros: m(to).unix_micros(),
+        group_by: group.iter().map(|g| (*g).to_owned()).collect(),
+    };
+    let rows = ledger.usage_rows(&by(&["workload"], 60)).await.expect("usage");
+    let minutes: Vec<(String, i64)> =
+        rows.rows.iter().map(|r| (r.group["workload"].clone(), r.gpu_micros / 60_000_000)).collect();
+    assert_eq!(minutes, [(A.to_owned(), 200), (B.to_owned(), 20)]);
+    let rows = ledger.usage_rows(&by(&["period"], 24 * 60)).await.expect("usage");
+    assert_eq!(rows.gpu_micros, recorded, "every record is in the day");
+    assert_eq!(rows.rows.first().map(|r| r.group["period"].as_str()), Some("2026-11-02T00"));
+    let refused = ledger.usage_rows(&by(&["colour"], 60)).await.expect_err("unknown grouping");
+    assert!(refused.to_string().starts_with("group_by:"), "{refused}");
+
     // Margins: 00:00's 220 GPU-minutes (A's 200, B's 20) are charged $2 + $2.67 at the card
     // now; the half hour to 00:30 holds 100 of them, worth that share, not their price
     // from the first tier ($2.67).
