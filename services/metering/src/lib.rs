@@ -19,6 +19,7 @@ pub mod energy;
 pub mod grpc;
 pub mod kept;
 pub mod ledger;
+pub mod metrics;
 pub mod pieces;
 pub mod publisher;
 pub mod ratecards;

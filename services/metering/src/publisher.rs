@@ -14,6 +14,7 @@
 //! one rather than let librdkafka mend its sequence by bumping its epoch, which a
 //! broker may not take.
 
+use crate::metrics::MeteringMetrics;
 use crate::{USAGE_AMENDED, USAGE_RECORDED};
 use hcp_domain::units::Timestamp;
 use hcp_eventstore::{Position, RecordedEvent};
@@ -96,6 +97,7 @@ pub struct Publisher {
     partitions: i32,
     topic_ready: AtomicBool,
     pending: Mutex<Pending>,
+    metrics: MeteringMetrics,
 }
 
 /// Sends not yet acknowledged, by the position of their record's event, and the last
@@ -129,7 +131,14 @@ impl Publisher {
             partitions: config.partitions.try_into().unwrap_or(i32::MAX),
             topic_ready: AtomicBool::new(false),
             pending: Mutex::default(),
+            metrics: MeteringMetrics::default(),
         })
+    }
+
+    /// The same, counting acknowledged records and renewed producers in `metrics`.
+    #[must_use]
+    pub fn with_metrics(self, metrics: MeteringMetrics) -> Self {
+        Publisher { metrics, ..self }
     }
 
     fn producer(&self) -> FutureProducer {
@@ -143,6 +152,7 @@ impl Publisher {
     fn renew(&self, why: &str) {
         match self.client.create::<FutureProducer>() {
             Ok(fresh) => {
+                self.metrics.producer_renewals.inc();
                 tracing::warn!(why, "kafka: sends failed; a fresh producer sends them again");
                 let old = std::mem::replace(&mut *self.producer.lock().unwrap_or_else(PoisonError::into_inner), fresh);
                 old.purge(PurgeConfig::default().queue().inflight());
@@ -187,7 +197,10 @@ impl Publisher {
             };
             let Some((_, delivery)) = next else { return Ok(()) };
             let failed = match delivery.await {
-                Ok(Ok(_)) => continue,
+                Ok(Ok(_)) => {
+                    self.metrics.published.inc();
+                    continue;
+                }
                 Ok(Err((e, _))) => unavailable("delivery", e),
                 Err(_) => unavailable("delivery", "the producer dropped it"),
             };

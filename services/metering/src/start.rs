@@ -6,6 +6,7 @@
 use crate::energy::EnergyRecorder;
 use crate::grpc::MeteringService;
 use crate::ledger::Ledger;
+use crate::metrics::MeteringMetrics;
 use crate::publisher::Publisher;
 use crate::recorder::UsageRecorder;
 use crate::view::Folder;
@@ -37,15 +38,17 @@ pub async fn start<S: EventStore>(
         _ = watch.caught_up(head) => {},
         () = host.shutdown.cancelled() => {},
     }
+    let metrics = MeteringMetrics::register(&host.metrics);
     ledger.follow(recorder(host, ledger.cadence()));
     host.reactor("metering", Arc::new(EnergyRecorder::new(Arc::clone(&host.store))), Durability::Checkpointed);
     if let Some(kafka) = &config.kafka {
-        let publisher = Publisher::new(kafka).map_err(|e| StartError::Config(e.to_string()))?;
+        let publisher =
+            Publisher::new(kafka).map_err(|e| StartError::Config(e.to_string()))?.with_metrics(metrics.clone());
         host.reactor("metering", Arc::new(publisher), Durability::Checkpointed);
         tracing::info!(brokers = %kafka.brokers, topic = %kafka.topic, "publishing usage records to Kafka");
     }
     let every = Duration::from_secs_f64(config.issue_every_seconds.max(0.01));
-    host.spawn("metering-invoicer", invoicer(Arc::clone(&ledger), every));
+    host.spawn("metering-invoicer", invoicer(Arc::clone(&ledger), every, metrics));
     let mut services = GrpcServices::default();
     services.add(MeteringServer::new(MeteringService(Arc::clone(&ledger))));
     let addr = host.serve("metering", services, grpc).await?;
@@ -60,17 +63,24 @@ pub fn recorder<S: EventStore>(host: &Arc<Host<S>>, cadence: Cadence) -> Reactor
 }
 
 /// Issues the invoices that fall due and records the budget thresholds crossed, every
-/// `every`; a failed round is logged and tried again at the next.
-async fn invoicer<S: EventStore>(ledger: Arc<Ledger<S>>, every: Duration) {
+/// `every`; a failed round is logged, counted and tried again at the next.
+async fn invoicer<S: EventStore>(ledger: Arc<Ledger<S>>, every: Duration, metrics: MeteringMetrics) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
-        if let Err(e) = ledger.issue_due(now).await {
-            tracing::error!(error = %e, "cannot issue the invoices due");
+        match ledger.issue_due(now).await {
+            Ok(issued) => {
+                metrics.invoices_issued.inc_by(issued.len() as u64);
+            }
+            Err(e) => {
+                metrics.invoicing_failures.inc();
+                tracing::error!(error = %e, "cannot issue the invoices due");
+            }
         }
         if let Err(e) = ledger.check_budgets(now).await {
+            metrics.invoicing_failures.inc();
             tracing::error!(error = %e, "cannot check the budgets");
         }
     }

@@ -182,4 +182,13 @@ async fn restart_mid_stream(port: u16, acked: bool) {
     let per_record: BTreeSet<_> = seen.values().collect();
     assert_eq!(per_record.len(), seen.len(), "two ids for one record");
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+    // Stopped, the publisher has waited for every send: each record acknowledged (once or
+    // more), and each producer renewal counted.
+    let exported = host.metrics.encode();
+    let counter = |name: &str| -> u64 {
+        let line = exported.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' '));
+        line.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name} in:\n{exported}"))
+    };
+    let (acknowledged, renewals) = (counter("hcp_usage_published_total"), counter("hcp_usage_producer_renewals_total"));
+    assert!(acknowledged >= WORKLOADS as u64, "{acknowledged} acknowledged of {WORKLOADS}, {renewals} renewals");
 }

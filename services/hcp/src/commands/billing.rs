@@ -414,6 +414,13 @@ pub async fn margins(args: MarginsArgs, config: &Config) -> anyhow::Result<()> {
             "SITE", "DEVICES", "ENERGY kWh", "POWER $", "TH", "MINING $", "GPU-h", "AI $", "MARGIN $"
         );
     }
+    if reply.sites.is_empty() && !args.output.json {
+        println!(
+            "(nothing recorded in this window yet: a site's energy and mining are recorded as discovery closes each \
+             device's telemetry summary, every `discovery.summary_seconds` (900 s by default), and its AI revenue as \
+             usage is recorded)"
+        );
+    }
     for m in &reply.sites {
         if args.output.json {
             println!("{}", json("hcp.v1.SiteMargin", m));
