@@ -133,7 +133,7 @@ impl<S: EventStore> Metering for MeteringService<S> {
         &self,
         request: Request<pb::SiteMarginsRequest>,
     ) -> Result<Response<pb::SiteMarginsResponse>, Status> {
-        self.0.site_margins(&request.into_inner()).await.map(Response::new).map_err(|e| status(&e))
+        self.0.site_margins(&request.into_inner(), now()).await.map(Response::new).map_err(|e| status(&e))
     }
 
     async fn get_budget(&self, request: Request<pb::GetBudgetRequest>) -> Result<Response<pb::BudgetView>, Status> {

@@ -464,15 +464,20 @@ impl<S: EventStore> Ledger<S> {
 }
 
 impl<S: EventStore> Ledger<S> {
-    /// Each site's margin over `request`'s span: mining revenue + AI revenue - power
-    /// cost. Energy records count when their interval starts in the span; GPU time is cut
-    /// at the span's edges and at the billing periods', and is worth its share of what
+    /// Each site's margin over `request`'s span (up to `now` when it names no end): mining
+    /// revenue + AI revenue - power cost. Energy records count when their interval starts in the span; GPU time, recorded
+    /// and still running up to now (as a preview counts it), is cut at the span's edges and
+    /// at the billing periods', and is worth its share of what
     /// its period's GPU time is charged at the tenant's card (at the tiers the period's
     /// whole usage reaches, less the committed-use discount, before tax, which is not
     /// revenue): over whole periods, what the invoices charge.
     /// Mining revenue is the expected BTC (subsidy and the day's fees) at the day's price.
-    pub async fn site_margins(&self, request: &pb::SiteMarginsRequest) -> Result<pb::SiteMarginsResponse, LedgerError> {
-        let to = if request.to_unix_micros > 0 { request.to_unix_micros } else { hcp_runtime::clock::now_micros() };
+    pub async fn site_margins(
+        &self,
+        request: &pb::SiteMarginsRequest,
+        now: Timestamp,
+    ) -> Result<pb::SiteMarginsResponse, LedgerError> {
+        let to = if request.to_unix_micros > 0 { request.to_unix_micros } else { now.unix_micros() };
         let window = Period {
             start: Timestamp::from_unix_micros(request.from_unix_micros),
             end: Timestamp::from_unix_micros(to),
@@ -503,18 +508,20 @@ impl<S: EventStore> Ledger<S> {
         // (at the tiers its whole usage reaches) is its share of that GPU time.
         let mut gpu: BTreeMap<(String, String, String, Period), i128> = BTreeMap::new();
         let mut totals: BTreeMap<(String, String, Period), i128> = BTreeMap::new();
-        self.view.each_tenant(|tenant, books, site_of| {
-            for r in &books.records {
-                let site = site_of(r);
+        self.view.each_tenant(now, |tenant, books, open, site_of| {
+            let running: Vec<(String, Span)> = open.iter().map(|o| (o.model.clone(), o.span)).collect();
+            let recorded = books.records.iter().map(|r| (site_of(r), r.model.to_string(), r.span()));
+            let opened = open.iter().map(|o| (o.site.clone(), o.model.clone(), o.span));
+            for (site, model, span) in recorded.chain(opened) {
                 if !request.site.is_empty() && site != request.site {
                     continue;
                 }
-                for (period, piece) in self.cadence.pieces(r.span()) {
+                for (period, piece) in self.cadence.pieces(span) {
                     let Some(piece) = window.clip(piece) else { continue };
-                    let key = (site.clone(), tenant.to_owned(), r.model.to_string(), period);
-                    *gpu.entry(key).or_default() += piece.gpu_micros();
-                    totals.entry((tenant.to_owned(), r.model.to_string(), period)).or_insert_with(|| {
-                        books.running.period_usage(&[], period).get(&*r.model).copied().unwrap_or(0)
+                    *gpu.entry((site.clone(), tenant.to_owned(), model.clone(), period)).or_default() +=
+                        piece.gpu_micros();
+                    totals.entry((tenant.to_owned(), model.clone(), period)).or_insert_with(|| {
+                        books.running.period_usage(&running, period).get(&model).copied().unwrap_or(0)
                     });
                 }
             }

@@ -48,7 +48,8 @@ pub struct OpenSpan {
     pub workload_id: String,
     /// The GPU model.
     pub model: String,
-    /// The site its spec named ("" if none).
+    /// Where it runs: the site its spec named, or the site it was last placed at ("" when
+    /// neither is known).
     pub site: String,
     /// The version of the workload's stream that opened it.
     pub opened_by: u64,
@@ -328,26 +329,7 @@ impl View {
 
     /// `tenant`'s spans open now, up to `now`.
     pub fn spans(&self, tenant: &str, now: Timestamp) -> Vec<OpenSpan> {
-        let inner = self.lock();
-        let mut out: Vec<OpenSpan> = inner
-            .workloads
-            .iter()
-            .filter(|(_, e)| e.tenant == tenant)
-            .filter_map(|(stream, e)| {
-                let mut span = e.meter.open(now)?;
-                span.from = span.from.max(e.recorded_to.unwrap_or(span.from));
-                span.to = span.to.max(span.from);
-                Some(OpenSpan {
-                    workload_id: stream.trim_start_matches("workload-").to_owned(),
-                    model: e.model.clone(),
-                    site: e.site.clone(),
-                    opened_by: e.meter.opened_by(),
-                    span,
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| a.workload_id.cmp(&b.workload_id));
-        out
+        open_spans(&self.lock(), tenant, now)
     }
 
     /// `f` of `tenant`'s books (empty for a tenant the log does not know), read in place.
@@ -359,12 +341,13 @@ impl View {
         }
     }
 
-    /// `f` of every tenant's books, with where each usage record ran, read in place.
-    pub fn each_tenant(&self, mut f: impl FnMut(&str, &Books, &dyn Fn(&Kept) -> String)) {
+    /// `f` of every tenant's books, its spans open up to `now` and where each usage record
+    /// ran, read in place (all at one point of the log: no span both open and recorded).
+    pub fn each_tenant(&self, now: Timestamp, mut f: impl FnMut(&str, &Books, &[OpenSpan], &dyn Fn(&Kept) -> String)) {
         let inner = self.lock();
         let site_of = |r: &Kept| site_of(&inner, r);
         for (tenant, books) in &inner.tenants {
-            f(tenant, books, &site_of);
+            f(tenant, books, &open_spans(&inner, tenant, now), &site_of);
         }
     }
 
@@ -392,6 +375,32 @@ impl View {
     pub fn budgeted(&self) -> Vec<String> {
         self.lock().tenants.iter().filter(|(_, b)| b.budget_usd_micros > 0).map(|(t, _)| t.clone()).collect()
     }
+}
+
+/// `tenant`'s spans open now, up to `now`, by workload: each from its start or from the
+/// end of its pieces recorded already.
+fn open_spans(inner: &Inner, tenant: &str, now: Timestamp) -> Vec<OpenSpan> {
+    let mut out: Vec<OpenSpan> = inner
+        .workloads
+        .iter()
+        .filter(|(_, e)| e.tenant == tenant)
+        .filter_map(|(stream, e)| {
+            let mut span = e.meter.open(now)?;
+            span.from = span.from.max(e.recorded_to.unwrap_or(span.from));
+            span.to = span.to.max(span.from);
+            let workload_id = stream.trim_start_matches("workload-").to_owned();
+            let site = if e.site.is_empty() { inner.placed.get(&workload_id).cloned() } else { None };
+            Some(OpenSpan {
+                site: site.unwrap_or_else(|| e.site.clone()),
+                workload_id,
+                model: e.model.clone(),
+                opened_by: e.meter.opened_by(),
+                span,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.workload_id.cmp(&b.workload_id));
+    out
 }
 
 /// Where a usage record's GPU time ran: the site its spec named, or the site of the

@@ -280,8 +280,21 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
         from_unix_micros: m(0).unix_micros(),
         to_unix_micros: m(30).unix_micros(),
     };
-    let margins = ledger.site_margins(&window).await.expect("margins");
+    let margins = ledger.site_margins(&window, m(700)).await.expect("margins");
     let ai: i64 = margins.sites.iter().map(|s| s.ai_usd_micros).sum();
     assert_eq!(ai, 4_670_000 * 100 / 220, "{margins:?}");
+    // F runs from 12:00 on 3 GPUs: at 12:40 nothing of it is recorded, yet the margins up
+    // to now count its 120 GPU-minutes, worth what the preview charges for them.
+    let f = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a06";
+    common::append(store.as_ref(), f, 0, &ran(f, 3, 720, None)).await;
+    settle(&host, &watches).await;
+    assert!(ledger.usage_records("acme", f, 0).is_empty());
+    let since = pb::SiteMarginsRequest { from_unix_micros: m(720).unix_micros(), ..Default::default() };
+    let margins = ledger.site_margins(&since, m(760)).await.expect("margins");
+    let preview = ledger.preview("acme", m(760)).await.expect("preview");
+    let charged: i64 = preview.lines.iter().filter(|l| l.kind == "usage").map(|l| l.amount_usd_micros).sum();
+    let hours: f64 = margins.sites.iter().map(|s| s.ai_gpu_hours).sum();
+    let ai: i64 = margins.sites.iter().map(|s| s.ai_usd_micros).sum();
+    assert!((hours - 2.0).abs() < 1e-9 && ai == charged && ai > 0, "{margins:?} beside {preview:?}");
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
 }

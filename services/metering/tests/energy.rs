@@ -150,7 +150,7 @@ async fn energy_mining_and_margin_from_the_log() {
     let ledger = Ledger::new(Arc::clone(&store), MeteringConfig::default(), view, folder).expect("ledger");
     let request =
         pb::SiteMarginsRequest { site: String::new(), from_unix_micros: T0, to_unix_micros: T0 + 10 * MINUTE };
-    let margins = ledger.site_margins(&request).await.expect("margins");
+    let margins = ledger.site_margins(&request, Timestamp::from_unix_micros(T0 + 10 * MINUTE)).await.expect("margins");
     assert_eq!(margins.sites.len(), 1, "{margins:?}");
     let s = &margins.sites[0];
     assert_eq!((s.site.as_str(), s.devices), ("tx-1", 2));
