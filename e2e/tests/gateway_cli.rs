@@ -195,6 +195,35 @@ fn outside_clients_find_the_gateway_as_documented() {
         &up,
     );
     assert!(cli.contains("invoice demo-") && cli.contains("(preview)") && cli.contains("total"), "{cli}");
+    // A cost estimate for a spec before it is submitted (the body POST /v1/workloads
+    // takes), priced for its longest run: as much as the same shape given field by field.
+    let spec = r#"{"kind":"WORKLOAD_KIND_TRAINING","gpuModel":"H100","gpuCount":8,"memoryMib":"81920","maxRunTimeSeconds":"5400"}"#;
+    let (status, by_spec) = exchange(gateway, "POST", "/v1/estimate", &tenant, &format!(r#"{{"spec": {spec}}}"#));
+    assert_eq!(status, 200, "{by_spec}");
+    let shape = r#"{"gpuModel": "H100", "gpus": 8, "hours": 1.5}"#;
+    let (status, by_fields) = exchange(gateway, "POST", "/v1/estimate", &tenant, shape);
+    assert_eq!(status, 200, "{by_fields}");
+    assert_eq!(micros(&by_spec["gpuMicros"]), 12 * 3_600_000_000, "{by_spec}");
+    assert_eq!(
+        (&by_spec["gpuMicros"], &by_spec["totalUsdMicros"]),
+        (&by_fields["gpuMicros"], &by_fields["totalUsdMicros"])
+    );
+    let other = spec.replacen('{', r#"{"tenant": "someone-else", "#, 1);
+    let (status, problem) = exchange(gateway, "POST", "/v1/estimate", &tenant, &format!(r#"{{"spec": {other}}}"#));
+    assert!(status == 400 && problem.to_string().contains("spec.tenant"), "{status} {problem}");
+    let unrunnable = spec.replace(r#""gpuCount":8"#, r#""gpuCount":0"#);
+    let (status, problem) = exchange(gateway, "POST", "/v1/estimate", &tenant, &format!(r#"{{"spec": {unrunnable}}}"#));
+    assert!(status == 400 && problem.to_string().contains("spec.gpu_count"), "{status} {problem}");
+    let spec_file = dir.path().join("spec.json");
+    std::fs::write(&spec_file, spec).expect("write the spec");
+    let cli = run(
+        "hcp invoices estimate --spec",
+        Command::new(hcp_bin())
+            .args(["invoices", "estimate", "--tenant", "demo", "--api", &format!("http://{metering}"), "--spec"])
+            .arg(&spec_file),
+        &up,
+    );
+    assert!(cli.starts_with("12.0000 GPU-h of h100-sxm-80gb: "), "{cli}");
     // A tenant's key reads its own tenant's billing only; rate cards are for billing people.
     let (status, problem) = rest_status(gateway, "/v1/budgets?tenant=someone-else", &tenant);
     assert_eq!(status, 403, "{problem}");

@@ -112,12 +112,10 @@ impl<S: EventStore> Metering for MeteringService<S> {
     }
 
     async fn estimate(&self, request: Request<pb::EstimateRequest>) -> Result<Response<pb::EstimateResponse>, Status> {
-        let r = request.into_inner();
-        let tenant = tenant(&r.tenant)?;
-        if r.gpu_model.trim().is_empty() {
-            return Err(Status::invalid_argument("gpu_model: required"));
-        }
-        self.0.estimate(tenant, &r.gpu_model, r.gpus, r.hours, now()).await.map(Response::new).map_err(|e| status(&e))
+        let mut r = request.into_inner();
+        let tenant = tenant(&r.tenant)?.to_owned();
+        let shape = crate::shape::of(&tenant, std::mem::take(&mut r)).map_err(|e| status(&e))?;
+        self.0.estimate(&tenant, &shape, now()).await.map(Response::new).map_err(|e| status(&e))
     }
 
     async fn set_budget(&self, request: Request<pb::SetBudgetRequest>) -> Result<Response<pb::BudgetView>, Status> {

@@ -8,6 +8,7 @@
 
 use crate::ratecards;
 use crate::recorder::{USAGE_PERIOD_CLOSED, usage_stream};
+use crate::shape::Shape;
 use crate::view::{OpenSpan, View};
 use hcp_billing::books::Draft;
 use hcp_billing::invoice::{self, InvoiceError};
@@ -313,15 +314,15 @@ impl<S: EventStore> Ledger<S> {
         }
     }
 
-    /// What `gpus` GPUs of `model` for `hours` would cost `tenant` now.
+    /// What `shape` (its GPUs of its model for its hours) would cost `tenant` now.
     pub async fn estimate(
         &self,
         tenant: &str,
-        model: &str,
-        gpus: u32,
-        hours: f64,
+        shape: &Shape,
         now: Timestamp,
     ) -> Result<pb::EstimateResponse, LedgerError> {
+        let Shape { model, gpus, hours } = shape;
+        let (gpus, hours) = (*gpus, *hours);
         if gpus == 0 {
             return Err(LedgerError::Invalid("gpus: at least 1".into()));
         }

@@ -24,6 +24,7 @@ pub mod pieces;
 pub mod publisher;
 pub mod ratecards;
 pub mod recorder;
+pub mod shape;
 pub mod start;
 pub mod view;
 

@@ -15,6 +15,7 @@ use hcp_domain::workload::WorkloadEvent as E;
 use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
 use hcp_metering::Ledger;
+use hcp_metering::shape::Shape;
 use hcp_metering::view::Folder;
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::MeteringConfig;
@@ -41,6 +42,10 @@ fn ran(id: &str, gpus: u32, from: i64, to: Option<i64>) -> Vec<E> {
         events.push(E::Completed { at: m(to) });
     }
     events
+}
+
+fn shape(model: &str, gpus: u32, hours: f64) -> Shape {
+    Shape { model: model.into(), gpus, hours }
 }
 
 /// Metering's reactors caught up with everything in `store`, what they append included.
@@ -110,7 +115,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
 
     // Estimates: 2 GPUs for 1.5 h at the default card; then at a tiered card of its own
     // (the first GPU-hour of a period at $2, the rest at $1), with 0.5 GPU-h used so far.
-    let estimate = ledger.estimate("acme", "H100", 2, 1.5, m(210)).await.expect("estimate");
+    let estimate = ledger.estimate("acme", &shape("H100", 2, 1.5), m(210)).await.expect("estimate");
     assert_eq!((estimate.gpu_model.as_str(), estimate.total_usd_micros), ("h100-sxm-80gb", 7_500_000));
     let tiered = pb::RateCard {
         prices: vec![pb::ModelPrice {
@@ -125,9 +130,9 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     };
     let context = EventContext::new("operator:test").with_tenant("acme");
     hcp_metering::ratecards::set(store.as_ref(), "acme", &tiered, &context).await.expect("card");
-    let estimate = ledger.estimate("acme", "h100", 1, 1.0, m(210)).await.expect("estimate");
+    let estimate = ledger.estimate("acme", &shape("h100", 1, 1.0), m(210)).await.expect("estimate");
     assert_eq!((estimate.subtotal_usd_micros, estimate.tax_usd_micros), (1_500_000, 150_000));
-    let refused = ledger.estimate("acme", "h100", 0, 1.0, m(210)).await.expect_err("no GPUs");
+    let refused = ledger.estimate("acme", &shape("h100", 0, 1.0), m(210)).await.expect_err("no GPUs");
     assert!(refused.to_string().starts_with("gpus:"), "{refused}");
 
     // Budgets: $2 a period. At 03:30 the preview is 0.5 GPU-h at $2 + 10% = $1.10: 50%.

@@ -48,14 +48,18 @@ pub enum InvoicesCommand {
         #[command(flatten)]
         tenant: TenantArgs,
         /// The GPU model.
-        #[arg(long)]
-        gpu_model: String,
+        #[arg(long, required_unless_present = "spec", conflicts_with = "spec")]
+        gpu_model: Option<String>,
         /// How many GPUs.
-        #[arg(long, default_value_t = 1)]
-        gpus: u32,
+        #[arg(long, conflicts_with = "spec")]
+        gpus: Option<u32>,
         /// For how many hours.
-        #[arg(long)]
-        hours: f64,
+        #[arg(long, required_unless_present = "spec", conflicts_with = "spec")]
+        hours: Option<f64>,
+        /// Instead of the three above: a workload spec as JSON, as `POST /v1/workloads`
+        /// takes it (`-`: standard input), priced for its longest run time.
+        #[arg(long, value_name = "FILE")]
+        spec: Option<String>,
     },
 }
 
@@ -259,16 +263,22 @@ pub async fn invoices(command: InvoicesCommand, config: &Config) -> anyhow::Resu
                 eprintln!("no invoice is due now");
             }
         }
-        InvoicesCommand::Estimate { tenant, gpu_model, gpus, hours } => {
+        InvoicesCommand::Estimate { tenant, gpu_model, gpus, hours, spec } => {
+            let request = pb::EstimateRequest {
+                tenant: tenant.tenant.clone(),
+                gpu_model: gpu_model.unwrap_or_default(),
+                gpus: gpus.unwrap_or(if spec.is_some() { 0 } else { 1 }),
+                hours: hours.unwrap_or_default(),
+                spec: spec.as_deref().map(read_spec).transpose()?,
+            };
             let mut c = client(config, tenant.api.as_deref()).await?;
-            let request = pb::EstimateRequest { tenant: tenant.tenant.clone(), gpu_model, gpus, hours };
             let e = c.estimate(request).await.map_err(|s| refused("estimate", s))?.into_inner();
             if tenant.output.json {
                 println!("{}", json("hcp.v1.EstimateResponse", &e));
             } else {
                 println!(
-                    "{} x {} for {hours} h: {} + {} tax = {} (this period so far: {:.4} GPU-h of {})",
-                    gpus,
+                    "{:.4} GPU-h of {}: {} + {} tax = {} (this period so far: {:.4} GPU-h of {})",
+                    e.gpu_micros as f64 / 3.6e9,
                     e.gpu_model,
                     dollars(e.subtotal_usd_micros),
                     dollars(e.tax_usd_micros),
@@ -280,6 +290,19 @@ pub async fn invoices(command: InvoicesCommand, config: &Config) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// A workload spec from `path` (`-`: standard input), as JSON in the API's mapping.
+fn read_spec(path: &str) -> anyhow::Result<pb::WorkloadSpec> {
+    let text = if path == "-" {
+        std::io::read_to_string(std::io::stdin()).context("--spec -: reading standard input")?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("--spec {path}"))?
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("--spec {path}: not JSON"))?;
+    let bytes = hcp_proto::descriptors::json_to_message("hcp.v1.WorkloadSpec", &value)
+        .map_err(|e| anyhow::anyhow!("--spec {path}: not a workload spec: {e}"))?;
+    <pb::WorkloadSpec as prost::Message>::decode(bytes.as_slice()).with_context(|| format!("--spec {path}"))
 }
 
 fn print_card(view: &pb::RateCardView, json_out: bool) {
