@@ -112,9 +112,9 @@ impl<S: EventStore> Metering for MeteringService<S> {
     }
 
     async fn estimate(&self, request: Request<pb::EstimateRequest>) -> Result<Response<pb::EstimateResponse>, Status> {
-        let mut r = request.into_inner();
+        let r = request.into_inner();
         let tenant = tenant(&r.tenant)?.to_owned();
-        let shape = crate::shape::of(&tenant, std::mem::take(&mut r)).map_err(|e| status(&e))?;
+        let shape = crate::shape::of(&tenant, r).map_err(|e| status(&e))?;
         self.0.estimate(&tenant, &shape, now()).await.map(Response::new).map_err(|e| status(&e))
     }
 

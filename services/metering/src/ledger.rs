@@ -321,15 +321,14 @@ impl<S: EventStore> Ledger<S> {
         shape: &Shape,
         now: Timestamp,
     ) -> Result<pb::EstimateResponse, LedgerError> {
-        let Shape { model, gpus, hours } = shape;
-        let (gpus, hours) = (*gpus, *hours);
+        let (gpus, hours) = (shape.gpus, shape.hours);
         if gpus == 0 {
             return Err(LedgerError::Invalid("gpus: at least 1".into()));
         }
         if !(hours.is_finite() && hours > 0.0 && hours <= 24.0 * 366.0) {
             return Err(LedgerError::Invalid(format!("hours: {hours} must be above 0 and at most a year")));
         }
-        let model = hcp_domain::catalogue::canonical_gpu_model(model);
+        let model = hcp_domain::catalogue::canonical_gpu_model(&shape.model);
         let open = self.open_spans(tenant, now);
         let period = self.cadence.period_of(now);
         let used = self.view.read(tenant, |b| b.running.period_usage(&open, period).get(&model).copied().unwrap_or(0));
@@ -466,10 +465,10 @@ impl<S: EventStore> Ledger<S> {
 
 impl<S: EventStore> Ledger<S> {
     /// Each site's margin over `request`'s span (up to `now` when it names no end): mining
-    /// revenue + AI revenue - power cost. Energy records count when their interval starts in the span; GPU time, recorded
-    /// and still running up to now (as a preview counts it), is cut at the span's edges and
-    /// at the billing periods', and is worth its share of what
-    /// its period's GPU time is charged at the tenant's card (at the tiers the period's
+    /// revenue + AI revenue - power cost. Energy records count when their interval starts
+    /// in the span; GPU time, recorded and still running up to now (as a preview counts
+    /// it), is cut at the span's edges and at the billing periods', and is worth its share
+    /// of what its period's GPU time is charged at the tenant's card (at the tiers the period's
     /// whole usage reaches, less the committed-use discount, before tax, which is not
     /// revenue): over whole periods, what the invoices charge.
     /// Mining revenue is the expected BTC (subsidy and the day's fees) at the day's price.

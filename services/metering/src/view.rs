@@ -389,9 +389,8 @@ fn open_spans(inner: &Inner, tenant: &str, now: Timestamp) -> Vec<OpenSpan> {
             span.from = span.from.max(e.recorded_to.unwrap_or(span.from));
             span.to = span.to.max(span.from);
             let workload_id = stream.trim_start_matches("workload-").to_owned();
-            let site = if e.site.is_empty() { inner.placed.get(&workload_id).cloned() } else { None };
             Some(OpenSpan {
-                site: site.unwrap_or_else(|| e.site.clone()),
+                site: site_where(inner, &e.site, &workload_id),
                 workload_id,
                 model: e.model.clone(),
                 opened_by: e.meter.opened_by(),
@@ -406,10 +405,15 @@ fn open_spans(inner: &Inner, tenant: &str, now: Timestamp) -> Vec<OpenSpan> {
 /// Where a usage record's GPU time ran: the site its spec named, or the site of the
 /// resources it was last placed on ("" when neither is known).
 fn site_of(inner: &Inner, record: &Kept) -> String {
-    if !record.site.is_empty() {
-        return record.site.to_string();
+    site_where(inner, &record.site, &record.workload_id)
+}
+
+/// The site a workload's spec named (`spec_site`), or the one it was last placed at.
+fn site_where(inner: &Inner, spec_site: &str, workload_id: &str) -> String {
+    if !spec_site.is_empty() {
+        return spec_site.to_owned();
     }
-    inner.placed.get(&*record.workload_id).cloned().unwrap_or_default()
+    inner.placed.get(workload_id).cloned().unwrap_or_default()
 }
 
 /// The handler that folds the view.
