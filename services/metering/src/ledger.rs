@@ -208,6 +208,7 @@ impl<S: EventStore> Ledger<S> {
 
     /// Issues every invoice due at `now` for every tenant; answers those issued.
     pub async fn issue_due(&self, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
+        self.recorded(self.store.head().await?).await?;
         let mut out = Vec::new();
         for tenant in self.view.tenants() {
             out.extend(self.issue_for(&tenant, now).await?);
@@ -215,22 +216,35 @@ impl<S: EventStore> Ledger<S> {
         Ok(out)
     }
 
+    /// Waits a while for the usage recorder (when [`Ledger::follow`] names it) to have
+    /// handled the log through `position`, then for the view to have folded what it
+    /// wrote. So usage whose lifecycle the log holds is invoiced in its own period, not
+    /// left to an adjustment on the next one, as it was when the ledger drafted while a
+    /// recorder restarted behind its checkpoint was still catching up.
+    async fn recorded(&self, position: Position) -> Result<(), LedgerError> {
+        if let Some(recorder) = self.recorder.get()
+            && tokio::time::timeout(RECORDER_WAIT, recorder.caught_up(position)).await.is_err()
+        {
+            tracing::warn!(
+                "the usage recorder has not caught up with the log; invoicing without what it has to record"
+            );
+        }
+        self.seen(self.store.head().await?).await;
+        Ok(())
+    }
+
     /// Closes `tenant`'s usage through the latest period's end due at `now` (its grace
     /// passed) where spans are still open from before it: a `usage.period_closed` listing
     /// them, appended once, which the recorder meets in the log and records their pieces up
     /// to that end, so that those periods' invoices bill workloads that run on. Waits a
-    /// while for the recorder (when [`Ledger::follow`] names it) and then for the view.
+    /// while for the recorder to meet it and then for the view (the caller has waited for
+    /// both to reach the log's head, so a span that ended before is not open).
     async fn close_usage(&self, tenant: &str, now: Timestamp, grace: i64) -> Result<(), LedgerError> {
         let end = self.cadence.period_of(Timestamp::from_unix_micros(now.unix_micros() - grace)).start;
         let open = |spans: Vec<OpenSpan>| -> Vec<pb::OpenSpanRef> {
             let before = spans.into_iter().filter(|o| o.span.from < end);
             before.map(|o| pb::OpenSpanRef { workload_id: o.workload_id, opened_by: o.opened_by }).collect()
         };
-        if open(self.view.spans(tenant, now)).is_empty() {
-            return Ok(());
-        }
-        // Everything the log holds by now first: a span that ended before is not open.
-        self.seen(self.store.head().await?).await;
         let position = loop {
             let open = open(self.view.spans(tenant, now));
             if open.is_empty() {
@@ -254,13 +268,7 @@ impl<S: EventStore> Ledger<S> {
                 Err(e) => return Err(e.into()),
             }
         };
-        if let Some(recorder) = self.recorder.get()
-            && tokio::time::timeout(RECORDER_WAIT, recorder.caught_up(position)).await.is_err()
-        {
-            tracing::warn!(tenant, "the usage recorder has not met the usage closed yet; invoicing without it");
-        }
-        self.seen(self.store.head().await?).await;
-        Ok(())
+        self.recorded(position).await
     }
 
     /// Follows the usage recorder `watch` shows, to wait for it to record what a close of
@@ -274,7 +282,7 @@ impl<S: EventStore> Ledger<S> {
     /// once it has ended and its grace has passed, and has usage not billed yet (its
     /// own, late usage of earlier periods, billed as adjustments, or the pieces in it of
     /// workloads still running, recorded first).
-    pub async fn issue_for(&self, tenant: &str, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
+    async fn issue_for(&self, tenant: &str, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
         let grace = (self.config.invoice_grace_seconds * 1e6) as i64;
         self.close_usage(tenant, now, grace).await?;
         let mut out = Vec::new();
