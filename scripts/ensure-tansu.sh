@@ -18,8 +18,16 @@ installed() { command -v tansu >/dev/null && tansu --version 2>/dev/null | grep 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
 if ! installed; then
-  echo "ensure-tansu: installing tansu $version from crates.io (once; a few minutes)" >&2
-  cargo install tansu --version "$version" --locked --features dynostore,libsql --quiet
+  # One install at a time: tests run in parallel each call this script, and two
+  # `cargo install`s at once build tansu twice on the same cores.
+  mkdir -p "$data"
+  exec 9>"$data/install.lock"
+  flock 9
+  if ! installed; then
+    echo "ensure-tansu: installing tansu $version from crates.io (once; a few minutes)" >&2
+    cargo install tansu --version "$version" --locked --features dynostore,libsql --quiet
+  fi
+  flock -u 9
 fi
 if [[ "${1:-}" == "--install-only" ]] || answers; then
   exit 0
