@@ -86,8 +86,13 @@ impl<S: EventStore> Metering for MeteringService<S> {
         &self,
         _request: Request<pb::IssueInvoicesRequest>,
     ) -> Result<Response<pb::IssueInvoicesResponse>, Status> {
-        let issued = self.0.issue_due(now()).await.map_err(|e| status(&e))?;
-        Ok(Response::new(pb::IssueInvoicesResponse { issued }))
+        let round = self.0.issue_due(now()).await.map_err(|e| status(&e))?;
+        let failed = round
+            .failed
+            .iter()
+            .map(|(tenant, e)| pb::InvoicingFailure { tenant: tenant.clone(), error: e.to_string() })
+            .collect();
+        Ok(Response::new(pb::IssueInvoicesResponse { issued: round.issued, failed }))
     }
 
     async fn get_rate_card(

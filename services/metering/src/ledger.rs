@@ -82,6 +82,16 @@ pub struct Usage {
     pub version: u64,
 }
 
+/// What one round of issuing the invoices due did.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The invoices issued, tenant by tenant, each tenant's earliest period first.
+    pub issued: Vec<pb::Invoice>,
+    /// Each tenant whose invoices due could not all be issued, and why; the next round
+    /// tries again.
+    pub failed: Vec<(String, LedgerError)>,
+}
+
 /// The ledger.
 pub struct Ledger<S> {
     store: Arc<S>,
@@ -206,14 +216,19 @@ impl<S: EventStore> Ledger<S> {
         self.compose(tenant, period, draft, now).await
     }
 
-    /// Issues every invoice due at `now` for every tenant; answers those issued.
-    pub async fn issue_due(&self, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
+    /// Issues every invoice due at `now` for every tenant, each tenant on its own: one
+    /// whose invoice cannot be (its usage of a model its rate card has no price for) is
+    /// answered among the failed, and the others are invoiced all the same. Fails whole
+    /// only when the store cannot be read.
+    pub async fn issue_due(&self, now: Timestamp) -> Result<Round, LedgerError> {
         self.recorded(self.store.head().await?).await?;
-        let mut out = Vec::new();
+        let mut round = Round::default();
         for tenant in self.view.tenants() {
-            out.extend(self.issue_for(&tenant, now).await?);
+            if let Err(e) = self.issue_for(&tenant, now, &mut round.issued).await {
+                round.failed.push((tenant, e));
+            }
         }
-        Ok(out)
+        Ok(round)
     }
 
     /// Waits a while for the usage recorder (when [`Ledger::follow`] names it) to have
@@ -282,10 +297,11 @@ impl<S: EventStore> Ledger<S> {
     /// once it has ended and its grace has passed, and has usage not billed yet (its
     /// own, late usage of earlier periods, billed as adjustments, or the pieces in it of
     /// workloads still running, recorded first).
-    async fn issue_for(&self, tenant: &str, now: Timestamp) -> Result<Vec<pb::Invoice>, LedgerError> {
+    /// Those issued are added to `out` as they are, so a failure later in the tenant's
+    /// periods leaves them there.
+    async fn issue_for(&self, tenant: &str, now: Timestamp, out: &mut Vec<pb::Invoice>) -> Result<(), LedgerError> {
         let grace = (self.config.invoice_grace_seconds * 1e6) as i64;
         self.close_usage(tenant, now, grace).await?;
-        let mut out = Vec::new();
         loop {
             // What is due, and its draft, from one look at the books.
             let look = self.view.read(tenant, |b| {
@@ -302,7 +318,7 @@ impl<S: EventStore> Ledger<S> {
                 let issued = b.invoices.len() as u64;
                 due.map(|p| (p, issued, (b.running.draft(p, b.usage_version, &[]), b.usage_version)))
             });
-            let Some((period, issued, draft)) = look else { return Ok(out) };
+            let Some((period, issued, draft)) = look else { return Ok(()) };
             let bill = self.compose(tenant, period, draft, now).await?;
             let context = EventContext::new("metering")
                 .with_tenant(tenant)

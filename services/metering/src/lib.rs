@@ -28,7 +28,7 @@ pub mod shape;
 pub mod start;
 pub mod view;
 
-pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError};
+pub use ledger::{INVOICE_ISSUED, Ledger, LedgerError, Round};
 pub use recorder::{USAGE_AMENDED, USAGE_PERIOD_CLOSED, USAGE_RECORDED, UsageRecorder, usage_stream};
 pub use start::start;
 

@@ -63,7 +63,8 @@ pub fn recorder<S: EventStore>(host: &Arc<Host<S>>, cadence: Cadence) -> Reactor
 }
 
 /// Issues the invoices that fall due and records the budget thresholds crossed, every
-/// `every`; a failed round is logged, counted and tried again at the next.
+/// `every`; a failed round (or a round in which a tenant's invoices failed, the others'
+/// issued) is logged, counted and tried again at the next.
 async fn invoicer<S: EventStore>(ledger: Arc<Ledger<S>>, every: Duration, metrics: MeteringMetrics) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -71,8 +72,14 @@ async fn invoicer<S: EventStore>(ledger: Arc<Ledger<S>>, every: Duration, metric
         ticks.tick().await;
         let now = Timestamp::from_unix_micros(hcp_runtime::clock::now_micros());
         match ledger.issue_due(now).await {
-            Ok(issued) => {
-                metrics.invoices_issued.inc_by(issued.len() as u64);
+            Ok(round) => {
+                metrics.invoices_issued.inc_by(round.issued.len() as u64);
+                if !round.failed.is_empty() {
+                    metrics.invoicing_failures.inc();
+                }
+                for (tenant, e) in &round.failed {
+                    tracing::error!(tenant, error = %e, "cannot issue the tenant's invoices due");
+                }
             }
             Err(e) => {
                 metrics.invoicing_failures.inc();

@@ -5,7 +5,8 @@
 //! counts the spans still open; estimates at the tiers reached; budgets alert once at
 //! each threshold; a workload running across periods is invoiced in each as it runs;
 //! corrections are amendments, credited on the next invoice (an operator's, and the
-//! recorder's own when a workload's end comes after its piece was invoiced).
+//! recorder's own when a workload's end comes after its piece was invoiced); and a tenant
+//! that cannot be invoiced holds up no other.
 
 mod common;
 
@@ -19,6 +20,7 @@ use hcp_metering::shape::Shape;
 use hcp_metering::view::Folder;
 use hcp_proto::v1 as pb;
 use hcp_runtime::config::MeteringConfig;
+use hcp_runtime::host::ReactorWatch;
 use hcp_runtime::{Durability, EventContext, Host, Metrics};
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +51,7 @@ fn shape(model: &str, gpus: u32, hours: f64) -> Shape {
 }
 
 /// Metering's reactors caught up with everything in `store`, what they append included.
-async fn settle(host: &Host<SqliteStore>, watches: &[hcp_runtime::host::ReactorWatch]) {
+async fn settle(host: &Host<SqliteStore>, watches: &[ReactorWatch]) {
     loop {
         let head = host.store.head().await.expect("head");
         for w in watches {
@@ -61,40 +63,53 @@ async fn settle(host: &Host<SqliteStore>, watches: &[hcp_runtime::host::ReactorW
     }
 }
 
+/// The invoices due at `at`, every tenant's issued.
+async fn issue(ledger: &Ledger<SqliteStore>, at: Timestamp) -> Vec<pb::Invoice> {
+    let round = ledger.issue_due(at).await.expect("issue");
+    assert!(round.failed.is_empty(), "{:?}", round.failed);
+    round.issued
+}
+
 fn amounts(invoice: &pb::Invoice) -> Vec<(&str, i64, i64)> {
     invoice.lines.iter().map(|l| (l.kind.as_str(), l.gpu_micros / 1_000_000, l.amount_usd_micros)).collect()
+}
+
+/// Metering's view, ledger and recorder on `store` (hourly periods, no grace), and the
+/// reactors' watches.
+fn metering(store: &Arc<SqliteStore>) -> (Arc<Host<SqliteStore>>, Ledger<SqliteStore>, [ReactorWatch; 2]) {
+    let host = Host::new(Arc::clone(store), Metrics::new(), "test");
+    let config = MeteringConfig { period: "hour".into(), invoice_grace_seconds: 0.0, ..Default::default() };
+    let view = Arc::new(Ledger::<SqliteStore>::view(&config).expect("view"));
+    let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
+    let ledger = Ledger::new(Arc::clone(store), config, view, folder.clone()).expect("ledger");
+    let recorder = hcp_metering::start::recorder(&host, ledger.cadence());
+    ledger.follow(recorder.clone());
+    (host, ledger, [folder, recorder])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoices_adjustments_previews_estimates_and_budgets() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
-    let host = Host::new(Arc::clone(&store), Metrics::new(), "test");
-    let config = MeteringConfig { period: "hour".into(), invoice_grace_seconds: 0.0, ..Default::default() };
-    let view = Arc::new(Ledger::<SqliteStore>::view(&config).expect("view"));
-    let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
-    let ledger = Ledger::new(Arc::clone(&store), config, view, folder.clone()).expect("ledger");
-    let recorder = hcp_metering::start::recorder(&host, ledger.cadence());
-    ledger.follow(recorder.clone());
-    let watches = [folder, recorder];
+    let (host, ledger, watches) = metering(&store);
 
     // A: 4 GPUs from 00:10 to 01:10, across two hourly periods.
     common::append(store.as_ref(), A, 0, &ran(A, 4, 10, Some(70))).await;
     settle(&host, &watches).await;
-    let issued = ledger.issue_due(m(120)).await.expect("issue");
+    let issued = issue(&ledger, m(120)).await;
     assert_eq!(issued.len(), 2, "00:00 and 01:00 are due at 02:00");
     // 50 min x 4 GPUs = 3.3333 GPU-h at $2.50 = $8.333333, billed $8.33; then 40 GPU-min, $1.67.
     assert_eq!(amounts(&issued[0]), [("usage", 12_000, 8_330_000)], "{issued:?}");
     assert_eq!(amounts(&issued[1]), [("usage", 2_400, 1_670_000)]);
     assert_eq!(issued[0].id, "acme-2026-11-02T00");
-    assert!(ledger.issue_due(m(120)).await.expect("again").is_empty(), "each period is invoiced once");
+    assert!(issue(&ledger, m(120)).await.is_empty(), "each period is invoiced once");
 
     // B arrives late: 2 GPUs from 00:20 to 00:30, recorded after 00:00 was invoiced. It is
     // billed on the next invoice as an adjustment to 00:00, not by editing that invoice.
     common::append(store.as_ref(), B, 0, &ran(B, 2, 20, Some(30))).await;
     settle(&host, &watches).await;
-    assert!(ledger.issue_due(m(120)).await.expect("not yet").is_empty(), "02:00 has not ended");
-    let late = ledger.issue_due(m(180)).await.expect("issue");
+    assert!(issue(&ledger, m(120)).await.is_empty(), "02:00 has not ended");
+    let late = issue(&ledger, m(180)).await;
     assert_eq!(late.len(), 1);
     assert_eq!(late[0].id, "acme-2026-11-02T02");
     assert_eq!(amounts(&late[0]), [("adjustment", 1_200, 830_000)], "{:?}", late[0].lines);
@@ -111,7 +126,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     settle(&host, &watches).await;
     let preview = ledger.preview("acme", m(210)).await.expect("preview");
     assert_eq!(amounts(&preview), [("usage", 1_800, 1_250_000)]);
-    assert!(ledger.issue_due(m(210)).await.expect("none").is_empty());
+    assert!(issue(&ledger, m(210)).await.is_empty());
 
     // Estimates: 2 GPUs for 1.5 h at the default card; then at a tiered card of its own
     // (the first GPU-hour of a period at $2, the rest at $1), with 0.5 GPU-h used so far.
@@ -148,7 +163,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
 
     // C runs on across periods: each is invoiced once it is due, with C's piece in it
     // (1 GPU-h at the card's $2 + 10%), not only once C ends.
-    let issued = ledger.issue_due(m(300)).await.expect("issue");
+    let issued = issue(&ledger, m(300)).await;
     let ids: Vec<&str> = issued.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["acme-2026-11-02T03", "acme-2026-11-02T04"]);
     for i in &issued {
@@ -160,7 +175,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     // The preview counts C from 05:00 only; nothing more is due.
     let preview = ledger.preview("acme", m(330)).await.expect("preview");
     assert_eq!(amounts(&preview), [("usage", 1_800, 1_000_000), ("tax", 0, 100_000)]);
-    assert!(ledger.issue_due(m(330)).await.expect("none").is_empty());
+    assert!(issue(&ledger, m(330)).await.is_empty());
     // C ends at 05:40: its last 40 minutes are recorded, its earlier pieces not again.
     common::append(store.as_ref(), C, 3, &[E::Completed { at: m(340) }]).await;
     settle(&host, &watches).await;
@@ -171,7 +186,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
         .map(|(_, r)| (r.gpu_micros / 60_000_000, r.closed_by.as_str()))
         .collect();
     assert_eq!(c, [(60, "period.ended"), (60, "period.ended"), (40, "workload.completed")]);
-    let last = ledger.issue_due(m(360)).await.expect("issue");
+    let last = issue(&ledger, m(360)).await;
     assert_eq!(last.iter().map(amounts).collect::<Vec<_>>(), [[("usage", 2_400, 1_330_000), ("tax", 0, 130_000)]]);
     let invoiced: i64 =
         ledger.invoices("acme").await.expect("invoices").iter().flat_map(|i| &i.lines).map(|l| l.gpu_micros).sum();
@@ -205,7 +220,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let d = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a04";
     common::append(store.as_ref(), d, 0, &ran(d, 1, 360, None)).await;
     settle(&host, &watches).await;
-    let issued = ledger.issue_due(m(430)).await.expect("issue");
+    let issued = issue(&ledger, m(430)).await;
     assert_eq!(issued.len(), 1);
     let credit = ("adjustment", -1_800, -1_000_000);
     assert_eq!(amounts(&issued[0]), [("usage", 3_600, 2_000_000), credit, ("tax", 0, 100_000)]);
@@ -218,7 +233,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     assert_eq!(records.len(), 1, "{records:?}");
     let r = records[0].record.clone().expect("record");
     assert_eq!((records[0].amendments, r.gpu_micros / 60_000_000, r.closed_by.as_str()), (1, 45, "workload.completed"));
-    let issued = ledger.issue_due(m(490)).await.expect("issue");
+    let issued = issue(&ledger, m(490)).await;
     assert_eq!(issued.iter().map(amounts).collect::<Vec<_>>(), [[("adjustment", -900, -500_000), ("tax", 0, -50_000)]]);
 
     // E runs from 08:00 and is invoiced for 08:00 and 09:00; an operator finds it held two
@@ -228,7 +243,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let e = "0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a05";
     common::append(store.as_ref(), e, 0, &ran(e, 1, 480, None)).await;
     settle(&host, &watches).await;
-    assert_eq!(ledger.issue_due(m(610)).await.expect("issue").len(), 2);
+    assert_eq!(issue(&ledger, m(610)).await.len(), 2);
     let e08 = ledger.usage_records("acme", e, 0)[0].id.clone();
     let two = |to: Option<i64>| pb::AmendUsageRequest {
         tenant: "acme".into(),
@@ -250,7 +265,7 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
         .collect();
     assert_eq!(minutes, [(60, 2), (0, 1)]);
     // 08:00 stands where it was invoiced (60 GPU-minutes); 09:00's hour is credited.
-    let issued = ledger.issue_due(m(670)).await.expect("issue");
+    let issued = issue(&ledger, m(670)).await;
     let credits = [("adjustment", -3_600, -2_000_000), ("tax", 0, -200_000)];
     assert_eq!(issued.iter().map(amounts).collect::<Vec<_>>(), [credits]);
 
@@ -302,4 +317,49 @@ async fn invoices_adjustments_previews_estimates_and_budgets() {
     let ai: i64 = margins.sites.iter().map(|s| s.ai_usd_micros).sum();
     assert!((hours - 2.0).abs() < 1e-9 && ai == charged && ai > 0, "{margins:?} beside {preview:?}");
     host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+}
+
+/// Each tenant is invoiced on its own: one whose rate card has no price for the GPUs it
+/// used is named among the failed, with why, and another's invoice is issued all the
+/// same; once its card prices them, the next round invoices it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_cannot_be_invoiced_holds_up_no_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open_path(dir.path().join("events.db")).await.expect("store"));
+    let (host, ledger, watches) = metering(&store);
+    let a100_only = pb::RateCard { prices: vec![price("A100", 1_000_000)], ..Default::default() };
+    let context = EventContext::new("operator:test").with_tenant("bravo");
+    hcp_metering::ratecards::set(store.as_ref(), "bravo", &a100_only, &context).await.expect("card");
+    // Three tenants each run an H100 from 00:00 to 00:30; bravo's card cannot price it.
+    for (id, tenant) in [(A, "acme"), (B, "bravo"), (C, "zulu")] {
+        let events = [
+            E::Submitted { id: WorkloadId::parse(id).expect("id"), spec: common::spec(tenant, 1), at: m(0) },
+            E::Queued { attempt: 1, at: m(0) },
+            E::Started { endpoint: None, at: m(0) },
+            E::Completed { at: m(30) },
+        ];
+        common::append(store.as_ref(), id, 0, &events).await;
+    }
+    settle(&host, &watches).await;
+    let round = ledger.issue_due(m(60)).await.expect("a round");
+    let issued: Vec<&str> = round.issued.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(issued, ["acme-2026-11-02T00", "zulu-2026-11-02T00"]);
+    let failed: Vec<(&str, String)> = round.failed.iter().map(|(t, e)| (t.as_str(), e.to_string())).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "bravo");
+    assert!(failed[0].1.contains("h100") && failed[0].1.contains("no price"), "{failed:?}");
+    // The card mended, the next round invoices bravo, and only bravo.
+    let card = pb::RateCard { prices: vec![price("H100", 3_000_000)], ..a100_only };
+    hcp_metering::ratecards::set(store.as_ref(), "bravo", &card, &context).await.expect("card");
+    let issued = issue(&ledger, m(61)).await;
+    assert_eq!(
+        issued.iter().map(|i| (i.id.as_str(), i.total_usd_micros)).collect::<Vec<_>>(),
+        [("bravo-2026-11-02T00", 1_500_000)]
+    );
+    host.shutdown(Duration::from_secs(5)).await.expect("shutdown");
+}
+
+/// One flat price per GPU-hour for `model`.
+fn price(model: &str, usd_micros_per_gpu_hour: i64) -> pb::ModelPrice {
+    pb::ModelPrice { model: model.into(), tiers: vec![pb::PriceTier { up_to_gpu_hours: 0, usd_micros_per_gpu_hour }] }
 }

@@ -119,7 +119,8 @@ async fn invoice_at(store: &Arc<SqliteStore>, now: i64) -> i64 {
     };
     settle().await;
     if now > 0 {
-        ledger.issue_due(Timestamp::from_unix_micros(now)).await.expect("issue");
+        let round = ledger.issue_due(Timestamp::from_unix_micros(now)).await.expect("issue");
+        assert!(round.failed.is_empty(), "{:?}", round.failed);
     }
     settle().await;
     let invoices = ledger.invoices("acme").await.expect("invoices");

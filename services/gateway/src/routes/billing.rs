@@ -59,7 +59,7 @@ pub const BILLING_AND_NOTIFICATIONS: &[Route] = &[
     grpc(
         "post",
         "/v1/invoices/issue",
-        "Issue every invoice that is due now (metering also does this on its own)",
+        "Issue every invoice due now, each tenant on its own: a tenant that cannot be invoiced is named in `failed` and the others are issued (metering also does this on its own)",
         ADMIN,
         Upstream::Metering,
         "/hcp.v1.Metering/IssueInvoices",

@@ -259,8 +259,12 @@ pub async fn invoices(command: InvoicesCommand, config: &Config) -> anyhow::Resu
                     print_invoice(i, "issued");
                 }
             }
-            if issued.issued.is_empty() && !output.json {
+            if issued.issued.is_empty() && issued.failed.is_empty() && !output.json {
                 eprintln!("no invoice is due now");
+            }
+            if !issued.failed.is_empty() {
+                let why: Vec<String> = issued.failed.iter().map(|f| format!("{}: {}", f.tenant, f.error)).collect();
+                anyhow::bail!("the invoices due of {} tenant(s) were not issued: {}", why.len(), why.join("; "));
             }
         }
         InvoicesCommand::Estimate { tenant, gpu_model, gpus, hours, spec } => {
