@@ -147,3 +147,14 @@ export interface HistoryEntry {
   actor?: string;
   detail?: string;
 }
+
+/** What a spec would cost at most (`POST /v1/estimate`), in micro-dollars and GPU-microseconds. */
+export interface Estimate {
+  tenant?: string;
+  gpuModel?: string;
+  gpuMicros?: string;
+  subtotalUsdMicros?: string;
+  taxUsdMicros?: string;
+  totalUsdMicros?: string;
+  periodGpuMicros?: string;
+}

@@ -1,8 +1,9 @@
 // The console in a real browser (Debian's Chromium driven by playwright-core) against a running
 // `hcp up`: sign in with a key, see the fleet, search and sort devices, open a device, preview a
-// curtailment, use the command palette, submit a workload (a bad one first: the API's message,
-// by field) and watch it reach running without a reload; a customer's key cannot see the
-// operator's pages; a phone's width. Screenshots of each page go to $OUT.
+// curtailment, use the command palette, see what a spec would cost as it is written, submit a
+// workload (a bad one first: the API's message, by field) and watch it reach running without a
+// reload; a customer's key cannot see the operator's pages; a phone's width. Screenshots of
+// each page go to $OUT.
 //
 //   node tests/browser.mjs <gateway URL> <admin key> <tenant developer key> <screenshot dir>
 //
@@ -12,6 +13,8 @@ import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 
 const [base, adminKey, devKey, out] = process.argv.slice(2);
+/** Dollars as the console writes them. */
+const dollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 if (!base || !adminKey || !devKey || !out) {
   console.error("usage: node tests/browser.mjs <gateway URL> <admin key> <developer key> <screenshot dir>");
   process.exit(2);
@@ -226,7 +229,20 @@ try {
   step = "submit form";
   await cpage.getByRole("link", { name: "Submit a workload" }).click();
   await cpage.getByRole("heading", { name: "Submit a workload" }).waitFor();
+  const form = { kind: "WORKLOAD_KIND_TRAINING", gpu_model: "h100-sxm-80gb", memory_mib: 1024, max_run_time_seconds: 3600, priority: 5, preemptible: true };
+  const estimated = async (gpus) => {
+    const priced = await api("POST", "/v1/estimate", devKey, { spec: { ...form, gpu_count: gpus } });
+    check(priced.status === 200, `estimated over the API (${priced.status}: ${JSON.stringify(priced.json)})`);
+    const total = dollars.format(Number(priced.json.totalUsdMicros ?? 0) / 1e6);
+    await cpage.getByTestId("estimate").getByText(total).waitFor({ timeout: 5_000 });
+    return total;
+  };
+  const one = await estimated(1);
+  await cpage.getByLabel("GPUs").fill("3");
+  const three = await estimated(3);
+  check(one !== three, `the estimate follows the form (${one} for one GPU, ${three} for three)`);
   await cpage.getByLabel("GPUs").fill("0");
+  await cpage.getByTestId("estimate").getByText(/No estimate: .*gpu_count/).waitFor({ timeout: 5_000 });
   await cpage.getByRole("button", { name: "Submit" }).click();
   await cpage.getByRole("alert").waitFor();
   const message = await cpage.getByRole("alert").textContent();

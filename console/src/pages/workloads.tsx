@@ -1,12 +1,13 @@
 // Customers' workloads: the list (live: every workload event reloads it), the submit form
-// (the API's own validation messages, by field), and a workload's page: its timeline, why it
+// (what the spec would cost at most, as it is written; the API's own validation messages,
+// by field), and a workload's page: its timeline, why it
 // waits, and pause / resume / cancel.
 
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { ApiError, follow, get, micros, post, type LiveEvent } from "../api";
+import { ApiError, follow, get, micros, post, usd, type LiveEvent } from "../api";
 import { Link, navigate, setQuery, usePath } from "../router";
 import { can, isPlatform, useMe } from "../session";
-import type { HistoryEntry, Pending, Workload } from "../types";
+import type { Estimate, HistoryEntry, Pending, Workload } from "../types";
 import { Head, Badge, Card, Problem, fmt, plain, useLoad } from "../ui";
 
 const STATUSES = ["", "queued", "scheduled", "starting", "running", "paused", "succeeded", "failed", "cancelled", "preempted"];
@@ -215,6 +216,58 @@ function fieldOf(error: ApiError | null): string | null {
   return m && FIELDS.some((f) => f.name === m[1]) ? m[1] : null;
 }
 
+/** The spec the form's values make: empty fields left out, numbers as numbers. */
+function specOf(values: Record<string, string | boolean>): Record<string, unknown> {
+  const spec: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === "" || v === undefined) continue;
+    const field = FIELDS.find((f) => f.name === k);
+    spec[k] = field?.type === "number" ? Number(v) : v;
+  }
+  return spec;
+}
+
+/**
+ * What `spec` would cost `tenant` at most (its GPUs for its longest run time, at the tiers
+ * this period has reached), asked of the API a moment after the form last changed.
+ */
+function useEstimate(tenant: string, spec: Record<string, unknown>): { data?: Estimate; error?: ApiError } | null {
+  const [estimate, setEstimate] = useState<{ data?: Estimate; error?: ApiError } | null>(null);
+  const body = JSON.stringify({ tenant, spec });
+  useEffect(() => {
+    let gone = false;
+    const wait = setTimeout(() => {
+      post<Estimate>("/v1/estimate", JSON.parse(body)).then(
+        (data) => gone || setEstimate({ data }),
+        (error: ApiError) => gone || setEstimate({ error }),
+      );
+    }, 300);
+    return () => {
+      gone = true;
+      clearTimeout(wait);
+    };
+  }, [body]);
+  return estimate;
+}
+
+function EstimateLine({ estimate }: { estimate: { data?: Estimate; error?: ApiError } | null }) {
+  const e = estimate?.data;
+  const text = e ? null : estimate?.error ? `No estimate: ${estimate.error.detail || estimate.error.title}` : "Estimating…";
+  const tax = usd(e?.taxUsdMicros);
+  return (
+    <p className="estimate" data-testid="estimate" aria-live="polite">
+      {e ? (
+        <>
+          Costs at most <strong>{fmt.usd(usd(e.totalUsdMicros))}</strong>: {(micros(e.gpuMicros) / 3.6e6).toFixed(2)} GPU-h of{" "}
+          {e.gpuModel} at this period's rates{tax ? `, ${fmt.usd(tax)} tax included` : ""}
+        </>
+      ) : (
+        text
+      )}
+    </p>
+  );
+}
+
 export function SubmitWorkload() {
   const me = useMe();
   const [values, setValues] = useState<Record<string, string | boolean>>({
@@ -233,15 +286,11 @@ export function SubmitWorkload() {
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const bad = fieldOf(error);
+  const spec = specOf(values);
+  const estimate = useEstimate(String(values.tenant), spec);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
-    const spec: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(values)) {
-      if (v === "" || v === undefined) continue;
-      const field = FIELDS.find((f) => f.name === k);
-      spec[k] = field?.type === "number" ? Number(v) : v;
-    }
     try {
       const created = await post<Workload>("/v1/workloads", spec);
       navigate(`/workloads/${created.workloadId}`);
@@ -290,6 +339,7 @@ export function SubmitWorkload() {
             )}
           </label>
         ))}
+        <EstimateLine estimate={estimate} />
         <div id="submit-error">
           <Problem error={error} />
         </div>
