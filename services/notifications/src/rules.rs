@@ -11,6 +11,11 @@
 //! Alerts are grouped by (tenant, type, subject) and one is not raised again within the
 //! repeat interval (by the events' own times), as Alertmanager's `repeat_interval`, so a
 //! flapping condition does not spam. Each notification's id derives from its cause.
+//!
+//! Nothing the rules decide by rests on memory alone, so a restart changes none of it:
+//! when a tenant's alerts were last raised is read back from its `notify-<tenant>` stream
+//! the first time the tenant is seen, and whether a device that went offline was
+//! curtailed on purpose is read from its own stream, as it stood just before.
 
 use crate::{notify_stream, types};
 use hcp_domain::units::Timestamp;
@@ -18,7 +23,7 @@ use hcp_eventstore::{Direction, EventStore, NewEvent, RecordedEvent, Tails};
 use hcp_proto::v1 as pb;
 use hcp_runtime::{EventContext, Handler, HandlerError};
 use prost::Message;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -44,12 +49,15 @@ pub const WATCHED: [&str; 10] = [
 struct State {
     /// Workload stream → tenant.
     tenants: HashMap<String, String>,
-    /// Resources curtailed on purpose (their going offline is no alert).
-    curtailed: std::collections::HashSet<String>,
     /// (tenant, type, subject) → when last raised (Unix micros, event time).
     last: HashMap<(String, String, String), i64>,
+    /// The tenants whose recent notifications `last` holds (read back from their streams).
+    recalled: HashSet<String>,
     tails: Tails,
 }
+
+/// How many events the rules read from a stream at a time when they look back.
+const PAGE: usize = 256;
 
 /// The handler.
 pub struct Rules<S> {
@@ -70,36 +78,6 @@ impl<S> Rules<S> {
             margin_below: config.margin_alert_usd_per_hour,
             state: Mutex::default(),
         }
-    }
-
-    /// Whether a platform event is worth an alert (and what it is about).
-    fn platform_alert(&self, state: &mut State, event: &RecordedEvent) -> Result<Option<String>, HandlerError> {
-        let bad = |why: prost::DecodeError| HandlerError::corrupt(event, why);
-        Ok(match event.event_type.as_str() {
-            "resource.mode_changed" => {
-                let changed = pb::ResourceModeChanged::decode(event.payload.as_ref()).map_err(bad)?;
-                if changed.to == pb::ResourceMode::Curtailed as i32 {
-                    state.curtailed.insert(event.stream.clone());
-                } else {
-                    state.curtailed.remove(&event.stream);
-                }
-                None
-            }
-            "resource.health_changed" => {
-                let changed = pb::ResourceHealthChanged::decode(event.payload.as_ref()).map_err(bad)?;
-                let offline = changed.to == pb::ResourceHealth::Offline as i32;
-                (offline && !state.curtailed.contains(&event.stream)).then(|| event.stream.clone())
-            }
-            "price.observed" => {
-                let p = pb::PriceObserved::decode(event.payload.as_ref()).map_err(bad)?;
-                self.price_above.filter(|level| p.real_time_usd_mwh > *level).map(|_| p.site)
-            }
-            "allocation.planned" => {
-                let plan = pb::AllocationPlanned::decode(event.payload.as_ref()).map_err(bad)?;
-                self.margin_below.filter(|level| plan.margin_usd_per_hour < *level).map(|_| plan.site)
-            }
-            _ => Some(event.stream.clone()),
-        })
     }
 }
 
@@ -132,6 +110,77 @@ pub fn notification(
 }
 
 impl<S: EventStore> Rules<S> {
+    /// Whether a platform event is worth an alert (and what it is about).
+    async fn platform_alert(&self, event: &RecordedEvent) -> Result<Option<String>, HandlerError> {
+        let bad = |why: prost::DecodeError| HandlerError::corrupt(event, why);
+        Ok(match event.event_type.as_str() {
+            "resource.health_changed" => {
+                let changed = pb::ResourceHealthChanged::decode(event.payload.as_ref()).map_err(bad)?;
+                let offline = changed.to == pb::ResourceHealth::Offline as i32;
+                (offline && !self.curtailed_before(event).await?).then(|| event.stream.clone())
+            }
+            "price.observed" => {
+                let p = pb::PriceObserved::decode(event.payload.as_ref()).map_err(bad)?;
+                self.price_above.filter(|level| p.real_time_usd_mwh > *level).map(|_| p.site)
+            }
+            "allocation.planned" => {
+                let plan = pb::AllocationPlanned::decode(event.payload.as_ref()).map_err(bad)?;
+                self.margin_below.filter(|level| plan.margin_usd_per_hour < *level).map(|_| plan.site)
+            }
+            _ => Some(event.stream.clone()),
+        })
+    }
+
+    /// Whether the resource `event` is about was curtailed on purpose just before it:
+    /// the last mode it was put in, read from its stream backwards from the event.
+    async fn curtailed_before(&self, event: &RecordedEvent) -> Result<bool, HandlerError> {
+        let mut before = event.version.saturating_sub(1);
+        while before > 0 {
+            let page = self
+                .store
+                .read_stream(&event.stream, before, Direction::Backwards, PAGE)
+                .await
+                .map_err(HandlerError::from)?;
+            if let Some(changed) = page.iter().find(|e| e.event_type == "resource.mode_changed") {
+                let mode = pb::ResourceModeChanged::decode(changed.payload.as_ref())
+                    .map_err(|why| HandlerError::corrupt(changed, why))?;
+                return Ok(mode.to == pb::ResourceMode::Curtailed as i32);
+            }
+            let Some(oldest) = page.last() else { break };
+            before = oldest.version.saturating_sub(1);
+        }
+        Ok(false)
+    }
+
+    /// Fills `last` with when each of `tenant`'s alerts was last raised, from its stream
+    /// (so what an earlier run raised counts after a restart); once per tenant. The whole
+    /// stream is read: its events' times need not be in order (a price series replayed
+    /// beside live workloads), so no earlier point can be taken as the end.
+    async fn recall(&self, state: &mut State, tenant: &str) -> Result<(), HandlerError> {
+        if state.recalled.contains(tenant) {
+            return Ok(());
+        }
+        let stream = notify_stream(tenant);
+        let mut from = 1;
+        loop {
+            let page =
+                self.store.read_stream(&stream, from, Direction::Forwards, PAGE).await.map_err(HandlerError::from)?;
+            for e in page.iter().filter(|e| e.event_type == types::RAISED) {
+                let n = pb::Notification::decode(e.payload.as_ref()).map_err(|why| HandlerError::corrupt(e, why))?;
+                if n.endpoint.is_empty() {
+                    let last = state.last.entry((n.tenant, n.r#type, n.subject)).or_insert(n.raised_unix_micros);
+                    *last = (*last).max(n.raised_unix_micros);
+                }
+            }
+            match page.last() {
+                Some(newest) if page.len() == PAGE => from = newest.version + 1,
+                _ => break,
+            }
+        }
+        state.recalled.insert(tenant.to_owned());
+        Ok(())
+    }
+
     async fn tenant_of(&self, state: &mut State, event: &RecordedEvent) -> Result<Option<String>, HandlerError> {
         if let Some(t) = state.tenants.get(&event.stream) {
             return Ok(Some(t.clone()));
@@ -158,7 +207,6 @@ impl<S: EventStore> Handler for Rules<S> {
 
     fn wants(&self, event: &RecordedEvent) -> bool {
         WATCHED.contains(&event.event_type.as_str())
-            || event.event_type == "resource.mode_changed"
             || (event.event_type == "workload.submitted" && event.stream.starts_with("workload-"))
     }
 
@@ -180,11 +228,12 @@ impl<S: EventStore> Handler for Rules<S> {
                 .map_err(|why| HandlerError::corrupt(event, why))?;
             (tenant.to_owned(), format!("budget {}%", crossed.percent))
         } else {
-            let Some(subject) = self.platform_alert(state, event)? else { return Ok(()) };
+            let Some(subject) = self.platform_alert(event).await? else { return Ok(()) };
             (PLATFORM.to_owned(), subject)
         };
         let key = (tenant.clone(), event.event_type.clone(), subject.clone());
         let at = event.metadata.time_unix_micros;
+        self.recall(state, &tenant).await?;
         if state.last.get(&key).is_some_and(|last| at - last < self.repeat_micros) {
             return Ok(());
         }
