@@ -26,7 +26,8 @@ pub struct Billed<'a> {
     pub tenant: &'a str,
     /// Its GPU model.
     pub model: &'a str,
-    /// The site its spec named ("" if none).
+    /// Where it ran: the site its spec named, else the site of the resource it was placed
+    /// on ("" when neither is known).
     pub site: &'a str,
 }
 

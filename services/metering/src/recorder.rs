@@ -7,6 +7,10 @@
 //! recorded then, so a workload running on is billed in each period. One writer, in log
 //! order: whether a span was open at the close is what the log says.
 //!
+//! A record's site is the one its workload's spec named, else the site of the resource it
+//! was placed on when its span closed (read from the resource's registration, once), so
+//! usage by site and the records on Kafka say where the GPU time ran.
+//!
 //! Exactly once: every record's id is derived, and [`Tails`] appends it once however
 //! often its event is handled. A workload whose start came before the checkpoint is read
 //! from its stream once.
@@ -43,27 +47,44 @@ pub fn usage_stream(tenant: &str) -> String {
     format!("usage-{tenant}")
 }
 
-/// A workload being metered: its spec and meter, and the last version folded.
+/// A workload being metered: its spec and meter, the resource it was last placed on, and
+/// the last version folded.
 struct Metered {
     spec: WorkloadSpec,
     meter: Meter,
+    placed: Option<String>,
     version: u64,
+}
+
+impl Metered {
+    fn new(spec: WorkloadSpec) -> Self {
+        Metered { spec, meter: Meter::default(), placed: None, version: 0 }
+    }
+
+    /// Folds the event at `version`: the span it closes, if any, with the resource the
+    /// span ran on (placed before this event).
+    fn apply(&mut self, version: u64, event: &WorkloadEvent) -> Option<(Span, Option<String>)> {
+        let closed = self.meter.apply_at(version, event);
+        let ran_on = self.placed.clone();
+        if let WorkloadEvent::Scheduled { resources, .. } | WorkloadEvent::Migrated { to: resources, .. } = event {
+            self.placed = resources.first().map(|r| r.as_str().to_owned());
+        }
+        self.version = version;
+        closed.map(|span| (span, ran_on))
+    }
 }
 
 #[derive(Default)]
 struct State {
     workloads: HashMap<String, Metered>,
+    /// Resource → its site, from its registration.
+    sites: HashMap<String, String>,
     tails: Tails,
 }
 
-/// Whose a workload's GPU time is, from its spec.
-fn billed<'a>(spec: &'a WorkloadSpec, workload_id: &'a str) -> Billed<'a> {
-    Billed {
-        workload_id,
-        tenant: spec.tenant.as_str(),
-        model: spec.gpu_model.as_str(),
-        site: spec.site.as_ref().map_or("", |s| s.as_str()),
-    }
+/// Whose a workload's GPU time is, from its spec, and where it ran (`site`).
+fn billed<'a>(spec: &'a WorkloadSpec, workload_id: &'a str, site: &'a str) -> Billed<'a> {
+    Billed { workload_id, tenant: spec.tenant.as_str(), model: spec.gpu_model.as_str(), site }
 }
 
 /// Appends the usage record of `piece` (of the span opened by `opened_by`, ending at a
@@ -132,11 +153,10 @@ impl<S: EventStore> UsageRecorder<S> {
         for e in history.iter().take_while(|e| before(e)) {
             let decoded = decode(e)?;
             if let WorkloadEvent::Submitted { spec, .. } = &decoded {
-                folded = Some(Metered { spec: spec.clone(), meter: Meter::default(), version: 0 });
+                folded = Some(Metered::new(spec.clone()));
             }
             if let Some(m) = folded.as_mut() {
-                m.meter.apply_at(e.version, &decoded);
-                m.version = e.version;
+                m.apply(e.version, &decoded);
             }
         }
         match folded {
@@ -160,12 +180,39 @@ impl<S: EventStore> UsageRecorder<S> {
             }
             let Some(m) = state.workloads.get(&stream) else { continue };
             let Some(span) = m.meter.open(end).filter(|_| m.meter.opened_by() == open.opened_by) else { continue };
-            let billed = billed(&m.spec, &open.workload_id);
+            let (spec, placed) = (m.spec.clone(), m.placed.clone());
+            let site = self.site(&mut state.sites, &spec, placed.as_deref()).await?;
+            let billed = billed(&spec, &open.workload_id, &site);
             for piece in self.cadence.records(span).into_iter().filter(|p| p.from < p.to) {
                 piece_record(self.store.as_ref(), &mut state.tails, &caused, billed, open.opened_by, piece).await?;
             }
         }
         Ok(())
+    }
+
+    /// Where a workload of `spec` ran, placed on resource `placed`: the site its spec
+    /// named, else the site the resource was registered at ("" when neither is known).
+    async fn site(
+        &self,
+        sites: &mut HashMap<String, String>,
+        spec: &WorkloadSpec,
+        placed: Option<&str>,
+    ) -> Result<String, HandlerError> {
+        if let Some(site) = &spec.site {
+            return Ok(site.as_str().to_owned());
+        }
+        let Some(resource) = placed else { return Ok(String::new()) };
+        if let Some(site) = sites.get(resource) {
+            return Ok(site.clone());
+        }
+        let stream = format!("resource-{resource}");
+        let first = self.store.read_stream(&stream, 1, Direction::Forwards, 1).await.map_err(HandlerError::from)?;
+        let Some(registered) = first.first().filter(|e| e.event_type == "resource.registered") else {
+            return Ok(String::new());
+        };
+        let site = runtime_decode::<pb::ResourceRegistered>(registered)?.spec.map(|s| s.site).unwrap_or_default();
+        sites.insert(resource.to_owned(), site.clone());
+        Ok(site)
     }
 
     /// Records `span` (closed by `event`, opened by version `opened_by`) on its tenant's
@@ -270,22 +317,27 @@ impl<S: EventStore> Handler for UsageRecorder<S> {
         }
         let decoded = decode(event)?;
         if let WorkloadEvent::Submitted { spec, .. } = &decoded {
-            let mut metered = Metered { spec: spec.clone(), meter: Meter::default(), version: event.version };
-            metered.meter.apply_at(event.version, &decoded);
+            let mut metered = Metered::new(spec.clone());
+            metered.apply(event.version, &decoded);
             state.workloads.insert(event.stream.clone(), metered);
             return Ok(());
         }
         let Some(metered) = self.metered(state, event).await? else { return Ok(()) };
-        let closed = metered.meter.apply_at(event.version, &decoded);
+        let closed = metered.apply(event.version, &decoded);
         let opened_by = metered.meter.opened_by();
-        metered.version = event.version;
         let spec = metered.spec.clone();
         if ENDING.contains(&event.event_type.as_str()) {
             state.workloads.remove(&event.stream);
         }
-        let Some(span) = closed else { return Ok(()) };
-        let billed = billed(&spec, event.stream.trim_start_matches("workload-"));
-        if let Err(e) = self.record(&mut state.tails, event, billed, (span, opened_by)).await {
+        let Some((span, ran_on)) = closed else { return Ok(()) };
+        let recorded = match self.site(&mut state.sites, &spec, ran_on.as_deref()).await {
+            Ok(site) => {
+                let billed = billed(&spec, event.stream.trim_start_matches("workload-"), &site);
+                self.record(&mut state.tails, event, billed, (span, opened_by)).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
             // Not recorded: the meter goes back to before this event, to fold it again.
             state.workloads.remove(&event.stream);
             return Err(e);

@@ -402,8 +402,9 @@ fn open_spans(inner: &Inner, tenant: &str, now: Timestamp) -> Vec<OpenSpan> {
     out
 }
 
-/// Where a usage record's GPU time ran: the site its spec named, or the site of the
-/// resources it was last placed on ("" when neither is known).
+/// Where a usage record's GPU time ran: the site the record names (its spec's, else its
+/// placement's), or, for a record from before records named their placement's, the site
+/// its workload was last placed at ("" when neither is known).
 fn site_of(inner: &Inner, record: &Kept) -> String {
     site_where(inner, &record.site, &record.workload_id)
 }

@@ -2,7 +2,8 @@
 //! summaries become energy records priced at the power price and Bitcoin day in force
 //! when each summary was recorded (a later price prices only later summaries); handling
 //! the log again from any point records nothing twice and nothing different; a site's
-//! margin is its mining revenue plus the GPU time billed there minus its power cost.
+//! margin is its mining revenue plus the GPU time billed there minus its power cost; a
+//! workload whose spec named no site has its usage recorded at the site it was placed at.
 
 mod common;
 
@@ -121,6 +122,11 @@ async fn energy_mining_and_margin_from_the_log() {
     let view = Arc::new(Ledger::<SqliteStore>::view(&MeteringConfig::default()).expect("view"));
     let folder = host.reactor("metering", Arc::new(Folder(Arc::clone(&view))), Durability::InMemory);
     settle(&store, &[&recorder, &usage, &folder]).await;
+
+    let usage = store.read_stream("usage-acme", 1, Direction::Forwards, usize::MAX).await.expect("usage");
+    let sites: Vec<String> =
+        usage.iter().map(|e| pb::UsageRecorded::decode(e.payload.as_ref()).expect("record").site).collect();
+    assert_eq!(sites, ["tx-1"], "the record names the site its workload was placed at (its spec named none)");
 
     let records = energy(&store).await;
     assert_eq!(records.len(), 3, "{records:?}");
