@@ -162,6 +162,21 @@ fn outside_clients_find_the_gateway_as_documented() {
         }
     };
     assert_eq!(summed.0, summed.1, "hcp usage sums the records: {}", summed.2);
+    // Grouped by site and model through metering's API: the records name the site the
+    // workloads were placed at (their specs named none).
+    let grouped = run(
+        "hcp usage --group-by",
+        Command::new(hcp_bin())
+            .args(["usage", "--tenant", "demo", "--group-by", "site,model", "--json", "--api"])
+            .arg(format!("http://{metering}")),
+        &up,
+    );
+    let grouped: Value = serde_json::from_str(grouped.trim()).expect("json");
+    let rows = grouped["rows"].as_array().expect("rows");
+    let placed = |r: &Value| {
+        r["group"]["site"].as_str().is_some_and(|s| s.starts_with("tx-")) && r["group"]["model"].is_string()
+    };
+    assert!(!rows.is_empty() && rows.iter().all(placed), "{grouped}");
 
     // The invoice preview over REST (the tenant's key: its own tenant) and the CLI: the
     // period's GPU time (recorded, and any still running) priced at the default card.

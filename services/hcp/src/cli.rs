@@ -63,7 +63,7 @@ pub enum Command {
     /// Tenants: quotas, weights and granted classes (operators).
     #[command(subcommand)]
     Tenants(crate::commands::tenants::TenantsCommand),
-    /// A tenant's metered GPU time by model (metering's usage records).
+    /// A tenant's metered GPU time: by model from its usage records, or grouped (--group-by).
     Usage(crate::commands::usage::UsageArgs),
     /// Invoices: a tenant's issued ones, the current period's preview, issuing those due, estimates.
     #[command(subcommand)]

@@ -426,6 +426,43 @@ fn instant(flag: &str, text: Option<&str>) -> anyhow::Result<i64> {
     })
 }
 
+/// Runs `hcp usage --group-by`: `tenant`'s GPU time in `window` (RFC 3339 instants, each
+/// optional), grouped by `group_by`, from metering's API.
+pub async fn grouped_usage(
+    tenant: &str,
+    window: (Option<&str>, Option<&str>),
+    group_by: Vec<String>,
+    api: Option<&str>,
+    output: &Output,
+    config: &Config,
+) -> anyhow::Result<()> {
+    let request = pb::UsageRequest {
+        tenant: tenant.to_owned(),
+        from_unix_micros: instant("--since", window.0)?,
+        to_unix_micros: instant("--until", window.1)?,
+        group_by,
+    };
+    let keys = request.group_by.clone();
+    let mut c = client(config, api).await?;
+    let usage = c.get_usage(request).await.map_err(|s| refused("usage", s))?.into_inner();
+    if output.json {
+        println!("{}", json("hcp.v1.UsageResponse", &usage));
+        return Ok(());
+    }
+    for row in &usage.rows {
+        let group: Vec<String> = keys
+            .iter()
+            .map(|k| {
+                let value = row.group.get(k).map_or("", String::as_str);
+                format!("{k}={}", if value.is_empty() { "-" } else { value })
+            })
+            .collect();
+        println!("{:<60} {:>12.4} GPU-h in {} records", group.join(" "), row.gpu_hours, row.records);
+    }
+    println!("{:<60} {:>12.4} GPU-h", "total", usage.gpu_hours);
+    Ok(())
+}
+
 /// Runs `hcp margins`: each site's mining revenue + AI revenue - power cost.
 pub async fn margins(args: MarginsArgs, config: &Config) -> anyhow::Result<()> {
     let request = pb::SiteMarginsRequest {

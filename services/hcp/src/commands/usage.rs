@@ -1,7 +1,10 @@
 //! `hcp usage --tenant T [--since TIME] [--json]`: a tenant's metered GPU time, read from its
 //! `usage-<tenant>` stream (metering's records, as amended), summed by GPU model; each
-//! record, with its id, with `--records`. `hcp usage amend ID ...` corrects a record
-//! through metering's API.
+//! record, with its id, with `--records` (the log itself: it answers with metering down).
+//! `hcp usage --tenant T --group-by site,model [--since] [--until]` asks metering's API
+//! instead: GPU time cut at the window's edges and the periods' ends, grouped by any of
+//! model, site, workload and period. `hcp usage amend ID ...` corrects a record through
+//! metering's API.
 
 use crate::cli::Output;
 use crate::commands::events::emit;
@@ -28,8 +31,18 @@ pub struct UsageArgs {
     #[arg(long)]
     pub since: Option<String>,
     /// Each usage record, not only the sums.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "group_by")]
     pub records: bool,
+    /// Group by any of model, site, workload, period (comma-separated), asked of metering's
+    /// API: GPU time cut at --since and --until and at the periods' ends.
+    #[arg(long, value_delimiter = ',')]
+    pub group_by: Vec<String>,
+    /// With --group-by: only GPU time before this instant (RFC 3339).
+    #[arg(long, requires = "group_by")]
+    pub until: Option<String>,
+    /// With --group-by: metering's gRPC address (default: the configuration's).
+    #[arg(long, requires = "group_by")]
+    pub api: Option<String>,
     /// Output format.
     #[command(flatten)]
     pub output: Output,
@@ -50,6 +63,18 @@ pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
         return crate::commands::billing::amend(amend, config).await;
     }
     let tenant = args.tenant.context("--tenant: required")?;
+    if !args.group_by.is_empty() {
+        let window = (args.since.as_deref(), args.until.as_deref());
+        return crate::commands::billing::grouped_usage(
+            &tenant,
+            window,
+            args.group_by,
+            args.api.as_deref(),
+            &args.output,
+            config,
+        )
+        .await;
+    }
     let since = match &args.since {
         Some(text) => Timestamp::parse_rfc3339(text)
             .with_context(|| format!("--since {text:?}: not an RFC 3339 instant such as 2026-11-28T00:00:00Z"))?
