@@ -3,7 +3,8 @@
 //! that fails, deliveries to an endpoint that keeps failing; the service is killed
 //! (SIGKILL) between two tries and started again: the delivery carries on from the try
 //! the log says, to exactly eight tries and the dead letter, each verified by the
-//! Standard Webhooks reference implementation; `hcp webhooks deliveries` shows them all.
+//! Standard Webhooks reference implementation; `hcp webhooks deliveries` shows them all;
+//! `hcp webhooks erase-secrets` erases the tenant's key and disables its endpoint.
 
 use hcp_domain::codec::encode_workload_event;
 use hcp_domain::ids::{TenantId, WorkloadId};
@@ -123,6 +124,14 @@ async fn a_killed_notifications_resumes_its_retries_from_the_log() {
     let text =
         platform.ok(&["webhooks", "deliveries", &id, "--tenant", "acme", "--api", &platform.addr("notifications")]);
     assert!(text.contains("dead_lettered (8 attempts)") && text.contains("round 1 try 8: 500"), "{text}");
+
+    // The tenant's secrets erased through the CLI: its key gone, its endpoint disabled.
+    let api = platform.addr("notifications");
+    let erase = ["webhooks", "erase-secrets", "--tenant", "acme", "--reason", "the customer left", "--api", &api];
+    let text = platform.ok(&erase);
+    assert!(text.contains("acme: its key erased; 1 endpoints disabled") && text.contains(&id), "{text}");
+    let listed = platform.ok(&["webhooks", "list", "--tenant", "acme", "--api", &api]);
+    assert!(listed.contains(&id) && listed.contains("erased"), "{listed}");
     let (status, _) = serving.terminate();
     assert!(status.success(), "notifications stops cleanly: {}", serving.output());
 }

@@ -1,5 +1,5 @@
-//! The Notifications gRPC API: endpoints, their secrets and rotation, deliveries, replay
-//! and a test send. What it records it waits to see in the view, so a read after a write
+//! The Notifications gRPC API: endpoints, their secrets and rotation, deliveries, replay,
+//! a test send, and the erasure of a tenant's secrets. What it records it waits to see in the view, so a read after a write
 //! sees the write.
 
 use crate::channels::mask;
@@ -173,6 +173,41 @@ impl<S: EventStore> Notifications for NotificationsService<S> {
         let event = context.with_tenant(tenant).event(0, types::CONTACT_CREATED, created.encode_to_vec(), now);
         self.append(&crate::contact_stream(&id), ExpectedVersion::NoStream, event).await?;
         Ok(Response::new(self.contact_view(&created)))
+    }
+
+    async fn erase_secrets(
+        &self,
+        request: Request<pb::EraseSecretsRequest>,
+    ) -> Result<Response<pb::SecretsErased>, Status> {
+        let context = request_context("notifications", &request);
+        let r = request.into_inner();
+        let tenant = required("tenant", &r.tenant)?;
+        let had_key = self.keys.get(tenant).map_err(|e| hcp_runtime::status(&e))?.is_some();
+        let enabled = self.view.endpoints(tenant).into_iter().filter(|e| e.disabled.is_none());
+        let reason = match r.reason.trim() {
+            "" => format!("erased by {}", context.actor),
+            why => why.to_owned(),
+        };
+        let erased = pb::SecretsErased {
+            tenant: tenant.to_owned(),
+            reason,
+            had_key,
+            endpoints_disabled: enabled.map(|e| e.created.id).collect(),
+        };
+        // Recorded first: the log says who erased the key and why even if what follows
+        // fails (asked again, it goes on; the key's erasure answers the same).
+        let now = hcp_runtime::clock::now_micros();
+        let context = context.with_tenant(tenant);
+        let event = context.event(0, types::SECRETS_ERASED, erased.encode_to_vec(), now);
+        self.append(&crate::secrets_stream(tenant), ExpectedVersion::Any, event).await?;
+        self.keys.erase(tenant).map_err(|e| hcp_runtime::status(&e))?;
+        for (n, id) in erased.endpoints_disabled.iter().enumerate() {
+            let changed = pb::EndpointStateChanged { reason: "the tenant's secrets were erased".into() };
+            let event = context.event(n + 1, types::ENDPOINT_DISABLED, changed.encode_to_vec(), now);
+            self.append(&endpoint_stream(id), ExpectedVersion::Any, event).await?;
+        }
+        tracing::warn!(tenant, endpoints = erased.endpoints_disabled.len(), "a tenant's secrets were erased");
+        Ok(Response::new(erased))
     }
 
     async fn list_contacts(

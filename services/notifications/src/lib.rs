@@ -13,7 +13,8 @@
 //!   restart resumes what was pending from them. Each endpoint has its own bound on
 //!   deliveries in flight, so one slow endpoint never delays another's;
 //! - [`keys`]: each tenant's key, kept outside the log, that seals its endpoints'
-//!   secrets: deleting it erases them (crypto-shredding);
+//!   secrets and its contacts' addresses: erasing it (`EraseSecrets`, recorded as
+//!   `secrets.erased`) makes them unreadable for ever (crypto-shredding);
 //! - the Notifications gRPC API: endpoints, secrets and their rotation, deliveries,
 //!   replay, a test send.
 //!
@@ -48,6 +49,11 @@ pub fn contact_stream(id: &str) -> String {
     format!("contact-{id}")
 }
 
+/// A tenant's erasures of its key.
+pub fn secrets_stream(tenant: &str) -> String {
+    format!("secrets-{tenant}")
+}
+
 /// An endpoint's (or a contact's) deliveries.
 pub fn deliveries_stream(endpoint: &str) -> String {
     format!("deliveries-{endpoint}")
@@ -73,6 +79,8 @@ pub mod types {
     pub const DEAD_LETTERED: &str = "delivery.dead_lettered";
     /// An email address or phone number subscribed.
     pub const CONTACT_CREATED: &str = "contact.created";
+    /// A tenant's key erased (crypto-shredding).
+    pub const SECRETS_ERASED: &str = "secrets.erased";
 }
 
 #[cfg(test)]
@@ -91,6 +99,7 @@ mod tests {
             ATTEMPTED,
             DEAD_LETTERED,
             CONTACT_CREATED,
+            SECRETS_ERASED,
         ] {
             assert!(hcp_proto::descriptors::descriptor_for(t).is_some(), "{t}");
         }

@@ -7,14 +7,15 @@
 //!   the dead letter; a replay delivers it;
 //! - 429 with `Retry-After: 1` waits that second (not scaled); 410 disables the endpoint;
 //! - every attempt is an event, listed with its status;
-//! - a rotated secret signs beside the old one; erasing the tenant's key leaves nothing
-//!   that can be signed, and no secret is ever in the log in clear.
+//! - a rotated secret signs beside the old one; no secret is ever in the log in clear;
+//!   erasing the tenant's secrets (recorded, with why) deletes its key and disables its
+//!   endpoints: nothing can be signed.
 
 mod common;
 
 use common::{deliveries, failed, received, until_state};
-use hcp_eventstore::EventStore;
 use hcp_eventstore::sqlite::SqliteStore;
+use hcp_eventstore::{Direction, EventStore};
 use hcp_notifications::keys::Keys;
 use hcp_notify::schedule::SCHEDULE;
 use hcp_proto::v1 as pb;
@@ -93,6 +94,13 @@ async fn webhooks_are_signed_retried_throttled_disabled_dead_lettered_and_replay
     // 429 with Retry-After: 1 waits that second, then delivered.
     let throttle = until_state(&mut client, "acme", &ids[&("acme", "throttle")], "delivered").await;
     assert_eq!(throttle.attempts.iter().map(|a| a.status).collect::<Vec<_>>(), [429, 200]);
+    let tries: Vec<f64> = received(&receiver)
+        .iter()
+        .filter(|r| r["path"] == "/throttle")
+        .map(|r| r["t"].as_f64().expect("the receiver's time"))
+        .collect();
+    // The schedule's own next try is a few hundred microseconds away on this clock.
+    assert!(tries.len() == 2 && tries[1] - tries[0] >= 0.95, "Retry-After: 1 waited for, unscaled: {tries:?}");
 
     // 410: gone, and the endpoint disabled.
     until_state(&mut client, "acme", &ids[&("acme", "gone")], "gone").await;
@@ -160,9 +168,22 @@ async fn webhooks_are_signed_retried_throttled_disabled_dead_lettered_and_replay
             "a secret in the log"
         );
     }
-    assert!(keys.erase("acme").expect("erase"));
+    let erase = pb::EraseSecretsRequest { tenant: "acme".into(), reason: "the customer left".into() };
+    let erased = client.erase_secrets(erase).await.expect("erase").into_inner();
+    assert!(erased.had_key && erased.endpoints_disabled.contains(&ok_id), "{erased:?}");
+    assert!(keys.get("acme").expect("key").is_none(), "the key file is gone");
+    let recorded = store.read_stream("secrets-acme", 1, Direction::Forwards, 10).await.expect("read");
+    assert_eq!(recorded.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), ["secrets.erased"]);
     let listed = client.list_endpoints(pb::ListEndpointsRequest { tenant: "acme".into() }).await.expect("list");
-    assert!(listed.into_inner().endpoints.iter().all(|e| !e.readable));
+    let listed = listed.into_inner().endpoints;
+    // Every endpoint disabled (the one gone before keeps its 410), none readable.
+    let erasure =
+        |e: &pb::EndpointView| e.disabled_reason.contains("erased") == erased.endpoints_disabled.contains(&e.id);
+    assert!(listed.iter().all(|e| !e.readable && e.disabled && erasure(e)), "{listed:?}");
+    assert_eq!(erased.endpoints_disabled.len(), listed.len() - 1, "all but the one gone: {erased:?}");
+    let again = pb::EraseSecretsRequest { tenant: "acme".into(), reason: String::new() };
+    let again = client.erase_secrets(again).await.expect("erase again").into_inner();
+    assert!(!again.had_key && again.endpoints_disabled.is_empty(), "nothing left to erase: {again:?}");
     let before = received(&receiver).len();
     let after_erase = client.send_test(pb::EndpointRequest { tenant: "acme".into(), id: ok_id }).await.expect("test");
     tokio::time::sleep(Duration::from_millis(500)).await;

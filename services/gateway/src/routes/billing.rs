@@ -210,6 +210,16 @@ pub const BILLING_AND_NOTIFICATIONS: &[Route] = &[
         true,
     ),
     webhooks(
+        "post",
+        "/v1/secrets/erase",
+        "Erase the tenant's key (crypto-shredding): its webhook secrets and contact addresses can never be read again, its endpoints are disabled; recorded with who and why",
+        ADMIN,
+        "/hcp.v1.Notifications/EraseSecrets",
+        "hcp.v1.EraseSecretsRequest",
+        "hcp.v1.SecretsErased",
+        false,
+    ),
+    webhooks(
         "get",
         "/v1/contacts",
         "The tenant's email and SMS contacts, their addresses masked",

@@ -66,6 +66,16 @@ pub enum WebhooksCommand {
     },
     /// The tenant's email and SMS contacts, masked.
     Contacts(Tenant),
+    /// Erase the tenant's key (crypto-shredding): its webhook secrets and contact addresses
+    /// can never be read again and its endpoints are disabled; recorded with who and why.
+    EraseSecrets {
+        /// Why (kept in the log).
+        #[arg(long)]
+        reason: String,
+        /// The tenant.
+        #[command(flatten)]
+        tenant: Tenant,
+    },
 }
 
 fn endpoint_line(e: &pb::EndpointView) -> String {
@@ -86,7 +96,8 @@ pub async fn run(command: WebhooksCommand, config: &Config) -> anyhow::Result<()
         WebhooksCommand::Create { tenant, .. }
         | WebhooksCommand::List(tenant)
         | WebhooksCommand::AddContact { tenant, .. }
-        | WebhooksCommand::Contacts(tenant) => tenant.api.clone(),
+        | WebhooksCommand::Contacts(tenant)
+        | WebhooksCommand::EraseSecrets { tenant, .. } => tenant.api.clone(),
         WebhooksCommand::Rotate(o)
         | WebhooksCommand::Disable(o)
         | WebhooksCommand::Enable(o)
@@ -154,6 +165,22 @@ pub async fn run(command: WebhooksCommand, config: &Config) -> anyhow::Result<()
             let list = c.list_contacts(r).await.map_err(|s| refused("contacts", s))?.into_inner();
             for c in &list.contacts {
                 println!("{}", if t.output.json { json("hcp.v1.ContactView", c) } else { contact_line(c) });
+            }
+        }
+        WebhooksCommand::EraseSecrets { reason, tenant } => {
+            let r = pb::EraseSecretsRequest { tenant: tenant.tenant.clone(), reason };
+            let erased = c.erase_secrets(request(r, "operator")).await.map_err(|s| refused("erase", s))?.into_inner();
+            if tenant.output.json {
+                println!("{}", json("hcp.v1.SecretsErased", &erased));
+            } else {
+                let key =
+                    if erased.had_key { "its key erased" } else { "it had no key (nothing sealed, or erased before)" };
+                println!(
+                    "{}: {key}; {} endpoints disabled {:?}",
+                    erased.tenant,
+                    erased.endpoints_disabled.len(),
+                    erased.endpoints_disabled
+                );
             }
         }
         WebhooksCommand::Test(o) => {
