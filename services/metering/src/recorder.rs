@@ -330,13 +330,12 @@ impl<S: EventStore> Handler for UsageRecorder<S> {
             state.workloads.remove(&event.stream);
         }
         let Some((span, ran_on)) = closed else { return Ok(()) };
-        let recorded = match self.site(&mut state.sites, &spec, ran_on.as_deref()).await {
-            Ok(site) => {
-                let billed = billed(&spec, event.stream.trim_start_matches("workload-"), &site);
-                self.record(&mut state.tails, event, billed, (span, opened_by)).await
-            }
-            Err(e) => Err(e),
-        };
+        let recorded = async {
+            let site = self.site(&mut state.sites, &spec, ran_on.as_deref()).await?;
+            let billed = billed(&spec, event.stream.trim_start_matches("workload-"), &site);
+            self.record(&mut state.tails, event, billed, (span, opened_by)).await
+        }
+        .await;
         if let Err(e) = recorded {
             // Not recorded: the meter goes back to before this event, to fold it again.
             state.workloads.remove(&event.stream);

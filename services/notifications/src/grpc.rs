@@ -1,6 +1,6 @@
 //! The Notifications gRPC API: endpoints, their secrets and rotation, deliveries, replay,
-//! a test send, and the erasure of a tenant's secrets. What it records it waits to see in the view, so a read after a write
-//! sees the write.
+//! a test send, and the erasure of a tenant's secrets. What it records it waits to see in
+//! the view, so a read after a write sees the write.
 
 use crate::channels::mask;
 use crate::keys::Keys;

@@ -16,7 +16,7 @@
 //!   secrets and its contacts' addresses: erasing it (`EraseSecrets`, recorded as
 //!   `secrets.erased`) makes them unreadable for ever (crypto-shredding);
 //! - the Notifications gRPC API: endpoints, secrets and their rotation, deliveries,
-//!   replay, a test send.
+//!   replay, a test send, the erasure of a tenant's secrets.
 //!
 //! Every derived event's id comes from its cause, so whatever is handled twice is
 //! recorded once.

@@ -126,7 +126,7 @@ pub struct AmendArgs {
 }
 
 /// `text`, if given, as an instant (unix µs), or an error naming `flag`.
-fn given(flag: &str, text: Option<&str>) -> anyhow::Result<Option<i64>> {
+pub(crate) fn given(flag: &str, text: Option<&str>) -> anyhow::Result<Option<i64>> {
     text.map(|t| instant(flag, Some(t))).transpose()
 }
 

@@ -75,12 +75,7 @@ pub async fn run(args: UsageArgs, config: &Config) -> anyhow::Result<()> {
         )
         .await;
     }
-    let since = match &args.since {
-        Some(text) => Timestamp::parse_rfc3339(text)
-            .with_context(|| format!("--since {text:?}: not an RFC 3339 instant such as 2026-11-28T00:00:00Z"))?
-            .unix_micros(),
-        None => i64::MIN,
-    };
+    let since = crate::commands::billing::given("--since", args.since.as_deref())?.unwrap_or(i64::MIN);
     let store = settings::open_existing(config).await?;
     let stream = hcp_metering::usage_stream(&tenant);
     let events = store.read_stream(&stream, 1, Direction::Forwards, usize::MAX).await?;
